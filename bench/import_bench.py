@@ -1,0 +1,136 @@
+"""Benchmark: import a generated 1,000,000-row Patreon Members CSV into SQLite and PostgreSQL.
+
+For each database, in the same run: Huntaze's first import, a re-import of the same file,
+and the ceiling (plain csv + executemany on SQLite, COPY on PostgreSQL). Each measurement
+runs in its own process, so peak RSS is that import's alone. Writes
+bench/results/import.json.
+
+Usage: python -m bench.import_bench [--rows N] [--pg URL] [--sqlite-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from bench.gen_patreon import generate
+from huntaze.auth.tokens import get_or_create_creator
+from huntaze.db.engine import make_engine, make_sessionmaker
+from huntaze.db.migrate import upgrade
+from huntaze.kit.clock import SystemClock
+
+ROOT = Path(__file__).resolve().parent
+LISTMONK_ROWS_PER_S = 10_000  # listmonk's published import rate (~10k rows/s)
+
+
+def _run(kind: str, url: str, path: Path, creator_id: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.import_one", kind, url, str(path), creator_id],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT.parent,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _prepare(url: str, pg: bool) -> str:
+    engine = make_engine(url)
+    if pg:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS hz_bench CASCADE"))
+            conn.execute(text("CREATE SCHEMA hz_bench"))
+    engine.dispose()
+    return url
+
+
+def bench_database(name: str, url: str, path: Path, rows: int) -> dict[str, Any]:
+    """Measure the first import, the re-import and the ceiling on one database."""
+    engine = make_engine(url)
+    upgrade(engine)
+    with make_sessionmaker(engine)() as session:
+        creator = get_or_create_creator(session, "bench", SystemClock().now())
+        session.commit()
+        creator_id = creator.id
+    engine.dispose()
+    first = _run("huntaze", url, path, creator_id)
+    again = _run("huntaze", url, path, creator_id)
+    ceil = _run("ceiling", url, path, creator_id)
+    assert first["report"]["inserted"] == rows, first
+    assert again["report"]["unchanged"] == rows, again
+    result = {
+        "database": name,
+        "rows": rows,
+        "first_import": {
+            "seconds": round(first["seconds"], 2),
+            "rows_per_s": round(rows / first["seconds"]),
+            "peak_rss_mb": first["peak_rss_mb"],
+        },
+        "reimport": {
+            "seconds": round(again["seconds"], 2),
+            "rows_per_s": round(rows / again["seconds"]),
+            "peak_rss_mb": again["peak_rss_mb"],
+            "speedup_vs_first": round(first["seconds"] / again["seconds"], 2),
+        },
+        "ceiling": {
+            "method": "csv + executemany" if name == "sqlite" else "COPY",
+            "seconds": round(ceil["seconds"], 2),
+            "rows_per_s": round(rows / ceil["seconds"]),
+            "peak_rss_mb": ceil["peak_rss_mb"],
+        },
+        "vs_ceiling": round(first["seconds"] / ceil["seconds"], 2),
+        "vs_listmonk": round(rows / first["seconds"] / LISTMONK_ROWS_PER_S, 1),
+    }
+    print(json.dumps(result, indent=2), flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("HUNTAZE_TEST_DATABASE_URL")
+        or "postgresql+psycopg://root@127.0.0.1:5432/test",
+    )
+    parser.add_argument("--sqlite-only", action="store_true")
+    args = parser.parse_args()
+    data_dir = ROOT / "data"
+    data_dir.mkdir(exist_ok=True)
+    csv_path = data_dir / f"patreon_members_{args.rows}.csv"
+    if not csv_path.exists():
+        started = time.perf_counter()
+        generate(csv_path, args.rows)
+        print(f"generated {csv_path} in {time.perf_counter() - started:.1f}s", flush=True)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        results.append(bench_database("sqlite", f"sqlite:///{tmp}/bench.db", csv_path, args.rows))
+    if not args.sqlite_only:
+        url = _prepare(args.pg, pg=True)
+        sep = "&" if "?" in url else "?"
+        url = f"{url}{sep}options=-csearch_path%3Dhz_bench"
+        results.append(bench_database("postgresql", url, csv_path, args.rows))
+    out = {
+        "benchmark": "import",
+        "command": f"python -m bench.import_bench --rows {args.rows}",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "file_mb": round(csv_path.stat().st_size / 1e6, 1),
+        "results": results,
+    }
+    (ROOT / "results").mkdir(exist_ok=True)
+    (ROOT / "results" / "import.json").write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

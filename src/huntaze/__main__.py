@@ -1,0 +1,5 @@
+"""``python -m huntaze`` runs the CLI."""
+
+from huntaze.cli import app
+
+app()

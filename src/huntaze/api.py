@@ -1,0 +1,143 @@
+"""``create_app()``: the FastAPI application with every domain's router mounted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from huntaze import __version__
+from huntaze.auth.deps import Reader
+from huntaze.config import Settings, get_settings
+from huntaze.crm import fans_router, import_router, inbox_router
+from huntaze.db.engine import make_engine, make_sessionmaker
+from huntaze.kit.body_limit import BodySizeLimit
+from huntaze.kit.clock import Clock, SystemClock
+from huntaze.kit.errors import ApiError
+from huntaze.kit.logging import request_id_middleware
+from huntaze.kit.schema import CamelModel
+
+log = structlog.get_logger("huntaze.api")
+
+
+@dataclass
+class AppContext:
+    """What request handlers share: settings, the engine, the session factory and the clock."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+
+
+class Health(BaseModel):
+    """``GET /api/health``."""
+
+    status: str
+    database: str
+    version: str
+
+
+class Me(CamelModel):
+    """The caller: user, creator acted on, and role."""
+
+    user_id: str
+    creator_id: str
+    role: str
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "file_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    details = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        details.append({"field": ".".join(loc), "message": err.get("msg", "invalid")})
+    return details
+
+
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, clock: Clock | None = None
+) -> FastAPI:
+    """Build the API.
+
+    Args:
+        settings: defaults to the environment (``HUNTAZE_*``).
+        engine: defaults to one made from ``settings.database_url``; migrations are not run
+            here (``huntaze serve`` runs them first).
+        clock: defaults to the system clock (UTC).
+    """
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+    ctx = AppContext(settings, engine, make_sessionmaker(engine), clock or SystemClock())
+    app = FastAPI(
+        title="Huntaze",
+        version=__version__,
+        description="Open growth backend for content creators: fans CRM, imports, messaging.",
+    )
+    app.state.ctx = ctx
+    app.middleware("http")(request_id_middleware)
+    app.add_middleware(
+        BodySizeLimit,
+        prefixes=("/api/crm/import", "/api/onlyfans/import"),
+        limit=lambda: ctx.settings.import_max_bytes + 64 * 1024,
+    )
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        err = ApiError(422, "invalid_request", "The request is not valid", _validation_details(exc))
+        return JSONResponse(err.body(), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        err = ApiError(exc.status_code, code, str(exc.detail))
+        return JSONResponse(err.body(), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled_error", error_type=type(exc).__name__)
+        err = ApiError(500, "internal_error", "Something went wrong on our side")
+        return JSONResponse(err.body(), status_code=500)
+
+    @app.get("/api/health", response_model=Health, tags=["health"])
+    def health() -> Health:
+        """Liveness and database reachability (no auth)."""
+        try:
+            with ctx.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            database = "ok"
+        except Exception:
+            database = "unreachable"
+        return Health(status="ok", database=database, version=__version__)
+
+    @app.get("/api/me", response_model=Me, tags=["auth"])
+    def me(principal: Reader) -> Me:
+        """Who the token acts as."""
+        return Me(user_id=principal.user_id, creator_id=principal.creator_id, role=principal.role)
+
+    app.include_router(fans_router.router)
+    app.include_router(inbox_router.router)
+    app.include_router(import_router.router)
+    return app

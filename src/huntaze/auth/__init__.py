@@ -1,0 +1,1 @@
+"""API tokens, principals, roles and the FastAPI dependencies that enforce them."""

@@ -1,0 +1,123 @@
+"""FastAPI dependencies: the database session, the caller (principal) and role checks.
+
+Roles bound what a user may do on a creator:
+
+| role | may |
+|---|---|
+| analyst | read |
+| chatter | read fans, conversations and quick replies; write messages |
+| manager, owner | everything |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huntaze.auth.tokens import LAST_USED_RESOLUTION, TOKEN_PREFIX, hash_token
+from huntaze.kit.errors import ApiError, forbidden
+from huntaze.models.tenancy import ApiToken, Creator, Membership
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "read": frozenset({"owner", "manager", "chatter", "analyst"}),
+    "messages": frozenset({"owner", "manager", "chatter"}),
+    "write": frozenset({"owner", "manager"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a user acting on one creator with one role."""
+
+    user_id: str
+    creator_id: str
+    role: str
+    token_id: str
+
+    def can(self, permission: str) -> bool:
+        """True when this principal's role grants ``permission`` (read, messages, write)."""
+        return self.role in PERMISSIONS[permission]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Yield a session for this request; routes commit their own writes."""
+    session: Session = request.app.state.ctx.sessions()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+_UNAUTHENTICATED = ApiError(401, "unauthenticated", "A valid bearer token is required")
+
+
+def get_principal(
+    request: Request,
+    session: DbSession,
+    authorization: Annotated[str | None, Header()] = None,
+    x_huntaze_creator: Annotated[str | None, Header()] = None,
+) -> Principal:
+    """Authenticate ``Authorization: Bearer <token>`` and resolve the creator acted on.
+
+    The creator is the ``X-Huntaze-Creator`` header (a creator id or handle), else the token's
+    default creator.
+
+    Raises:
+        ApiError: 401 for a missing, unknown or revoked token; 404 ``creator_not_found`` for a
+            creator the user has no membership on (indistinguishable from one that does not
+            exist); 400 when no creator is named and the token has no default.
+    """
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise _UNAUTHENTICATED
+    secret = authorization[7:].strip()
+    if not secret.startswith(TOKEN_PREFIX):
+        raise _UNAUTHENTICATED
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    if token is None or token.revoked_at is not None:
+        raise _UNAUTHENTICATED
+    creator_ref = (x_huntaze_creator or "").strip() or token.default_creator_id
+    if not creator_ref:
+        raise ApiError(400, "creator_required", "Name a creator in the X-Huntaze-Creator header")
+    row = session.execute(
+        select(Membership.role, Creator.id)
+        .join(Creator, Creator.id == Membership.creator_id)
+        .where(Membership.user_id == token.user_id)
+        .where((Creator.id == creator_ref) | (Creator.handle == creator_ref.lower()))
+    ).first()
+    if row is None:
+        raise ApiError(404, "creator_not_found", "Creator not found")
+    now = request.app.state.ctx.clock.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        session.commit()
+    return Principal(user_id=token.user_id, creator_id=row[1], role=row[0], token_id=token.id)
+
+
+def require(permission: str) -> Callable[..., Principal]:
+    """Return a dependency that authenticates and checks ``permission`` (read/messages/write).
+
+    Raises:
+        ApiError: 403 ``forbidden`` when the role does not grant it (after the 401/404 checks).
+    """
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if not principal.can(permission):
+            raise forbidden()
+        return principal
+
+    return dependency
+
+
+Reader = Annotated[Principal, Depends(require("read"))]
+Messenger = Annotated[Principal, Depends(require("messages"))]
+Writer = Annotated[Principal, Depends(require("write"))]

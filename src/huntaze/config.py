@@ -1,0 +1,45 @@
+"""Settings, read from the environment with the ``HUNTAZE_`` prefix (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Huntaze's settings.
+
+    Attributes:
+        database_url: SQLAlchemy URL. Default ``sqlite:///./huntaze.db`` (WAL on); PostgreSQL
+            through ``postgresql+psycopg://user@host/db``.
+        secret_keys: comma-separated Fernet keys (urlsafe base64, 32 bytes) for platform tokens
+            at rest. The first encrypts; all decrypt, so a new key is rotated in by putting it
+            first. Empty means a key derived from ``secret_key_file`` (created on first use).
+        secret_key_file: where the generated key lives when ``secret_keys`` is empty.
+        log_level: ``DEBUG``, ``INFO``, ``WARNING``…
+        log_json: JSON log lines (for production) instead of the console renderer.
+        host, port: the listen address of ``huntaze serve``.
+        import_max_bytes: the largest upload ``POST /api/crm/import`` takes (bytes); bigger files
+            answer 413 and go through ``huntaze import``.
+        import_batch_size: rows per database batch while importing.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HUNTAZE_", env_file=None, extra="ignore")
+
+    database_url: str = "sqlite:///./huntaze.db"
+    secret_keys: SecretStr = SecretStr("")
+    secret_key_file: str = "./huntaze.key"  # noqa: S105 - a path
+    log_level: str = "INFO"
+    log_json: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    import_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    import_batch_size: int = Field(default=10_000, ge=1, le=100_000)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once from the environment."""
+    return Settings()

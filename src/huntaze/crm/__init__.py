@@ -1,0 +1,1 @@
+"""The fans CRM: fans, purchases, conversations, messages, quick replies and importers."""

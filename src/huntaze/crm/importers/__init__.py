@@ -1,0 +1,1 @@
+"""Importers: read the exports creators bring (formats.md) and upsert their fans."""

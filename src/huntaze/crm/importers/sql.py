@@ -1,0 +1,281 @@
+"""Batched SQL for imports, on SQLite (executemany) and PostgreSQL (COPY + INSERT … SELECT).
+
+The shapes follow design.md §8 ("Import upsert"). Every function takes a SQLAlchemy
+``Connection`` inside a transaction and plain tuples, and never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+#: Columns written on insert, in this order.
+FAN_INSERT_COLUMNS = (
+    "id",
+    "creator_id",
+    "platform",
+    "platform_fan_id",
+    "username",
+    "display_name",
+    "email",
+    "subscription_status",
+    "subscribed_at",
+    "expires_at",
+    "last_active_at",
+    "lifetime_value_cents",
+    "currency",
+    "consent",
+    "custom_fields",
+    "import_hash",
+    "created_at",
+    "updated_at",
+)
+
+PURCHASE_COLUMNS = (
+    "id",
+    "creator_id",
+    "fan_id",
+    "platform",
+    "kind",
+    "gross_cents",
+    "net_cents",
+    "currency",
+    "purchased_at",
+    "transaction_id",
+    "created_at",
+)
+
+
+def is_postgres(conn: Connection) -> bool:
+    """True when ``conn`` talks to PostgreSQL."""
+    return conn.dialect.name == "postgresql"
+
+
+def db_timestamp(value: datetime | None, pg: bool) -> str | None:
+    """Render an aware datetime as text both databases store as the same UTC instant.
+
+    SQLite: ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, the form SQLAlchemy itself stores (so
+    text order is time order). PostgreSQL: the same with ``+00`` (COPY's text input).
+    """
+    if value is None:
+        return None
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    text = value.isoformat(" ", "microseconds")[:26]
+    return text + "+00" if pg else text
+
+
+def _chunks(items: Sequence[Any], size: int = 5_000) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def select_existing_fans(
+    conn: Connection, creator_id: str, platform: str, keys: Sequence[str]
+) -> dict[str, tuple[str, str | None]]:
+    """Return ``{platform_fan_id: (fan id, import_hash)}`` for the keys that already exist.
+
+    On PostgreSQL the query is never server-prepared: psycopg prepares a statement after five
+    runs, and the generic plan of ``= ANY($3)`` can choose a sequential scan of ``fans``
+    for every batch, which made re-imports 100x slower in the import benchmark.
+    """
+    found: dict[str, tuple[str, str | None]] = {}
+    if is_postgres(conn):
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur.execute(
+            "SELECT platform_fan_id, id, import_hash FROM fans "
+            "WHERE creator_id = %s AND platform = %s AND platform_fan_id = ANY(%s)",
+            (creator_id, platform, list(keys)),
+            prepare=False,  # a generic plan may pick a sequential scan; see docstring
+        )
+        for key, fan_id, digest in cur.fetchall():
+            found[key] = (fan_id, digest)
+        return found
+    for chunk in _chunks(keys):
+        marks = ",".join("?" * len(chunk))
+        rows = conn.exec_driver_sql(
+            "SELECT platform_fan_id, id, import_hash FROM fans "
+            f"WHERE creator_id = ? AND platform = ? AND platform_fan_id IN ({marks})",
+            (creator_id, platform, *chunk),
+        ).fetchall()
+        for key, fan_id, digest in rows:
+            found[key] = (fan_id, digest)
+    return found
+
+
+def _fan_update_set(provides: frozenset[str], pg: bool) -> str:
+    parts = []
+    for col in sorted(provides):
+        if col == "consent":
+            parts.append("consent = COALESCE(excluded.consent, fans.consent)")
+        elif col == "custom_fields":
+            merge = (
+                "fans.custom_fields || excluded.custom_fields"
+                if pg
+                else "json_patch(fans.custom_fields, excluded.custom_fields)"
+            )
+            parts.append(f"custom_fields = {merge}")
+        elif col == "lifetime_value_cents":
+            # A fan whose payments are known keeps the value derived from them.
+            parts.append(
+                "lifetime_value_cents = CASE WHEN EXISTS (SELECT 1 FROM purchases p "
+                "WHERE p.fan_id = fans.id) THEN fans.lifetime_value_cents "
+                "ELSE excluded.lifetime_value_cents END"
+            )
+        else:
+            parts.append(f"{col} = excluded.{col}")
+    parts.append("import_hash = excluded.import_hash")
+    parts.append("updated_at = excluded.updated_at")
+    return ", ".join(parts)
+
+
+def upsert_fans(
+    conn: Connection, rows: Sequence[tuple[Any, ...]], provides: frozenset[str]
+) -> None:
+    """Insert or update fans; ``rows`` are tuples in :data:`FAN_INSERT_COLUMNS` order.
+
+    On a conflict on ``(creator_id, platform, platform_fan_id)`` only the ``provides`` columns
+    change, and only when the row's ``import_hash`` differs. ``custom_fields`` are merged.
+    Rows are database-ready: timestamps from :func:`db_timestamp`, ``custom_fields`` as JSON
+    text.
+    """
+    if not rows:
+        return
+    cols = ", ".join(FAN_INSERT_COLUMNS)
+    conflict = (
+        "ON CONFLICT (creator_id, platform, platform_fan_id) DO UPDATE SET "
+        + _fan_update_set(provides, is_postgres(conn))
+        + " WHERE fans.import_hash IS DISTINCT FROM excluded.import_hash"
+    )
+    if is_postgres(conn):
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _import_fans "
+            "(LIKE fans INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        with cur.copy(f"COPY _import_fans ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(f"INSERT INTO fans ({cols}) SELECT {cols} FROM _import_fans " + conflict)
+        cur.execute("TRUNCATE _import_fans")
+        return
+    marks = ",".join("?" * len(FAN_INSERT_COLUMNS))
+    conn.exec_driver_sql(
+        f"INSERT INTO fans ({cols}) VALUES ({marks}) "
+        + conflict.replace("IS DISTINCT FROM", "IS NOT"),
+        list(rows),
+    )
+
+
+def insert_tags(conn: Connection, creator_id: str, pairs: Sequence[tuple[str, str]]) -> None:
+    """Add ``(fan_id, tag)`` pairs; tags a fan already has are left as they are."""
+    if not pairs:
+        return
+    rows = [(fan_id, tag, creator_id) for fan_id, tag in pairs]
+    if is_postgres(conn):
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur.executemany(
+            "INSERT INTO fan_tags (fan_id, tag, creator_id) VALUES (%s, %s, %s) "
+            "ON CONFLICT DO NOTHING",
+            rows,
+        )
+        return
+    conn.exec_driver_sql(
+        "INSERT INTO fan_tags (fan_id, tag, creator_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        rows,
+    )
+
+
+def select_existing_purchases(
+    conn: Connection, creator_id: str, platform: str, transaction_ids: Sequence[str]
+) -> dict[str, tuple[Any, ...]]:
+    """Return ``{transaction_id: (fan_id, kind, gross, net, currency, purchased_at)}``.
+
+    ``purchased_at`` comes back as :func:`db_timestamp` text, to compare with new rows.
+    """
+    found: dict[str, tuple[Any, ...]] = {}
+    if is_postgres(conn):
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur.execute(
+            "SELECT transaction_id, fan_id, kind, gross_cents, net_cents, currency, purchased_at "
+            "FROM purchases WHERE creator_id = %s AND platform = %s "
+            "AND transaction_id = ANY(%s)",
+            (creator_id, platform, list(transaction_ids)),
+            prepare=False,
+        )
+        for tx, *rest in cur.fetchall():
+            rest[-1] = db_timestamp(rest[-1], pg=True)
+            found[tx] = tuple(rest)
+        return found
+    for chunk in _chunks(transaction_ids):
+        marks = ",".join("?" * len(chunk))
+        rows = conn.exec_driver_sql(
+            "SELECT transaction_id, fan_id, kind, gross_cents, net_cents, currency, purchased_at "
+            f"FROM purchases WHERE creator_id = ? AND platform = ? AND transaction_id IN ({marks})",
+            (creator_id, platform, *chunk),
+        ).fetchall()
+        for tx, *rest in rows:
+            found[tx] = tuple(rest)
+    return found
+
+
+def upsert_purchases(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert or replace purchases; ``rows`` are database-ready tuples in
+    :data:`PURCHASE_COLUMNS` order (timestamps from :func:`db_timestamp`)."""
+    if not rows:
+        return
+    cols = ", ".join(PURCHASE_COLUMNS)
+    conflict = (
+        "ON CONFLICT (creator_id, platform, transaction_id) DO UPDATE SET "
+        "fan_id = excluded.fan_id, kind = excluded.kind, gross_cents = excluded.gross_cents, "
+        "net_cents = excluded.net_cents, currency = excluded.currency, "
+        "purchased_at = excluded.purchased_at"
+    )
+    if is_postgres(conn):
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        marks = ", ".join(["%s"] * len(PURCHASE_COLUMNS))
+        cur.executemany(f"INSERT INTO purchases ({cols}) VALUES ({marks}) {conflict}", rows)
+        return
+    marks = ",".join("?" * len(PURCHASE_COLUMNS))
+    conn.exec_driver_sql(
+        f"INSERT INTO purchases ({cols}) VALUES ({marks}) {conflict}",
+        list(rows),
+    )
+
+
+def refresh_fan_totals(conn: Connection, fan_ids: Sequence[str], now: datetime) -> None:
+    """Derive each fan's lifetime value (sum of net cents) and last activity from purchases.
+
+    Only fans whose values change are written (``updated_at`` = ``now``).
+    """
+    if not fan_ids:
+        return
+    ltv = "(SELECT COALESCE(SUM(p.net_cents), 0) FROM purchases p WHERE p.fan_id = fans.id)"
+    last = "(SELECT MAX(p.purchased_at) FROM purchases p WHERE p.fan_id = fans.id)"
+    cur_ccy = "(SELECT MAX(p.currency) FROM purchases p WHERE p.fan_id = fans.id)"
+    set_clause = (
+        f"lifetime_value_cents = {ltv}, "
+        f"last_active_at = CASE WHEN fans.last_active_at IS NULL OR fans.last_active_at < {last} "
+        f"THEN {last} ELSE fans.last_active_at END, "
+        f"currency = COALESCE(fans.currency, {cur_ccy}), "
+    )
+    changed = (
+        f"(fans.lifetime_value_cents <> {ltv} OR fans.last_active_at IS NULL "
+        f"OR fans.last_active_at < {last} OR (fans.currency IS NULL AND {cur_ccy} IS NOT NULL))"
+    )
+    if is_postgres(conn):
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur.execute(
+            f"UPDATE fans SET {set_clause} updated_at = %s WHERE id = ANY(%s) AND {changed}",
+            (now, list(fan_ids)),
+        )
+        return
+    for chunk in _chunks(fan_ids):
+        marks = ",".join("?" * len(chunk))
+        conn.exec_driver_sql(
+            f"UPDATE fans SET {set_clause} updated_at = ? WHERE id IN ({marks}) AND {changed}",
+            (db_timestamp(now, pg=False), *chunk),
+        )

@@ -1,0 +1,73 @@
+"""Secrets at rest (platform tokens, relay secrets): Fernet with key rotation.
+
+Uses ``cryptography``'s MultiFernet: the first key encrypts, every key decrypts, and
+:meth:`SecretBox.rotate` re-encrypts a token under the first key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from huntaze.config import Settings
+
+
+class SecretBox:
+    """Encrypts and decrypts short secrets with a rotating set of Fernet keys.
+
+    Args:
+        keys: Fernet keys (urlsafe base64 of 32 bytes), newest first.
+
+    Raises:
+        ValueError: if no key is given or a key is malformed.
+    """
+
+    def __init__(self, keys: list[str]) -> None:
+        if not keys:
+            raise ValueError("at least one encryption key is needed")
+        self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
+
+    def encrypt(self, plaintext: str) -> str:
+        """Return the Fernet token (ASCII) for ``plaintext``."""
+        return self._fernet.encrypt(plaintext.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        """Return the plaintext of ``token``.
+
+        Raises:
+            ValueError: if no key opens the token (tampered, or its key was retired).
+        """
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("secret cannot be decrypted with the configured keys") from exc
+
+    def rotate(self, token: str) -> str:
+        """Return ``token`` re-encrypted under the newest key.
+
+        Raises:
+            ValueError: if no key opens the token.
+        """
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("secret cannot be decrypted with the configured keys") from exc
+
+
+def box_from_settings(settings: Settings) -> SecretBox:
+    """Build the :class:`SecretBox` from ``HUNTAZE_SECRET_KEYS``, or from the key file.
+
+    When no keys are configured, a key is generated once into ``secret_key_file`` (mode 0600),
+    so the embedded default works with no set-up and keeps working across restarts.
+    """
+    raw = settings.secret_keys.get_secret_value().strip()
+    if raw:
+        return SecretBox([k.strip() for k in raw.split(",") if k.strip()])
+    path = Path(settings.secret_key_file)
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(Fernet.generate_key().decode())
+    return SecretBox([path.read_text().strip()])

@@ -1,0 +1,19 @@
+"""All ORM models; importing this package registers every table on ``Base.metadata``."""
+
+from huntaze.models.crm import Conversation, Fan, FanTag, Message, Purchase, QuickReply
+from huntaze.models.events import Event
+from huntaze.models.tenancy import ApiToken, Creator, Membership, User
+
+__all__ = [
+    "ApiToken",
+    "Conversation",
+    "Creator",
+    "Event",
+    "Fan",
+    "FanTag",
+    "Membership",
+    "Message",
+    "Purchase",
+    "QuickReply",
+    "User",
+]

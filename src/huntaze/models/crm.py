@@ -1,0 +1,174 @@
+"""CRM models: fans, fan tags, purchases, conversations, messages and quick replies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from huntaze.db.base import Base
+
+SUBSCRIPTION_STATUSES = ("active", "expired", "cancelled", "follower", "none")
+CONSENT_STATES = ("opted_in", "opted_out", "unknown")
+PURCHASE_KINDS = (
+    "subscription",
+    "renewal",
+    "tip",
+    "ppv_message",
+    "ppv_post",
+    "stream",
+    "custom",
+    "shop",
+    "chargeback",
+    "refund",
+)
+
+
+class Fan(Base):
+    """A person who follows, subscribes to or pays a creator, on one platform.
+
+    Unique on ``(creator_id, platform, platform_fan_id)``. ``lifetime_value_cents`` is net
+    LTV in minor units of ``currency``: derived from purchases where the source gives
+    transactions, stored as given where it gives a total (Patreon, OnlyFans fan lists).
+    ``consent`` is marketing consent: ``opted_in``, ``opted_out`` or ``unknown``; an opted-out
+    fan is never messaged. ``import_hash`` fingerprints the imported columns, so re-importing
+    an unchanged row writes nothing.
+    """
+
+    __tablename__ = "fans"
+    __table_args__ = (
+        UniqueConstraint("creator_id", "platform", "platform_fan_id"),
+        Index("ix_fans_creator_ltv", "creator_id", "lifetime_value_cents"),
+        Index("ix_fans_creator_last_active", "creator_id", "last_active_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32))
+    platform_fan_id: Mapped[str] = mapped_column(String(255))
+    username: Mapped[str | None] = mapped_column(String(255))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))
+    subscription_status: Mapped[str] = mapped_column(String(16), default="none")
+    subscribed_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    last_active_at: Mapped[datetime | None]
+    lifetime_value_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    consent: Mapped[str] = mapped_column(String(16), default="unknown")
+    notes: Mapped[str | None] = mapped_column(Text)
+    custom_fields: Mapped[dict[str, Any]]
+    import_hash: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class FanTag(Base):
+    """A tag on a fan (a creator's list, a label). One row per (fan, tag)."""
+
+    __tablename__ = "fan_tags"
+    __table_args__ = (Index("ix_fan_tags_creator_tag", "creator_id", "tag"),)
+
+    fan_id: Mapped[str] = mapped_column(ForeignKey("fans.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+
+
+class Purchase(Base):
+    """One payment a fan made. Amounts are signed cents: chargebacks and refunds are negative.
+
+    Unique on ``(creator_id, platform, transaction_id)``, the platform's transaction id.
+    """
+
+    __tablename__ = "purchases"
+    __table_args__ = (
+        UniqueConstraint("creator_id", "platform", "transaction_id"),
+        Index("ix_purchases_fan_purchased", "fan_id", "purchased_at"),
+        Index("ix_purchases_creator_purchased", "creator_id", "purchased_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    fan_id: Mapped[str] = mapped_column(ForeignKey("fans.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    gross_cents: Mapped[int] = mapped_column(BigInteger)
+    net_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    purchased_at: Mapped[datetime]
+    transaction_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class Conversation(Base):
+    """A message thread with one fan on one platform; ``unread_count`` counts inbound unread."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("creator_id", "fan_id", "platform"),
+        Index("ix_conversations_creator_last", "creator_id", "last_message_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    fan_id: Mapped[str] = mapped_column(ForeignKey("fans.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32))
+    last_message_at: Mapped[datetime | None]
+    unread_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Message(Base):
+    """One message in a conversation.
+
+    ``direction`` is ``inbound`` (from the fan) or ``outbound``; ``media`` a list of media
+    references; ``price_cents`` the PPV price (None when free); ``purchased`` whether the fan
+    unlocked it; ``read_at`` when an inbound message was read.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_conversation_sent", "conversation_id", "sent_at"),
+        Index("ix_messages_creator_unread", "creator_id", "direction", "read_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    fan_id: Mapped[str] = mapped_column(ForeignKey("fans.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text, default="")
+    media: Mapped[list[str]]
+    price_cents: Mapped[int | None] = mapped_column(BigInteger)
+    purchased: Mapped[bool] = mapped_column(Boolean, default=False)
+    sent_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class QuickReply(Base):
+    """A saved reply with ``{variable}`` placeholders (``{username}``, ``{displayName}``…)."""
+
+    __tablename__ = "quick_replies"
+    __table_args__ = (Index("ix_quick_replies_creator", "creator_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(255))
+    content: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -1,0 +1,111 @@
+"""Shared fixtures. Tests run on SQLite by default and on PostgreSQL when
+``HUNTAZE_TEST_DATABASE_URL`` is set (each xdist worker gets its own schema)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from huntaze.api import create_app
+from huntaze.auth.tokens import create_token_for
+from huntaze.config import Settings
+from huntaze.db.engine import make_engine, make_sessionmaker, normalise_url
+from huntaze.db.migrate import upgrade
+from huntaze.kit.clock import FrozenClock
+
+PG_URL = os.environ.get("HUNTAZE_TEST_DATABASE_URL")
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of this worker's test database, migrated to head."""
+    if PG_URL:
+        schema = f"hz_test_{_worker()}"
+        base = make_engine(PG_URL)
+        with base.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        base.dispose()
+        url = normalise_url(PG_URL)
+        sep = "&" if "?" in url else "?"
+        url = f"{url}{sep}options=-csearch_path%3D{schema}"
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'huntaze.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=db_url,
+        secret_key_file=str(tmp_path / "key"),
+        import_max_bytes=2 * 1024 * 1024,
+        import_batch_size=7,
+    )
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine, clock: FrozenClock) -> Iterator[TestClient]:
+    app = create_app(settings, engine, clock)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+Tenant = dict[str, Any]
+
+
+@pytest.fixture
+def make_tenant(sessions: sessionmaker[Session], clock: FrozenClock) -> Callable[..., Tenant]:
+    """Create a fresh creator with a token: ``{"creator_id", "handle", "headers"}``."""
+
+    def make(role: str = "owner", handle: str | None = None) -> Tenant:
+        handle = handle or f"c{uuid.uuid4().hex[:12]}"
+        with sessions() as session:
+            issued = create_token_for(session, handle, clock.now(), role=role)
+            session.commit()
+        return {
+            "creator_id": issued.creator_id,
+            "handle": handle,
+            "token": issued.secret,
+            "headers": {"Authorization": f"Bearer {issued.secret}"},
+        }
+
+    return make
+
+
+@pytest.fixture
+def tenant(make_tenant: Callable[..., Tenant]) -> Tenant:
+    return make_tenant()

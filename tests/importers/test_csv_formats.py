@@ -1,0 +1,574 @@
+"""Exact behaviour of the CSV import formats (formats.md): Patreon, Substack, Ko-fi, generic."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from huntaze.crm.importers import generic, kofi, patreon, substack
+from huntaze.crm.importers.base import ImportFormatError, Parser
+from huntaze.crm.importers.csvread import CsvRows, Header, peek, sniff_delimiter
+from huntaze.crm.importers.records import FAN_COLUMNS, FanRecord, PurchaseRecord, Record, RowError
+from huntaze.crm.importers.registry import get_parser
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SAMPLES = Path(__file__).parents[2] / "src" / "huntaze" / "demo" / "samples"
+DEMO_MAPPING = {
+    "key": "id",
+    "username": "handle",
+    "email": "email",
+    "displayName": "name",
+    "lifetimeValue": "spent",
+    "currency": "currency",
+    "tags": "tags",
+}
+
+
+def run(parser: Parser, data: bytes) -> list[Record]:
+    return list(parser.parse(io.BytesIO(data)))
+
+
+def run_file(parser: Parser, path: Path) -> list[Record]:
+    with path.open("rb") as stream:
+        return list(parser.parse(stream))
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+def errors(records: list[Record]) -> list[tuple[int, str | None]]:
+    return [(r.line, r.column) for r in records if isinstance(r, RowError)]
+
+
+def fans(records: list[Record]) -> list[FanRecord]:
+    return [r for r in records if isinstance(r, FanRecord)]
+
+
+# --- the parser contract --------------------------------------------------------------------
+
+
+def test_fan_record_positional_order_is_what_patreon_relies_on() -> None:
+    names = [f.name for f in dataclasses.fields(FanRecord)]
+    assert names == [
+        "platform",
+        "platform_fan_id",
+        "line",
+        "username",
+        "display_name",
+        "email",
+        "subscription_status",
+        "subscribed_at",
+        "expires_at",
+        "last_active_at",
+        "lifetime_value_cents",
+        "currency",
+        "consent",
+        "tags",
+        "custom_fields",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "platform", "provides"),
+    [
+        (
+            "patreon_members",
+            "patreon",
+            {
+                "display_name",
+                "email",
+                "subscription_status",
+                "subscribed_at",
+                "expires_at",
+                "last_active_at",
+                "lifetime_value_cents",
+                "currency",
+                "custom_fields",
+            },
+        ),
+        (
+            "substack_subscribers",
+            "substack",
+            {
+                "email",
+                "subscription_status",
+                "subscribed_at",
+                "expires_at",
+                "consent",
+                "custom_fields",
+            },
+        ),
+        ("kofi_payments", "kofi", {"display_name", "email"}),
+    ],
+)
+def test_registry_gives_parsers(name: str, platform: str, provides: set[str]) -> None:
+    parser = get_parser(name)
+    assert parser.format == name
+    assert parser.platform == platform
+    assert parser.provides == frozenset(provides)
+    assert parser.provides <= set(FAN_COLUMNS)
+
+
+# --- Patreon --------------------------------------------------------------------------------
+
+
+def test_patreon_2024_header_bom_crlf_quoted_newlines() -> None:
+    records = run_file(patreon.make_parser(), FIXTURES / "patreon_members_2024.csv")
+    assert len(records) == 9
+    assert errors(records) == [
+        (7, "User ID"),
+        (8, "Lifetime Amount"),
+        (12, "Patronage Since Date"),
+    ]
+    amelie, jurgen, li, follower, ola, short = fans(records)
+    assert amelie == FanRecord(
+        platform="patreon",
+        platform_fan_id="70000001",
+        line=2,
+        display_name="Amélie Zoë",
+        email="amelie.zoe@example.com",
+        subscription_status="active",
+        subscribed_at=utc(2023, 3, 1, 10, 15),
+        expires_at=utc(2024, 6, 1),
+        last_active_at=utc(2024, 5, 1, 8, 0, 0, 123456),
+        lifetime_value_cents=5980,
+        currency="EUR",
+        custom_fields={
+            "tier": "Gold, with extras",
+            "chargeFrequency": "monthly",
+            "lastChargeStatus": "Paid",
+            "country": "FR",
+            "pledgeAmountCents": 500,
+            "followsYou": True,
+            "freeMember": False,
+            "freeTrial": False,
+        },
+    )
+    # Jürgen's row starts on line 4 because Amélie's Additional Details spans lines 2-3.
+    assert (jurgen.line, jurgen.platform_fan_id, jurgen.display_name) == (
+        4,
+        "70000002",
+        "Jürgen Ødegaard",
+    )
+    assert jurgen.subscription_status == "expired"
+    assert jurgen.subscribed_at == utc(2022, 11, 15, 23, 59, 59, 999999)
+    assert jurgen.last_active_at == utc(2024, 4, 1, 0, 0, 0, 1)
+    assert jurgen.expires_at is None
+    assert (jurgen.lifetime_value_cents, jurgen.currency) == (1200, "NOK")
+    assert (li.line, li.email, li.display_name, li.subscription_status) == (
+        5,
+        None,
+        "李小龙",
+        "cancelled",
+    )
+    assert (li.lifetime_value_cents, li.currency) == (123450, "USD")
+    assert li.custom_fields["chargeFrequency"] == "annually"
+    assert li.custom_fields["pledgeAmountCents"] == 0
+    assert follower == FanRecord(
+        platform="patreon",
+        platform_fan_id="70000004",
+        line=6,
+        display_name="Follower Fan",
+        email="follower@example.com",
+        subscription_status="follower",
+        custom_fields={"followsYou": True, "freeMember": True, "freeTrial": False},
+    )
+    assert (ola.line, ola.platform_fan_id, ola.email, ola.display_name) == (
+        9,
+        "email:ola@example.com",
+        "ola@example.com",
+        "Ola, Nordmann",
+    )
+    assert ola.custom_fields["freeTrial"] is True
+    assert ola.lifetime_value_cents == 1000
+    # Line 10 is blank; the short row on line 11 reads its missing columns as blank.
+    assert short == FanRecord(
+        platform="patreon",
+        platform_fan_id="email:short@example.com",
+        line=11,
+        display_name="Short Row",
+        email="short@example.com",
+        subscription_status="active",
+        custom_fields={"followsYou": False},
+    )
+
+
+def test_patreon_never_keeps_address_or_phone() -> None:
+    records = run_file(patreon.make_parser(), FIXTURES / "patreon_members_2024.csv")
+    text = repr(records)
+    for private in ("Rue Exemple", "75001", "+33", "Paris", "amelie#1234", "Likes cats"):
+        assert private not in text
+
+
+def test_patreon_2021_header_with_twitter() -> None:
+    records = run_file(patreon.make_parser(), FIXTURES / "patreon_members_2021.csv")
+    assert len(records) == 3
+    zoe, former = fans(records)
+    assert zoe.platform_fan_id == "80000001"
+    assert zoe.custom_fields == {
+        "tier": "Supporter",
+        "chargeFrequency": "monthly",
+        "lastChargeStatus": "Paid",
+        "country": "DE",
+        "pledgeAmountCents": 500,
+        "followsYou": True,
+    }
+    assert (former.line, former.subscription_status, former.lifetime_value_cents) == (
+        3,
+        "cancelled",
+        300,
+    )
+    # The former patron's note spans lines 3-5, so the keyless row starts on line 6.
+    assert errors(records) == [(6, "User ID")]
+
+
+def test_patreon_oldest_header_with_dollar_columns() -> None:
+    records = run_file(patreon.make_parser(), FIXTURES / "patreon_members_2019.csv")
+    bjork, penny = fans(records)
+    assert len(records) == 2
+    assert (bjork.lifetime_value_cents, bjork.custom_fields["pledgeAmountCents"]) == (123450, 1000)
+    assert bjork.currency is None  # no Currency column in this generation
+    assert (penny.line, penny.lifetime_value_cents) == (3, 100)
+
+
+def test_patreon_bad_values_name_their_column() -> None:
+    header = "Patron Status,Patronage Since Date,Pledge Amount,User ID,Currency,Follows You\n"
+    data = (
+        header
+        + "Active patron,2024-01-01 00:00:00,x,1,USD,Yes\n"
+        + "Active patron,2024-01-01 00:00:00,1,2,US Dollars,Yes\n"
+        + "Active patron,2024-01-01 00:00:00,1,3,USD,Maybe\n"
+        + "Someday patron,2024-01-01 00:00:00,1,4,usd,no\n"
+        + "Active patron,2024-01-01 00:00:00,1E100,5,USD,Yes\n"
+        + "Active patron,2024-01-01 00:00:00,NaN,6,USD,Yes\n"
+    ).encode()
+    records = run(patreon.make_parser(), data)
+    assert errors(records) == [
+        (2, "Pledge Amount"),
+        (3, "Currency"),
+        (4, "Follows You"),
+        (6, "Pledge Amount"),
+        (7, "Pledge Amount"),
+    ]
+    (odd,) = fans(records)
+    assert (odd.line, odd.subscription_status, odd.currency) == (5, "none", "USD")
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("Name,Email,Patronage Since Date,Pledge Amount,User ID", "Patron Status"),
+        ("Name,Email,Patron Status,Pledge Amount,User ID", "Patronage Since Date"),
+        ("Name,Email,Patron Status,Patronage Since Date,User ID", "Pledge Amount"),
+        ("Name,Patron Status,Patronage Since Date,Pledge $", "User ID"),
+    ],
+)
+def test_patreon_rejects_other_headers(header: str, column: str) -> None:
+    with pytest.raises(ImportFormatError) as info:
+        run(patreon.make_parser(), (header + "\nx,y,z,1,2\n").encode())
+    assert (info.value.column, info.value.line) == (column, 1)
+
+
+@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b"\n\r\n  \n", b",,,\n"])
+def test_empty_files_are_format_errors(data: bytes) -> None:
+    with pytest.raises(ImportFormatError):
+        run(patreon.make_parser(), data)
+
+
+def test_patreon_header_names_are_trimmed_and_case_insensitive() -> None:
+    data = (
+        b"\n PATRON STATUS ,patronage since date,\xef\xbb\xbfPledge $ , user id\r\n"
+        b"Active patron,,,7\r\n"
+    )
+    records = run(patreon.make_parser(), data)
+    assert records == [
+        FanRecord(platform="patreon", platform_fan_id="7", line=3, subscription_status="active")
+    ]
+
+
+# --- Substack -------------------------------------------------------------------------------
+
+
+def test_substack_2024_layout() -> None:
+    records = run_file(substack.make_parser(), FIXTURES / "substack_email_list.csv")
+    assert len(records) == 5
+    amelie, jurgen, lapsed = fans(records)
+    assert amelie == FanRecord(
+        platform="substack",
+        platform_fan_id="amelie.zoe@example.com",
+        line=2,
+        email="amelie.zoe@example.com",
+        subscription_status="active",
+        subscribed_at=utc(2024, 2, 1, 10),
+        expires_at=utc(2025, 3, 1, 10),
+        custom_fields={"plan": "monthly", "firstPaymentAt": "2024-02-01T10:00:05.123000+00:00"},
+    )
+    assert (jurgen.subscription_status, jurgen.consent, jurgen.custom_fields) == (
+        "follower",
+        None,
+        {},
+    )
+    assert (lapsed.subscription_status, lapsed.consent, lapsed.expires_at) == (
+        "expired",
+        "opted_out",
+        utc(2024, 1, 1),
+    )
+    assert errors(records) == [(5, "email"), (6, "active_subscription")]
+
+
+def test_substack_older_signup_layout() -> None:
+    records = run_file(substack.make_parser(), FIXTURES / "substack_signups_old.csv")
+    li, paid = fans(records)
+    assert li == FanRecord(
+        platform="substack",
+        platform_fan_id="li.xiaolong@example.com",
+        line=2,
+        email="li.xiaolong@example.com",
+        subscription_status="follower",
+        subscribed_at=utc(2021, 7, 7, 7, 7, 7, 7000),
+        custom_fields={"preferDigests": True},
+    )
+    assert (paid.subscription_status, paid.expires_at) == ("active", utc(2022, 7, 7))
+    assert errors(records) == [(4, "created_at")]
+
+
+def test_substack_older_paid_layout() -> None:
+    records = run_file(substack.make_parser(), FIXTURES / "substack_paid_old.csv")
+    assert [(r.line, r.subscription_status, r.consent) for r in fans(records)] == [
+        (2, "active", None),
+        (3, "active", None),
+        (4, "active", "opted_out"),
+        (5, "none", None),
+    ]
+    assert fans(records)[0].custom_fields == {"type": "paid", "preferDigests": False}
+    assert fans(records)[0].expires_at == utc(2023, 1, 1)
+    assert all(r.username is None and r.display_name is None for r in fans(records))
+    assert errors(records) == [(6, "email")]
+
+
+def test_substack_rejects_other_headers() -> None:
+    with pytest.raises(ImportFormatError) as info:
+        run(substack.make_parser(), b"email,created_at\na@example.com,\n")
+    assert info.value.column == "active_subscription"
+    with pytest.raises(ImportFormatError) as info:
+        run(substack.make_parser(), b"mail,active_subscription\n")
+    assert info.value.column == "email"
+
+
+# --- Ko-fi ----------------------------------------------------------------------------------
+
+
+def test_kofi_payments() -> None:
+    records = run_file(kofi.make_parser(), FIXTURES / "kofi_payments.csv")
+    assert len(records) == 9
+    purchases = [r for r in records if isinstance(r, PurchaseRecord)]
+    assert purchases[0] == PurchaseRecord(
+        fan=FanRecord(
+            platform="kofi",
+            platform_fan_id="email:amelie.zoe@example.com",
+            line=2,
+            display_name="Amélie Zoë",
+            email="amelie.zoe@example.com",
+        ),
+        kind="tip",
+        gross_cents=500,
+        net_cents=500,
+        currency="EUR",
+        purchased_at=utc(2026, 7, 1, 13, 4, 30),
+        transaction_id="TXN-0001",
+        line=2,
+    )
+    # The first Message spans lines 2-4; the next transaction starts on line 5.
+    assert [
+        (p.line, p.kind, p.gross_cents, p.currency, p.purchased_at, p.fan.platform_fan_id)
+        for p in purchases[1:]
+    ] == [
+        (5, "shop", 1250, "EUR", utc(2026, 9, 1, 15, 51), "email:amelie.zoe@example.com"),
+        (6, "tip", 300, "USD", utc(2025, 1, 3, 10), "name:jürgen ødegaard"),
+        (7, "subscription", 700, "USD", utc(2025, 2, 3, 10), "email:li@example.org"),
+        (8, "custom", 10000, "USD", utc(2025, 3, 3, 10), "email:c@example.org"),
+    ]
+    assert purchases[2].fan.email is None
+    assert purchases[2].fan.display_name == "Jürgen Ødegaard"
+    assert errors(records) == [
+        (9, "TransactionType"),
+        (10, "TransactionId"),
+        (11, "From"),
+        (12, "DateTime (UTC)"),
+    ]
+
+
+def test_kofi_short_variant_with_email_column_bom_crlf() -> None:
+    records = run_file(kofi.make_parser(), FIXTURES / "kofi_payments_short.csv")
+    assert [(r.line, r.fan.platform_fan_id, r.kind, r.purchased_at) for r in records] == [  # type: ignore[union-attr]
+        (2, "email:zoe@example.org", "tip", utc(2024, 12, 31, 23, 59, 59, 123456)),
+        (4, "email:zoe@example.org", "tip", utc(2025, 1, 1)),
+    ]
+
+
+def test_kofi_requires_its_columns() -> None:
+    with pytest.raises(ImportFormatError) as info:
+        run(kofi.make_parser(), b"DateTime (UTC),From,Received,Currency,TransactionType\n")
+    assert info.value.column == "TransactionId"
+
+
+# --- generic --------------------------------------------------------------------------------
+
+
+def test_generic_semicolon_file() -> None:
+    mapping = {
+        "key": "id",
+        "username": "handle",
+        "email": "e-mail",
+        "displayName": "Full Name",
+        "lifetimeValue": "spent",
+        "currency": "cur",
+        "tags": "labels",
+        "subscribedAt": "joined",
+        "custom.tier": "Tier",
+    }
+    parser = generic.make_parser(platform="Shop", mapping=mapping)
+    assert parser.provides == frozenset(
+        {
+            "username",
+            "email",
+            "display_name",
+            "lifetime_value_cents",
+            "currency",
+            "subscribed_at",
+            "custom_fields",
+        }
+    )
+    records = run_file(parser, FIXTURES / "generic_semicolon.csv")
+    assert records[0] == FanRecord(
+        platform="shop",
+        platform_fan_id="f-1",
+        line=2,
+        username="amelie_z",
+        display_name="Amélie Zoë",
+        email="amelie@example.com",
+        subscribed_at=utc(2024, 1, 1),
+        lifetime_value_cents=123450,
+        currency="EUR",
+        tags=("vip", "whale", "fr"),
+        custom_fields={"tier": "gold"},
+    )
+    assert (records[1].line, records[1].lifetime_value_cents) == (3, 1250)  # type: ignore[union-attr]
+    assert errors(records) == [(4, "ID"), (5, "Spent")]
+
+
+def test_generic_tab_file_keys_and_statuses() -> None:
+    data = (
+        b"user\tmail\tcents\tstatus\n"
+        b"@Zoe\t\t250\tActive\n"
+        b"\tJURGEN@example.org\t-5\tcanceled\n"
+        b"x\t\t2.5\t\n"
+        b"y\t\t1\tgone\n"
+        b"z\t\t99999999999999999999\t\n"
+    )
+    mapping = {
+        "username": "User",
+        "email": "Mail",
+        "lifetimeValueCents": "cents",
+        "subscriptionStatus": "status",
+    }
+    records = run(generic.make_parser(mapping=mapping), data)
+    assert [(r.platform, r.platform_fan_id, r.lifetime_value_cents) for r in fans(records)] == [
+        ("other", "zoe", 250),
+        ("other", "email:jurgen@example.org", -5),
+    ]
+    assert [r.subscription_status for r in fans(records)] == ["active", "cancelled"]
+    assert errors(records) == [(4, "cents"), (5, "status"), (6, "cents")]
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        None,
+        {},
+        {"displayName": "name"},
+        {"key": "id", "nickname": "nick"},
+        {"key": "id", "custom.": "x"},
+        {"key": ""},
+        {"key": "id", "lifetimeValue": "a", "lifetimeValueCents": "b"},
+    ],
+)
+def test_generic_invalid_mappings(mapping: dict[str, Any] | None) -> None:
+    with pytest.raises(ImportFormatError):
+        generic.make_parser(mapping=mapping)
+
+
+def test_generic_mapped_column_missing_from_header() -> None:
+    parser = generic.make_parser(mapping={"key": "id", "email": "courriel"})
+    with pytest.raises(ImportFormatError) as info:
+        run(parser, b"id,email\n1,a@example.com\n")
+    assert (info.value.column, info.value.line) == ("courriel", 1)
+
+
+# --- demo samples ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file", "format_name", "mapping", "count"),
+    [
+        ("patreon_members.csv", "patreon_members", None, 24),
+        ("substack_email_list.csv", "substack_subscribers", None, 26),
+        ("kofi_payments.csv", "kofi_payments", None, 30),
+        ("generic_fans.csv", "generic_csv", DEMO_MAPPING, 20),
+    ],
+)
+def test_demo_samples_parse_cleanly(
+    file: str, format_name: str, mapping: dict[str, Any] | None, count: int
+) -> None:
+    records = run_file(get_parser(format_name, mapping=mapping), SAMPLES / file)
+    assert len(records) == count
+    assert errors(records) == []
+
+
+def test_demo_kofi_sample_has_repeat_buyers() -> None:
+    records = run_file(kofi.make_parser(), SAMPLES / "kofi_payments.csv")
+    buyers = {r.fan.platform_fan_id for r in records if isinstance(r, PurchaseRecord)}
+    assert len(buyers) == 12
+
+
+# --- csvread --------------------------------------------------------------------------------
+
+
+def test_header_lookup() -> None:
+    header = Header(["\ufeff Name ", "EMAIL", "email", ""])
+    assert header.names == ("name", "email", "email", "")
+    assert (header.index("name"), header.index("Email"), header.index("missing")) == (0, 1, 4)
+    assert header.find("x", "E-mail", "email") == "EMAIL"
+
+
+def test_rows_are_padded_and_truncated_and_errors_do_not_stop_the_file() -> None:
+    huge = "x" * 200_000
+    data = f'a,b\n1\n1,2,3\n"{huge}",4\n5,6\n'.encode()
+    rows = list(CsvRows(io.BytesIO(data)))
+    assert rows[0] == (2, ["1", "", ""])
+    assert rows[1] == (3, ["1", "2", ""])
+    line, error = rows[2]
+    assert line == 4 and isinstance(error, RowError) and error.line == 4
+    assert rows[3:] == [(5, ["5", "6", ""])]
+
+
+def test_peek_replays_and_parsing_leaves_the_stream_open() -> None:
+    stream = io.BytesIO(b"id;name\n1;Zoe\n")
+    head, replay = peek(stream, 4)
+    assert head == b"id;n"
+    assert replay.read() == b"id;name\n1;Zoe\n"
+    assert sniff_delimiter(b"id;name\n1;Zoe\n") == ";"
+    assert sniff_delimiter(b"\x00\x01") == ","
+    source = io.BytesIO(b"id\n1\n")
+    records = run_file_like(source)
+    assert len(records) == 1 and not source.closed
+
+
+def run_file_like(source: io.BytesIO) -> list[Record]:
+    return list(generic.make_parser(mapping={"key": "id"}).parse(source))

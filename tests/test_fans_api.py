@@ -1,0 +1,222 @@
+"""The fans CRM routes: shapes, search, filters, sort, cursor pagination, top fans."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+
+def _fan(i: int, **extra):  # type: ignore[no-untyped-def]
+    return {"platform": "onlyfans", "platformFanId": str(i), "username": f"user{i}", **extra}
+
+
+def test_create_and_read_shape(client, tenant) -> None:
+    body = _fan(
+        1,
+        displayName="Amélie Zoë",
+        email="amelie@example.com",
+        tags=["vip", " whales ", "vip"],
+        subscriptionStatus="active",
+        subscribedAt="2026-01-02T03:04:05.123456Z",
+        lifetimeValueCents=12345,
+        currency="eur",
+        timezone="Europe/Paris",
+        consent="opted_out",
+        notes="likes feet pics",
+        customFields={"tier": "gold"},
+    )
+    r = client.post("/api/crm/fans", json=body, headers=tenant["headers"])
+    assert r.status_code == 201
+    fan = r.json()
+    assert fan["id"].startswith("fan_")
+    assert fan["tags"] == ["vip", "whales"]
+    assert fan["currency"] == "EUR"
+    assert fan["subscribedAt"] == "2026-01-02T03:04:05.123456Z"
+    assert fan["consent"] == "opted_out"
+    assert set(fan) == {
+        "id",
+        "platform",
+        "platformFanId",
+        "username",
+        "displayName",
+        "email",
+        "tags",
+        "subscriptionStatus",
+        "subscribedAt",
+        "expiresAt",
+        "lastActiveAt",
+        "lifetimeValueCents",
+        "currency",
+        "timezone",
+        "consent",
+        "notes",
+        "customFields",
+        "createdAt",
+        "updatedAt",
+    }
+    assert client.get(f"/api/crm/fans/{fan['id']}", headers=tenant["headers"]).json() == fan
+
+
+def test_duplicate_key_is_409(client, tenant) -> None:
+    assert client.post("/api/crm/fans", json=_fan(1), headers=tenant["headers"]).status_code == 201
+    r = client.post("/api/crm/fans", json=_fan(1), headers=tenant["headers"])
+    assert r.status_code == 409
+    assert r.json()["error"]["code"] == "fan_exists"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"platform": "onlyfans"}, "platformFanId"),
+        (_fan(1, timezone="Mars/Olympus"), "timezone"),
+        (_fan(1, currency="dollars"), "currency"),
+        (_fan(1, subscriptionStatus="gold"), "subscriptionStatus"),
+        (_fan(1, lastActiveAt="2026-01-01T00:00:00"), "lastActiveAt"),
+        (_fan(1, unknownField=1), "unknownField"),
+    ],
+)
+def test_bad_input_is_422_naming_the_field(client, tenant, body, field) -> None:
+    r = client.post("/api/crm/fans", json=body, headers=tenant["headers"])
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "invalid_request"
+    assert any(d["field"] == field for d in err["details"]), err
+
+
+def test_put_patch_delete(client, tenant) -> None:
+    h = tenant["headers"]
+    fan = client.post("/api/crm/fans", json=_fan(1, tags=["a"], notes="x"), headers=h).json()
+    put = client.put(
+        f"/api/crm/fans/{fan['id']}", json=_fan(1, username="renamed"), headers=h
+    ).json()
+    assert put["username"] == "renamed" and put["notes"] is None and put["tags"] == []
+    patched = client.patch(
+        f"/api/crm/fans/{fan['id']}", json={"tags": ["b"], "consent": "opted_in"}, headers=h
+    ).json()
+    assert (
+        patched["username"] == "renamed"
+        and patched["tags"] == ["b"]
+        and patched["consent"] == "opted_in"
+    )
+    r = client.patch(f"/api/crm/fans/{fan['id']}", json={"consent": None}, headers=h)
+    assert r.status_code == 422
+    assert client.delete(f"/api/crm/fans/{fan['id']}", headers=h).status_code == 204
+    assert client.get(f"/api/crm/fans/{fan['id']}", headers=h).status_code == 404
+
+
+def test_search_filters_and_top(client, tenant, clock) -> None:
+    h = tenant["headers"]
+    base = datetime(2026, 10, 1, tzinfo=UTC)
+    specs = [
+        ("1", "alice", "Alice Wonder", "alice@example.com", "onlyfans", 5000, "active", ["vip"], 1),
+        ("2", "bob", "Bob 100%", "bob@example.org", "onlyfans", 100, "expired", [], 10),
+        ("3", "carla", "Carla", "CARLA@EXAMPLE.COM", "patreon", 900, "active", ["vip"], 20),
+        ("4", "dan_x", None, None, "tiktok", 0, "follower", [], None),
+    ]
+    ids = {}
+    for key, user, name, email, platform, ltv, status, tags, days in specs:
+        body = {
+            "platform": platform,
+            "platformFanId": key,
+            "username": user,
+            "displayName": name,
+            "email": email,
+            "lifetimeValueCents": ltv,
+            "subscriptionStatus": status,
+            "tags": tags,
+            "lastActiveAt": (base - timedelta(days=days)).isoformat() if days else None,
+        }
+        ids[user] = client.post("/api/crm/fans", json=body, headers=h).json()["id"]
+
+    def names(**params):  # type: ignore[no-untyped-def]
+        r = client.get("/api/crm/fans", params=params, headers=h)
+        assert r.status_code == 200, r.text
+        return [f["username"] for f in r.json()["items"]]
+
+    assert names(q="ALI") == ["alice"]
+    assert names(q="example.com", sort="username") == ["alice", "carla"]
+    assert names(q="100%") == ["bob"]
+    assert names(q="_x") == ["dan_x"]
+    assert names(platform="onlyfans", sort="username") == ["alice", "bob"]
+    assert names(tag="vip", sort="username") == ["alice", "carla"]
+    assert names(subscriptionStatus="active", sort="-lifetimeValueCents") == ["alice", "carla"]
+    assert names(minLifetimeValueCents=100, maxLifetimeValueCents=900, sort="username") == [
+        "bob",
+        "carla",
+    ]
+    assert names(lastActiveBefore="2026-09-25T00:00:00Z", sort="username") == ["bob", "carla"]
+    assert names(lastActiveAfter="2026-09-25T00:00:00Z") == ["alice"]
+    assert names(sort="-lastActiveAt") == ["alice", "bob", "carla", "dan_x"]
+    assert names(sort="lastActiveAt") == ["carla", "bob", "alice", "dan_x"]
+    top = client.get("/api/crm/fans/top", params={"limit": 2}, headers=h).json()["items"]
+    assert [f["username"] for f in top] == ["alice", "carla"]
+    r = client.get("/api/crm/fans", params={"sort": "email"}, headers=h)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_sort"
+
+
+@pytest.mark.parametrize("sort", ["-createdAt", "lifetimeValueCents", "-lastActiveAt", "username"])
+def test_cursor_pagination_visits_every_fan_once(client, tenant, clock, sort) -> None:
+    h = tenant["headers"]
+    for i in range(23):
+        clock.advance(1)
+        body = _fan(i, lifetimeValueCents=(i % 4) * 100)
+        if i % 3:
+            body["lastActiveAt"] = f"2026-01-{1 + i % 5:02d}T00:00:00Z"
+        client.post("/api/crm/fans", json=body, headers=h)
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": 5, "sort": sort}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get("/api/crm/fans", params=params, headers=h).json()
+        seen.extend(f["platformFanId"] for f in page["items"])
+        pages += 1
+        cursor = page["nextCursor"]
+        if not cursor:
+            break
+    assert pages == 5
+    assert sorted(seen, key=int) == [str(i) for i in range(23)]
+    full = client.get("/api/crm/fans", params={"limit": 100, "sort": sort}, headers=h).json()
+    assert [f["platformFanId"] for f in full["items"]] == seen
+
+
+def test_purchases_newest_first(client, tenant, engine, clock) -> None:
+    from huntaze.crm.importers.records import FanRecord, PurchaseRecord
+    from huntaze.crm.importers.writer import ImportWriter
+
+    class P:
+        format = "test"
+        platform = "onlyfans"
+        provides = frozenset({"username"})
+
+        def parse(self, stream):  # type: ignore[no-untyped-def]
+            fan = FanRecord(platform="onlyfans", platform_fan_id="77", line=1, username="zed")
+            for i, (kind, net) in enumerate(
+                [("tip", 500), ("ppv_message", 1200), ("chargeback", -500)]
+            ):
+                yield PurchaseRecord(
+                    fan=fan,
+                    kind=kind,
+                    gross_cents=net,
+                    net_cents=net,
+                    currency="USD",
+                    purchased_at=datetime(2026, 1, 1 + i, tzinfo=UTC),
+                    transaction_id=f"t{i}",
+                    line=i + 1,
+                )
+
+    import io
+
+    ImportWriter(engine, tenant["creator_id"], P(), clock).run(io.BytesIO(b""))
+    h = tenant["headers"]
+    fan = client.get("/api/crm/fans", params={"q": "zed"}, headers=h).json()["items"][0]
+    assert fan["lifetimeValueCents"] == 1200
+    assert fan["lastActiveAt"] == "2026-01-03T00:00:00Z"
+    page = client.get(f"/api/crm/fans/{fan['id']}/purchases", params={"limit": 2}, headers=h).json()
+    assert [p["kind"] for p in page["items"]] == ["chargeback", "ppv_message"]
+    assert page["items"][0]["netCents"] == -500
+    rest = client.get(
+        f"/api/crm/fans/{fan['id']}/purchases", params={"cursor": page["nextCursor"]}, headers=h
+    ).json()
+    assert [p["kind"] for p in rest["items"]] == ["tip"] and rest["nextCursor"] is None

@@ -1,0 +1,96 @@
+"""Walk every route of the OpenAPI document with another creator's ids: each answers 404."""
+
+from __future__ import annotations
+
+import re
+
+BODIES = {
+    ("put", "/api/crm/fans/{fan_id}"): {"platform": "onlyfans", "platformFanId": "hijack"},
+    ("patch", "/api/crm/fans/{fan_id}"): {"notes": "hijacked"},
+    ("post", "/api/crm/conversations/{conversation_id}/messages"): {"text": "hijack"},
+    ("put", "/api/crm/quick-replies/{reply_id}"): {"title": "x", "content": "hijack"},
+    ("patch", "/api/crm/quick-replies/{reply_id}"): {"title": "hijack"},
+}
+
+
+def _victim(client, h):  # type: ignore[no-untyped-def]
+    fan = client.post(
+        "/api/crm/fans",
+        json={"platform": "onlyfans", "platformFanId": "v1", "username": "victim"},
+        headers=h,
+    ).json()
+    conv = client.post("/api/crm/conversations", json={"fanId": fan["id"]}, headers=h).json()
+    msg = client.post(
+        f"/api/crm/conversations/{conv['id']}/messages",
+        json={"direction": "inbound", "text": "secret"},
+        headers=h,
+    ).json()
+    reply = client.post(
+        "/api/crm/quick-replies", json={"title": "q", "content": "c"}, headers=h
+    ).json()
+    return {
+        "fan_id": fan["id"],
+        "conversation_id": conv["id"],
+        "message_id": msg["id"],
+        "reply_id": reply["id"],
+    }
+
+
+def test_every_route_answers_404_for_another_creators_ids(client, make_tenant) -> None:
+    victim = make_tenant()
+    attacker = make_tenant()
+    ids = _victim(client, victim["headers"])
+    own_fan = client.post(
+        "/api/crm/fans",
+        json={"platform": "onlyfans", "platformFanId": "a1"},
+        headers=attacker["headers"],
+    ).json()
+    BODIES[("post", "/api/crm/quick-replies/{reply_id}/render")] = {"fanId": own_fan["id"]}
+
+    walked = 0
+    for path, ops in client.get("/openapi.json").json()["paths"].items():
+        params = re.findall(r"{(\w+)}", path)
+        if not params:
+            continue
+        url = path
+        for p in params:
+            assert p in ids, f"no victim id for path parameter {p} in {path}"
+            url = url.replace("{" + p + "}", ids[p])
+        for method in ops:
+            body = BODIES.get((method, path))
+            r = client.request(method.upper(), url, json=body, headers=attacker["headers"])
+            assert r.status_code == 404, (method, path, r.status_code, r.text)
+            assert r.json()["error"]["code"].endswith("not_found")
+            walked += 1
+    assert walked >= 14
+
+    # ids inside bodies are checked too
+    r = client.post(
+        "/api/crm/conversations", json={"fanId": ids["fan_id"]}, headers=attacker["headers"]
+    )
+    assert r.status_code == 404
+    own_reply = client.post(
+        "/api/crm/quick-replies",
+        json={"title": "t", "content": "{username}"},
+        headers=attacker["headers"],
+    ).json()
+    r = client.post(
+        f"/api/crm/quick-replies/{own_reply['id']}/render",
+        json={"fanId": ids["fan_id"]},
+        headers=attacker["headers"],
+    )
+    assert r.status_code == 404
+
+    # lists show nothing of the victim's, and the victim's data is intact
+    h = attacker["headers"]
+    assert [f["id"] for f in client.get("/api/crm/fans", headers=h).json()["items"]] == [
+        own_fan["id"]
+    ]
+    assert client.get("/api/crm/conversations", headers=h).json()["items"] == []
+    assert client.get("/api/crm/messages/unread-count", headers=h).json() == {"unreadCount": 0}
+    assert client.get("/api/crm/fans/top", headers=h).json()["items"][0]["id"] == own_fan["id"]
+    v = client.get(f"/api/crm/fans/{ids['fan_id']}", headers=victim["headers"]).json()
+    assert v["username"] == "victim" and v["notes"] is None
+    assert client.get("/api/crm/messages/unread-count", headers=victim["headers"]).json() == {
+        "unreadCount": 1
+    }
