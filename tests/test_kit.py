@@ -24,7 +24,7 @@ def test_to_cents(raw: object, cents: int) -> None:
     assert to_cents(raw) == cents  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("raw", ["abc", "", "NaN", "inf"])
+@pytest.mark.parametrize("raw", ["abc", "", "NaN", "inf", "1E100", "-1e20"])
 def test_to_cents_rejects(raw: str) -> None:
     with pytest.raises(ValueError):
         to_cents(raw)

@@ -28,7 +28,7 @@ db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _engine() -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 _STRIP = str.maketrans("", "", "$€£, \u00a0")
+#: Amounts at or past this many major units are refused (they would not fit a BIGINT of cents).
+MAX_AMOUNT = Decimal(10) ** 13
 
 
 def to_cents(value: str | float | int | Decimal) -> int:
@@ -14,7 +16,7 @@ def to_cents(value: str | float | int | Decimal) -> int:
     to the minor unit.
 
     Raises:
-        ValueError: if the value is not a finite number.
+        ValueError: if the value is not a finite number below ``MAX_AMOUNT`` in size.
     """
     if isinstance(value, bool):
         raise ValueError("not an amount")
@@ -29,7 +31,7 @@ def to_cents(value: str | float | int | Decimal) -> int:
             amount = Decimal(value.translate(_STRIP))
     except InvalidOperation as exc:
         raise ValueError(f"not an amount: {value!r}") from exc
-    if not amount.is_finite():
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
         raise ValueError(f"not an amount: {value!r}")
     return int((amount * 100).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
 

@@ -42,8 +42,7 @@ class Fan(Base):
     LTV in minor units of ``currency``: derived from purchases where the source gives
     transactions, stored as given where it gives a total (Patreon, OnlyFans fan lists).
     ``consent`` is marketing consent: ``opted_in``, ``opted_out`` or ``unknown``; an opted-out
-    fan is never messaged. ``import_hash`` fingerprints the imported columns, so re-importing
-    an unchanged row writes nothing.
+    fan is never messaged.
     """
 
     __tablename__ = "fans"
@@ -70,7 +69,6 @@ class Fan(Base):
     consent: Mapped[str] = mapped_column(String(16), default="unknown")
     notes: Mapped[str | None] = mapped_column(Text)
     custom_fields: Mapped[dict[str, Any]]
-    import_hash: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

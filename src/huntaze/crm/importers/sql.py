@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 #: Columns written on insert, in this order.
@@ -29,7 +30,6 @@ FAN_INSERT_COLUMNS = (
     "currency",
     "consent",
     "custom_fields",
-    "import_hash",
     "created_at",
     "updated_at",
 )
@@ -73,36 +73,85 @@ def _chunks(items: Sequence[Any], size: int = 5_000) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
+#: Columns whose stored form is a timestamp (compared as :func:`db_timestamp` text).
+TIMESTAMP_COLUMNS = frozenset({"subscribed_at", "expires_at", "last_active_at"})
+
+
 def select_existing_fans(
-    conn: Connection, creator_id: str, platform: str, keys: Sequence[str]
-) -> dict[str, tuple[str, str | None]]:
-    """Return ``{platform_fan_id: (fan id, import_hash)}`` for the keys that already exist.
+    conn: Connection,
+    creator_id: str,
+    platform: str,
+    keys: Sequence[str],
+    columns: Sequence[str],
+    with_purchases: bool = False,
+) -> dict[str, tuple[str, dict[str, Any], bool]]:
+    """Return ``{platform_fan_id: (fan id, {column: stored value}, has purchases)}``.
+
+    Only keys that exist are returned. Stored values come back in the form the writer
+    builds rows in: timestamps as :func:`db_timestamp` text, ``custom_fields`` as a dict.
+    ``has purchases`` is only looked up when ``with_purchases`` (else False).
 
     On PostgreSQL the query is never server-prepared: psycopg prepares a statement after five
     runs, and the generic plan of ``= ANY($3)`` can choose a sequential scan of ``fans``
     for every batch, which made re-imports 100x slower in the import benchmark.
     """
-    found: dict[str, tuple[str, str | None]] = {}
-    if is_postgres(conn):
+    pg = is_postgres(conn)
+    select_cols = ", ".join(["platform_fan_id", "id", *columns])
+    if with_purchases:
+        select_cols += ", EXISTS (SELECT 1 FROM purchases p WHERE p.fan_id = fans.id)"
+    fetched: list[Any] = []
+    if pg:
         cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cur.execute(
-            "SELECT platform_fan_id, id, import_hash FROM fans "
+            f"SELECT {select_cols} FROM fans "
             "WHERE creator_id = %s AND platform = %s AND platform_fan_id = ANY(%s)",
             (creator_id, platform, list(keys)),
             prepare=False,  # a generic plan may pick a sequential scan; see docstring
         )
-        for key, fan_id, digest in cur.fetchall():
-            found[key] = (fan_id, digest)
-        return found
-    for chunk in _chunks(keys):
-        marks = ",".join("?" * len(chunk))
-        rows = conn.exec_driver_sql(
-            "SELECT platform_fan_id, id, import_hash FROM fans "
-            f"WHERE creator_id = ? AND platform = ? AND platform_fan_id IN ({marks})",
-            (creator_id, platform, *chunk),
-        ).fetchall()
-        for key, fan_id, digest in rows:
-            found[key] = (fan_id, digest)
+        fetched = cur.fetchall()
+    else:
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            fetched.extend(
+                conn.exec_driver_sql(
+                    f"SELECT {select_cols} FROM fans "
+                    f"WHERE creator_id = ? AND platform = ? AND platform_fan_id IN ({marks})",
+                    (creator_id, platform, *chunk),
+                ).fetchall()
+            )
+    found: dict[str, tuple[str, dict[str, Any], bool]] = {}
+    for row in fetched:
+        values: dict[str, Any] = {}
+        for i, col in enumerate(columns, start=2):
+            value = row[i]
+            if pg and col in TIMESTAMP_COLUMNS:
+                value = db_timestamp(value, pg=True)
+            elif col == "custom_fields" and isinstance(value, str):
+                value = orjson.loads(value)
+            values[col] = value
+        found[row[0]] = (row[1], values, bool(row[-1]) if with_purchases else False)
+    return found
+
+
+def select_tags(conn: Connection, fan_ids: Sequence[str]) -> dict[str, set[str]]:
+    """Return ``{fan_id: tags}`` for the fans of ``fan_ids`` that have tags."""
+    found: dict[str, set[str]] = {}
+    for chunk in _chunks(fan_ids):
+        if is_postgres(conn):
+            cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cur.execute(
+                "SELECT fan_id, tag FROM fan_tags WHERE fan_id = ANY(%s)",
+                (list(chunk),),
+                prepare=False,
+            )
+            rows = cur.fetchall()
+        else:
+            marks = ",".join("?" * len(chunk))
+            rows = conn.exec_driver_sql(
+                f"SELECT fan_id, tag FROM fan_tags WHERE fan_id IN ({marks})", tuple(chunk)
+            ).fetchall()
+        for fan_id, tag in rows:
+            found.setdefault(fan_id, set()).add(tag)
     return found
 
 
@@ -110,7 +159,12 @@ def _fan_update_set(provides: frozenset[str], pg: bool) -> str:
     parts = []
     for col in sorted(provides):
         if col == "consent":
-            parts.append("consent = COALESCE(excluded.consent, fans.consent)")
+            # An import may opt a fan out (Substack's email_disabled) but never back in: an
+            # opt-in comes from the fan, not from a file.
+            parts.append(
+                "consent = CASE WHEN excluded.consent = 'opted_out' THEN 'opted_out' "
+                "ELSE fans.consent END"
+            )
         elif col == "custom_fields":
             merge = (
                 "fans.custom_fields || excluded.custom_fields"
@@ -118,6 +172,13 @@ def _fan_update_set(provides: frozenset[str], pg: bool) -> str:
                 else "json_patch(fans.custom_fields, excluded.custom_fields)"
             )
             parts.append(f"custom_fields = {merge}")
+        elif col == "last_active_at":
+            # Activity only moves forward: an older export never hides a later payment.
+            parts.append(
+                "last_active_at = CASE WHEN fans.last_active_at IS NULL "
+                "OR excluded.last_active_at > fans.last_active_at "
+                "THEN excluded.last_active_at ELSE fans.last_active_at END"
+            )
         elif col == "lifetime_value_cents":
             # A fan whose payments are known keeps the value derived from them.
             parts.append(
@@ -127,7 +188,6 @@ def _fan_update_set(provides: frozenset[str], pg: bool) -> str:
             )
         else:
             parts.append(f"{col} = excluded.{col}")
-    parts.append("import_hash = excluded.import_hash")
     parts.append("updated_at = excluded.updated_at")
     return ", ".join(parts)
 
@@ -138,7 +198,9 @@ def upsert_fans(
     """Insert or update fans; ``rows`` are tuples in :data:`FAN_INSERT_COLUMNS` order.
 
     On a conflict on ``(creator_id, platform, platform_fan_id)`` only the ``provides`` columns
-    change, and only when the row's ``import_hash`` differs. ``custom_fields`` are merged.
+    change: the caller sends only new and changed rows. ``custom_fields`` are merged;
+    ``consent`` only ever moves to ``opted_out``; a fan with purchases keeps the lifetime value
+    derived from them.
     Rows are database-ready: timestamps from :func:`db_timestamp`, ``custom_fields`` as JSON
     text.
     """
@@ -148,7 +210,6 @@ def upsert_fans(
     conflict = (
         "ON CONFLICT (creator_id, platform, platform_fan_id) DO UPDATE SET "
         + _fan_update_set(provides, is_postgres(conn))
-        + " WHERE fans.import_hash IS DISTINCT FROM excluded.import_hash"
     )
     if is_postgres(conn):
         cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -164,8 +225,7 @@ def upsert_fans(
         return
     marks = ",".join("?" * len(FAN_INSERT_COLUMNS))
     conn.exec_driver_sql(
-        f"INSERT INTO fans ({cols}) VALUES ({marks}) "
-        + conflict.replace("IS DISTINCT FROM", "IS NOT"),
+        f"INSERT INTO fans ({cols}) VALUES ({marks}) " + conflict,
         list(rows),
     )
 

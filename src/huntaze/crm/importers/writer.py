@@ -10,7 +10,6 @@ idempotent).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -32,15 +31,42 @@ ProgressCallback = Callable[[int], None]
 
 #: Positions in a fan row (``sql.FAN_INSERT_COLUMNS``) of each column a format may provide.
 _COLUMN_INDEX = {name: i for i, name in enumerate(sql.FAN_INSERT_COLUMNS)}
+_CONSENT = _COLUMN_INDEX["consent"]
+_CUSTOM = _COLUMN_INDEX["custom_fields"]
+_LTV = _COLUMN_INDEX["lifetime_value_cents"]
+_LAST_ACTIVE = _COLUMN_INDEX["last_active_at"]
 
 
-def fingerprint(values: list[str]) -> str:
-    """Return a 128-bit BLAKE2b hex digest of ``values`` joined by a unit separator.
+def fan_changed(
+    row: list[Any],
+    custom_fields: dict[str, Any],
+    stored: dict[str, Any],
+    has_purchases: bool,
+    compared: list[tuple[str, int]],
+) -> bool:
+    """True when writing ``row`` would change a stored fan's provided columns.
 
-    Two rows with the same fingerprint would write the same values, so the second is
-    ``unchanged`` and costs no write.
+    Mirrors the update rules of :func:`sql.upsert_fans`: custom fields merge (unchanged when
+    every imported key already holds that value), consent only moves to ``opted_out``, last
+    activity only moves forward, and a fan with purchases keeps its derived lifetime value.
     """
-    return hashlib.blake2b("\x1f".join(values).encode(), digest_size=16).hexdigest()
+    for col, i in compared:
+        if i == _CUSTOM:
+            old = stored[col] or {}
+            if any(old.get(k) != v for k, v in custom_fields.items()):
+                return True
+        elif i == _CONSENT:
+            if row[i] == "opted_out" and stored[col] != "opted_out":
+                return True
+        elif i == _LAST_ACTIVE:
+            if row[i] is not None and (stored[col] is None or row[i] > stored[col]):
+                return True
+        elif i == _LTV:
+            if not has_purchases and stored[col] != row[i]:
+                return True
+        elif stored[col] != row[i]:
+            return True
+    return False
 
 
 @dataclass(slots=True)
@@ -125,15 +151,27 @@ class ImportWriter:
             progress(self.report.rows)
 
     def _write_fans(self, conn: Any, records: list[FanRecord], count: bool) -> dict[str, str]:
-        """Upsert ``records``; return ``{platform_fan_id: fan id}`` for all of them."""
+        """Upsert ``records``; return ``{platform_fan_id: fan id}`` for all of them.
+
+        Each record is compared with the stored fan (one indexed query per batch): new keys
+        are inserted, changed ones updated, and the rest are counted unchanged and not written.
+        """
         provides = self.parser.provides
-        hashed = sorted(_COLUMN_INDEX[c] for c in provides)
+        compared = sorted((c, _COLUMN_INDEX[c]) for c in provides)
         pg = sql.is_postgres(conn)
         stamp = sql.db_timestamp
         now = stamp(self.clock.now(), pg)
         existing = sql.select_existing_fans(
-            conn, self.creator_id, self.parser.platform, [r.platform_fan_id for r in records]
+            conn,
+            self.creator_id,
+            self.parser.platform,
+            [r.platform_fan_id for r in records],
+            [c for c, _ in compared],
+            with_purchases="lifetime_value_cents" in provides,
         )
+        stored_tags: dict[str, set[str]] = {}
+        if existing and any(r.tags for r in records):
+            stored_tags = sql.select_tags(conn, [found[0] for found in existing.values()])
         ids: dict[str, str] = {}
         rows: list[tuple[Any, ...]] = []
         tag_pairs: list[tuple[str, str]] = []
@@ -152,24 +190,23 @@ class ImportWriter:
                 stamp(rec.last_active_at, pg),
                 rec.lifetime_value_cents or 0,
                 rec.currency or self.default_currency,
-                rec.consent,
-                orjson.dumps(rec.custom_fields, option=orjson.OPT_SORT_KEYS).decode(),
+                rec.consent or "unknown",
                 None,
                 now,
                 now,
             ]
-            parts = [str(row[i]) for i in hashed]
-            if rec.tags:
-                parts.extend(sorted(rec.tags))
-            digest = fingerprint(parts)
             found = existing.get(rec.platform_fan_id)
             if found is None:
                 fan_id = new_id("fan")
                 if count:
                     self.report.inserted += 1
+                new_tags: Any = rec.tags
             else:
                 fan_id = found[0]
-                if found[1] == digest:
+                new_tags = set(rec.tags) - stored_tags.get(fan_id, set())
+                if not new_tags and not fan_changed(
+                    row, rec.custom_fields, found[1], found[2], compared
+                ):
                     ids[rec.platform_fan_id] = fan_id
                     if count:
                         self.report.unchanged += 1
@@ -178,10 +215,9 @@ class ImportWriter:
                     self.report.updated += 1
             ids[rec.platform_fan_id] = fan_id
             row[0] = fan_id
-            row[13] = rec.consent or "unknown" if found is None else rec.consent
-            row[15] = digest
+            row[_CUSTOM] = orjson.dumps(rec.custom_fields, option=orjson.OPT_SORT_KEYS).decode()
             rows.append(tuple(row))
-            tag_pairs.extend((fan_id, tag) for tag in rec.tags)
+            tag_pairs.extend((fan_id, tag) for tag in new_tags)
         sql.upsert_fans(conn, rows, provides)
         sql.insert_tags(conn, self.creator_id, tag_pairs)
         return ids

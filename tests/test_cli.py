@@ -1,0 +1,152 @@
+"""The ``huntaze`` command, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+import httpx
+import pytest
+
+SAMPLES = resources.files("huntaze.demo") / "samples"
+
+
+def _run(
+    args: list[str], env: dict[str, str], check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "huntaze", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def env(db_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "HUNTAZE_DATABASE_URL": db_url,
+        "HUNTAZE_SECRET_KEY_FILE": str(tmp_path / "key"),
+        "HUNTAZE_LOG_LEVEL": "WARNING",
+    }
+
+
+def test_token_import_and_reimport(env, tmp_path, client) -> None:
+    handle = f"cli{os.getpid()}{int(time.time() * 1000) % 100000}"
+    token = (
+        _run(["token", "create", "--creator", handle, "--role", "owner"], env)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    assert token.startswith("hz_")
+    path = str(SAMPLES / "patreon_members.csv")
+    first = json.loads(_run(["import", path, "--creator", handle, "--json"], env).stdout)
+    assert (first["format"], first["inserted"], first["rejected"]) == ("patreon_members", 24, 0)
+    again = json.loads(_run(["import", path, "--creator", handle, "--json"], env).stdout)
+    assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 24)
+    fans = client.get(
+        "/api/crm/fans", params={"limit": 100}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert len(fans.json()["items"]) == 24
+
+    bad = tmp_path / "Follower.txt"
+    bad.write_text(
+        "Date: 2025-08-02 01:00:44 UTC\nUsername: ok_one\n\nDate: 2025-08-03 01:00:00\n\n"
+    )
+    proc = _run(["import", str(bad), "--creator", handle], env, check=False)
+    assert proc.returncode == 1
+    assert "1 inserted" in proc.stdout and "1 rejected" in proc.stdout
+    assert "line 4" in proc.stdout
+
+    proc = _run(["import", str(bad), "--creator", handle, "--format", "nope"], env, check=False)
+    assert proc.returncode == 2 and "unknown_format" in proc.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_demo_on_a_fresh_sqlite_database(tmp_path) -> None:
+    """The README's first command: migrate, fill the demo creator, serve the API."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "HUNTAZE_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
+        "HUNTAZE_SECRET_KEY_FILE": str(tmp_path / "key"),
+        "HUNTAZE_LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "huntaze", "serve", "--demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    token = re.search(r"Bearer (hz_[\w-]+)", err)
+    assert token, err
+    # the demo data survives the server: serve again on the same file and read it back
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "huntaze", "serve", "--demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = httpx.get(
+                    f"{base}/api/crm/fans/top",
+                    params={"limit": 3},
+                    headers={"Authorization": f"Bearer {token.group(1)}"},
+                    timeout=1,
+                )
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        assert r.status_code == 200
+        top = r.json()["items"]
+        assert len(top) == 3
+        assert (
+            top[0]["lifetimeValueCents"]
+            >= top[1]["lifetimeValueCents"]
+            >= top[2]["lifetimeValueCents"]
+            > 0
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
