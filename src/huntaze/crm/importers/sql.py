@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
+import psycopg
 from sqlalchemy import Connection
 
 #: Columns written on insert, in this order.
@@ -84,19 +84,33 @@ def select_existing_fans(
     keys: Sequence[str],
     columns: Sequence[str],
     with_purchases: bool = False,
-) -> dict[str, tuple[str, dict[str, Any], bool]]:
-    """Return ``{platform_fan_id: (fan id, {column: stored value}, has purchases)}``.
+) -> dict[str, tuple[str, tuple[Any, ...], bool]]:
+    """Return ``{platform_fan_id: (fan id, stored values of columns, has purchases)}``.
 
-    Only keys that exist are returned. Stored values come back in the form the writer
-    builds rows in: timestamps as :func:`db_timestamp` text, ``custom_fields`` as a dict.
-    ``has purchases`` is only looked up when ``with_purchases`` (else False).
+    Only keys that exist are returned. Stored values come back in ``columns`` order and in
+    the form the writer builds rows in: timestamps as :func:`db_timestamp` text;
+    ``custom_fields`` as JSON text. ``has purchases``
+    is only looked up when ``with_purchases`` (else False).
 
     On PostgreSQL the query is never server-prepared: psycopg prepares a statement after five
     runs, and the generic plan of ``= ANY($3)`` can choose a sequential scan of ``fans``
     for every batch, which made re-imports 100x slower in the import benchmark.
     """
     pg = is_postgres(conn)
-    select_cols = ", ".join(["platform_fan_id", "id", *columns])
+    if pg:
+        # Render on the server in the writer's text forms: parsing timestamps and JSON into
+        # Python objects only to print them again cost more than the query itself.
+        shown = [
+            f"to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'"
+            if c in TIMESTAMP_COLUMNS
+            else f"{c}::text"
+            if c == "custom_fields"
+            else c
+            for c in columns
+        ]
+    else:
+        shown = list(columns)
+    select_cols = ", ".join(["platform_fan_id", "id", *shown])
     if with_purchases:
         select_cols += ", EXISTS (SELECT 1 FROM purchases p WHERE p.fan_id = fans.id)"
     fetched: list[Any] = []
@@ -119,18 +133,22 @@ def select_existing_fans(
                     (creator_id, platform, *chunk),
                 ).fetchall()
             )
-    found: dict[str, tuple[str, dict[str, Any], bool]] = {}
+    end = 2 + len(columns)
+    found: dict[str, tuple[str, tuple[Any, ...], bool]] = {}
     for row in fetched:
-        values: dict[str, Any] = {}
-        for i, col in enumerate(columns, start=2):
-            value = row[i]
-            if pg and col in TIMESTAMP_COLUMNS:
-                value = db_timestamp(value, pg=True)
-            elif col == "custom_fields" and isinstance(value, str):
-                value = orjson.loads(value)
-            values[col] = value
-        found[row[0]] = (row[1], values, bool(row[-1]) if with_purchases else False)
+        found[row[0]] = (row[1], tuple(row[2:end]), bool(row[-1]) if with_purchases else False)
     return found
+
+
+def analyze_fans(conn: Connection) -> None:
+    """Refresh PostgreSQL's statistics on ``fans`` (no-op on SQLite).
+
+    A table that grew from empty within one import still looks empty to the planner until
+    autovacuum catches up, and the key lookups of each batch then scan the creator's whole
+    range; the writer calls this as the table doubles.
+    """
+    if is_postgres(conn):
+        conn.exec_driver_sql("ANALYZE fans")
 
 
 def select_tags(conn: Connection, fan_ids: Sequence[str]) -> dict[str, set[str]]:
@@ -193,7 +211,10 @@ def _fan_update_set(provides: frozenset[str], pg: bool) -> str:
 
 
 def upsert_fans(
-    conn: Connection, rows: Sequence[tuple[Any, ...]], provides: frozenset[str]
+    conn: Connection,
+    rows: Sequence[tuple[Any, ...]],
+    provides: frozenset[str],
+    all_new: bool = False,
 ) -> None:
     """Insert or update fans; ``rows`` are tuples in :data:`FAN_INSERT_COLUMNS` order.
 
@@ -203,6 +224,10 @@ def upsert_fans(
     derived from them.
     Rows are database-ready: timestamps from :func:`db_timestamp`, ``custom_fields`` as JSON
     text.
+
+    ``all_new`` says no row's key existed when the batch was read. On PostgreSQL those rows
+    are then copied straight into ``fans``; should another writer have added one of the keys
+    meanwhile (a unique violation), the batch goes through the upsert path instead.
     """
     if not rows:
         return
@@ -212,7 +237,19 @@ def upsert_fans(
         + _fan_update_set(provides, is_postgres(conn))
     )
     if is_postgres(conn):
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        raw = conn.connection.driver_connection
+        cur = raw.cursor()  # type: ignore[union-attr]
+        if all_new:
+            try:
+                with (
+                    raw.transaction(),  # type: ignore[union-attr]  # a savepoint
+                    cur.copy(f"COPY fans ({cols}) FROM STDIN") as copy,
+                ):
+                    for row in rows:
+                        copy.write_row(row)
+                return
+            except psycopg.errors.UniqueViolation:
+                pass
         cur.execute(
             "CREATE TEMP TABLE IF NOT EXISTS _import_fans "
             "(LIKE fans INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"

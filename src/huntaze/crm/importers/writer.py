@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, BinaryIO
 
 import orjson
@@ -37,36 +38,64 @@ _LTV = _COLUMN_INDEX["lifetime_value_cents"]
 _LAST_ACTIVE = _COLUMN_INDEX["last_active_at"]
 
 
-def fan_changed(
-    row: list[Any],
-    custom_fields: dict[str, Any],
-    stored: dict[str, Any],
-    has_purchases: bool,
-    compared: list[tuple[str, int]],
-) -> bool:
-    """True when writing ``row`` would change a stored fan's provided columns.
+_SPECIAL = frozenset({"custom_fields", "consent", "last_active_at", "lifetime_value_cents"})
 
-    Mirrors the update rules of :func:`sql.upsert_fans`: custom fields merge (unchanged when
-    every imported key already holds that value), consent only moves to ``opted_out``, last
-    activity only moves forward, and a fan with purchases keeps its derived lifetime value.
+
+class FanComparer:
+    """Tells whether an imported fan row would change the stored fan.
+
+    Mirrors the update rules of :func:`sql.upsert_fans`: plain columns compare equal or not;
+    custom fields merge (unchanged when every imported key already holds that value); consent
+    only moves to ``opted_out``; last activity only moves forward; a fan with purchases keeps
+    its derived lifetime value.
+
+    Args:
+        columns: the provided columns, in the order ``sql.select_existing_fans`` returns them.
     """
-    for col, i in compared:
-        if i == _CUSTOM:
-            old = stored[col] or {}
-            if any(old.get(k) != v for k, v in custom_fields.items()):
-                return True
-        elif i == _CONSENT:
-            if row[i] == "opted_out" and stored[col] != "opted_out":
-                return True
-        elif i == _LAST_ACTIVE:
-            if row[i] is not None and (stored[col] is None or row[i] > stored[col]):
-                return True
-        elif i == _LTV:
-            if not has_purchases and stored[col] != row[i]:
-                return True
-        elif stored[col] != row[i]:
+
+    def __init__(self, columns: list[str]) -> None:
+        plain = [j for j, c in enumerate(columns) if c not in _SPECIAL]
+        self._stored_plain = itemgetter(*plain) if plain else _nothing
+        self._row_plain = (
+            itemgetter(*[_COLUMN_INDEX[columns[j]] for j in plain]) if plain else _nothing
+        )
+        where = {c: j for j, c in enumerate(columns)}
+        self._custom = where.get("custom_fields")
+        self._consent = where.get("consent")
+        self._last_active = where.get("last_active_at")
+        self._ltv = where.get("lifetime_value_cents")
+
+    def changed(
+        self,
+        row: list[Any],
+        custom_text: str,
+        custom: dict[str, Any],
+        stored: tuple[Any, ...],
+        has_purchases: bool,
+    ) -> bool:
+        """True when writing ``row`` (custom fields as ``custom`` / ``custom_text``) changes
+        the fan whose stored values are ``stored``."""
+        if self._row_plain(row) != self._stored_plain(stored):
             return True
-    return False
+        if self._custom is not None:
+            old = stored[self._custom]
+            if old != custom_text:
+                old = orjson.loads(old) if old else {}
+                if any(old.get(k) != v for k, v in custom.items()):
+                    return True
+        j = self._consent
+        if j is not None and row[_CONSENT] == "opted_out" and stored[j] != "opted_out":
+            return True
+        j = self._last_active
+        new_last = row[_LAST_ACTIVE]
+        if j is not None and new_last is not None and (stored[j] is None or new_last > stored[j]):
+            return True
+        j = self._ltv
+        return j is not None and not has_purchases and stored[j] != row[_LTV]
+
+
+def _nothing(_: Any) -> tuple[()]:
+    return ()
 
 
 @dataclass(slots=True)
@@ -106,6 +135,7 @@ class ImportWriter:
         self.batch_size = batch_size
         self.default_currency = default_currency
         self.report = ImportReport(format=parser.format)
+        self._analyzed_at = 0
 
     def run(self, stream: BinaryIO, progress: ProgressCallback | None = None) -> ImportReport:
         """Import every record of ``stream`` and return the report.
@@ -113,7 +143,8 @@ class ImportWriter:
         ``progress`` is called after each batch with the number of rows done so far.
 
         Raises:
-            huntaze.crm.importers.base.ImportFormatError: when the file is not in the format.
+            huntaze.crm.importers.base.ImportFormatError: when the file is not in the format
+                (raised before any row is written).
             sqlalchemy.exc.SQLAlchemyError: on a database failure; batches already committed
                 stay, and running the import again completes it.
         """
@@ -124,31 +155,34 @@ class ImportWriter:
                 continue
             if isinstance(record, FanRecord):
                 if record.platform_fan_id in batch.fans:
-                    self._flush(batch, progress)
-                    batch = _Batch()
+                    batch = self._flush(batch, progress)
                 batch.fans[record.platform_fan_id] = record
             else:
                 if record.transaction_id in batch.purchases:
-                    self._flush(batch, progress)
-                    batch = _Batch()
+                    batch = self._flush(batch, progress)
                 batch.purchases[record.transaction_id] = record
             if len(batch) >= self.batch_size:
-                self._flush(batch, progress)
-                batch = _Batch()
+                batch = self._flush(batch, progress)
         self._flush(batch, progress)
         self._record_event()
         return self.report
 
-    def _flush(self, batch: _Batch, progress: ProgressCallback | None) -> None:
+    def _flush(self, batch: _Batch, progress: ProgressCallback | None) -> _Batch:
+        """Write ``batch`` in one transaction; return a new empty batch."""
         if not len(batch):
-            return
+            return batch
         with self.engine.begin() as conn:
             if batch.fans:
                 self._write_fans(conn, list(batch.fans.values()), count=True)
             if batch.purchases:
                 self._write_purchases(conn, list(batch.purchases.values()))
+        if self.report.inserted >= max(2 * self._analyzed_at, self.batch_size):
+            with self.engine.begin() as conn:
+                sql.analyze_fans(conn)
+            self._analyzed_at = self.report.inserted
         if progress is not None:
             progress(self.report.rows)
+        return _Batch()
 
     def _write_fans(self, conn: Any, records: list[FanRecord], count: bool) -> dict[str, str]:
         """Upsert ``records``; return ``{platform_fan_id: fan id}`` for all of them.
@@ -157,7 +191,8 @@ class ImportWriter:
         are inserted, changed ones updated, and the rest are counted unchanged and not written.
         """
         provides = self.parser.provides
-        compared = sorted((c, _COLUMN_INDEX[c]) for c in provides)
+        columns = sorted(provides)
+        comparer = FanComparer(columns)
         pg = sql.is_postgres(conn)
         stamp = sql.db_timestamp
         now = stamp(self.clock.now(), pg)
@@ -166,14 +201,15 @@ class ImportWriter:
             self.creator_id,
             self.parser.platform,
             [r.platform_fan_id for r in records],
-            [c for c, _ in compared],
+            columns,
             with_purchases="lifetime_value_cents" in provides,
         )
         stored_tags: dict[str, set[str]] = {}
         if existing and any(r.tags for r in records):
             stored_tags = sql.select_tags(conn, [found[0] for found in existing.values()])
         ids: dict[str, str] = {}
-        rows: list[tuple[Any, ...]] = []
+        new_rows: list[tuple[Any, ...]] = []
+        changed_rows: list[tuple[Any, ...]] = []
         tag_pairs: list[tuple[str, str]] = []
         for rec in records:
             row: list[Any] = [
@@ -195,6 +231,7 @@ class ImportWriter:
                 now,
                 now,
             ]
+            custom_text = orjson.dumps(rec.custom_fields, option=orjson.OPT_SORT_KEYS).decode()
             found = existing.get(rec.platform_fan_id)
             if found is None:
                 fan_id = new_id("fan")
@@ -204,8 +241,8 @@ class ImportWriter:
             else:
                 fan_id = found[0]
                 new_tags = set(rec.tags) - stored_tags.get(fan_id, set())
-                if not new_tags and not fan_changed(
-                    row, rec.custom_fields, found[1], found[2], compared
+                if not new_tags and not comparer.changed(
+                    row, custom_text, rec.custom_fields, found[1], found[2]
                 ):
                     ids[rec.platform_fan_id] = fan_id
                     if count:
@@ -215,10 +252,11 @@ class ImportWriter:
                     self.report.updated += 1
             ids[rec.platform_fan_id] = fan_id
             row[0] = fan_id
-            row[_CUSTOM] = orjson.dumps(rec.custom_fields, option=orjson.OPT_SORT_KEYS).decode()
-            rows.append(tuple(row))
+            row[_CUSTOM] = custom_text
+            (new_rows if found is None else changed_rows).append(tuple(row))
             tag_pairs.extend((fan_id, tag) for tag in new_tags)
-        sql.upsert_fans(conn, rows, provides)
+        sql.upsert_fans(conn, new_rows, provides, all_new=True)
+        sql.upsert_fans(conn, changed_rows, provides)
         sql.insert_tags(conn, self.creator_id, tag_pairs)
         return ids
 
