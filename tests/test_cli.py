@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from huntaze.demo import SAMPLES as DEMO_SAMPLES
+
 SAMPLES = resources.files("huntaze.demo") / "samples"
 
 
@@ -150,3 +152,39 @@ def test_serve_demo_on_a_fresh_sqlite_database(tmp_path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize(("filename", "fmt", "platform", "mapping"), DEMO_SAMPLES)
+def test_every_format_through_the_cli(env, monkeypatch, filename, fmt, platform, mapping) -> None:
+    """In-process (Typer's runner) so that all nine formats stay fast; same code as the command."""
+    from typer.testing import CliRunner
+
+    from huntaze.cli import app
+    from huntaze.config import get_settings
+    from tests.test_import_api import SAMPLE_ROWS
+
+    for key in ("HUNTAZE_DATABASE_URL", "HUNTAZE_SECRET_KEY_FILE"):
+        monkeypatch.setenv(key, env[key])
+    get_settings.cache_clear()
+    handle = f"fmt{abs(hash((filename, time.time()))) % 10**9}"
+    args = ["import", str(SAMPLES / filename), "--creator", handle, "--json"]
+    if mapping:
+        args += ["--platform", platform, "--mapping", json.dumps(mapping)]
+    try:
+        runner = CliRunner()
+        first = runner.invoke(app, args)
+        assert first.exit_code == 0, first.output
+        report = json.loads(first.stdout.strip().splitlines()[-1])
+        assert (report["format"], report["inserted"], report["rejected"]) == (
+            fmt,
+            SAMPLE_ROWS[filename],
+            0,
+        )
+        again = json.loads(runner.invoke(app, args).stdout.strip().splitlines()[-1])
+        assert (again["inserted"], again["updated"], again["unchanged"]) == (
+            0,
+            0,
+            SAMPLE_ROWS[filename],
+        )
+    finally:
+        get_settings.cache_clear()

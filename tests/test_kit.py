@@ -105,3 +105,13 @@ def test_box_from_settings_generates_a_private_key_file(tmp_path) -> None:  # ty
     assert (
         box_from_settings(Settings(secret_keys=key)).decrypt(SecretBox([key]).encrypt("y")) == "y"
     )
+
+
+def test_ids_are_prefixed_unique_and_time_ordered() -> None:
+    from huntaze.kit.ids import new_id, new_ids
+
+    first = new_id("fan")
+    batch = new_ids("fan", 1000)
+    assert len(set(batch)) == 1000
+    assert all(i.startswith("fan_") and len(i) == 31 for i in [first, *batch])
+    assert first[:15] <= batch[0][:15]

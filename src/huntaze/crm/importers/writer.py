@@ -11,8 +11,8 @@ idempotent).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any, BinaryIO
 
 import orjson
@@ -21,81 +21,25 @@ from sqlalchemy import insert as sa_insert
 
 from huntaze.crm.importers import sql
 from huntaze.crm.importers.base import Parser
+from huntaze.crm.importers.compare import CUSTOM, FanComparer
 from huntaze.crm.importers.records import FanRecord, PurchaseRecord, RowError
 from huntaze.crm.importers.report import ImportReport
 from huntaze.kit.clock import Clock
-from huntaze.kit.ids import new_id
+from huntaze.kit.ids import new_id, new_ids
 from huntaze.models.events import Event
 
 ProgressCallback = Callable[[int], None]
 
 
-#: Positions in a fan row (``sql.FAN_INSERT_COLUMNS``) of each column a format may provide.
-_COLUMN_INDEX = {name: i for i, name in enumerate(sql.FAN_INSERT_COLUMNS)}
-_CONSENT = _COLUMN_INDEX["consent"]
-_CUSTOM = _COLUMN_INDEX["custom_fields"]
-_LTV = _COLUMN_INDEX["lifetime_value_cents"]
-_LAST_ACTIVE = _COLUMN_INDEX["last_active_at"]
+@dataclass(slots=True)
+class _Plan:
+    """The writes of one batch, decided before any of them is made."""
 
-
-_SPECIAL = frozenset({"custom_fields", "consent", "last_active_at", "lifetime_value_cents"})
-
-
-class FanComparer:
-    """Tells whether an imported fan row would change the stored fan.
-
-    Mirrors the update rules of :func:`sql.upsert_fans`: plain columns compare equal or not;
-    custom fields merge (unchanged when every imported key already holds that value); consent
-    only moves to ``opted_out``; last activity only moves forward; a fan with purchases keeps
-    its derived lifetime value.
-
-    Args:
-        columns: the provided columns, in the order ``sql.select_existing_fans`` returns them.
-    """
-
-    def __init__(self, columns: list[str]) -> None:
-        plain = [j for j, c in enumerate(columns) if c not in _SPECIAL]
-        self._stored_plain = itemgetter(*plain) if plain else _nothing
-        self._row_plain = (
-            itemgetter(*[_COLUMN_INDEX[columns[j]] for j in plain]) if plain else _nothing
-        )
-        where = {c: j for j, c in enumerate(columns)}
-        self._custom = where.get("custom_fields")
-        self._consent = where.get("consent")
-        self._last_active = where.get("last_active_at")
-        self._ltv = where.get("lifetime_value_cents")
-
-    def changed(
-        self,
-        row: list[Any],
-        custom_text: str,
-        custom: dict[str, Any],
-        stored: tuple[Any, ...],
-        has_purchases: bool,
-    ) -> bool:
-        """True when writing ``row`` (custom fields as ``custom`` / ``custom_text``) changes
-        the fan whose stored values are ``stored``."""
-        if self._row_plain(row) != self._stored_plain(stored):
-            return True
-        if self._custom is not None:
-            old = stored[self._custom]
-            if old != custom_text:
-                old = orjson.loads(old) if old else {}
-                if any(old.get(k) != v for k, v in custom.items()):
-                    return True
-        j = self._consent
-        if j is not None and row[_CONSENT] == "opted_out" and stored[j] != "opted_out":
-            return True
-        j = self._last_active
-        new_last = row[_LAST_ACTIVE]
-        if j is not None and new_last is not None and (stored[j] is None or new_last > stored[j]):
-            return True
-        j = self._ltv
-        return j is not None and not has_purchases and stored[j] != row[_LTV]
-
-
-def _nothing(_: Any) -> tuple[()]:
-    return ()
+    new_fans: list[tuple[Any, ...]] = field(default_factory=list)
+    changed_fans: list[tuple[Any, ...]] = field(default_factory=list)
+    tags: list[tuple[str, str]] = field(default_factory=list)
+    purchases: list[tuple[Any, ...]] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -136,11 +80,18 @@ class ImportWriter:
         self.default_currency = default_currency
         self.report = ImportReport(format=parser.format)
         self._analyzed_at = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self._in_flight: Future[None] | None = None
+        self._in_flight_keys: frozenset[str] = frozenset()
 
     def run(self, stream: BinaryIO, progress: ProgressCallback | None = None) -> ImportReport:
         """Import every record of ``stream`` and return the report.
 
-        ``progress`` is called after each batch with the number of rows done so far.
+        Each batch is first planned (one indexed read of the stored keys, then classification
+        in memory) and then applied in one transaction. On PostgreSQL the apply runs on a
+        writer thread, so the server writes batch N while this thread parses and plans batch
+        N+1; a batch sharing a key with the one in flight waits for it, so counts stay exact. ``progress`` is called after each batch
+        with the number of rows done so far.
 
         Raises:
             huntaze.crm.importers.base.ImportFormatError: when the file is not in the format
@@ -148,47 +99,85 @@ class ImportWriter:
             sqlalchemy.exc.SQLAlchemyError: on a database failure; batches already committed
                 stay, and running the import again completes it.
         """
-        batch = _Batch()
-        for record in self.parser.parse(stream):
-            if isinstance(record, RowError):
-                self.report.reject(record)
-                continue
-            if isinstance(record, FanRecord):
-                if record.platform_fan_id in batch.fans:
-                    batch = self._flush(batch, progress)
-                batch.fans[record.platform_fan_id] = record
-            else:
-                if record.transaction_id in batch.purchases:
-                    batch = self._flush(batch, progress)
-                batch.purchases[record.transaction_id] = record
-            if len(batch) >= self.batch_size:
-                batch = self._flush(batch, progress)
-        self._flush(batch, progress)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="huntaze-import") as pool:
+            self._pool = pool
+            try:
+                batch = _Batch()
+                for record in self.parser.parse(stream):
+                    if isinstance(record, RowError):
+                        self.report.reject(record)
+                        continue
+                    if isinstance(record, FanRecord):
+                        if record.platform_fan_id in batch.fans:
+                            batch = self._flush(batch, progress)
+                        batch.fans[record.platform_fan_id] = record
+                    else:
+                        if record.transaction_id in batch.purchases:
+                            batch = self._flush(batch, progress)
+                        batch.purchases[record.transaction_id] = record
+                    if len(batch) >= self.batch_size:
+                        batch = self._flush(batch, progress)
+                self._flush(batch, progress)
+            finally:
+                self._settle()
         self._record_event()
         return self.report
 
+    def _settle(self) -> None:
+        """Wait for the batch in flight; re-raise its error."""
+        if self._in_flight is not None:
+            future, self._in_flight, self._in_flight_keys = self._in_flight, None, frozenset()
+            future.result()
+
     def _flush(self, batch: _Batch, progress: ProgressCallback | None) -> _Batch:
-        """Write ``batch`` in one transaction; return a new empty batch."""
+        """Plan ``batch`` here, then hand its writes to the writer thread; return a new batch."""
         if not len(batch):
             return batch
-        with self.engine.begin() as conn:
+        keys = frozenset(batch.fans) | {r.fan.platform_fan_id for r in batch.purchases.values()}
+        if keys & self._in_flight_keys:
+            self._settle()
+        plan = _Plan()
+        with self.engine.connect() as conn:
             if batch.fans:
-                self._write_fans(conn, list(batch.fans.values()), count=True)
+                self._plan_fans(conn, plan, list(batch.fans.values()), count=True)
             if batch.purchases:
-                self._write_purchases(conn, list(batch.purchases.values()))
-        if self.report.inserted >= max(2 * self._analyzed_at, self.batch_size):
-            with self.engine.begin() as conn:
-                sql.analyze_fans(conn)
-            self._analyzed_at = self.report.inserted
+                self._plan_purchases(conn, plan, list(batch.purchases.values()))
+        self._settle()
+        if self.engine.dialect.name != "postgresql":
+            # SQLite does its work inside the calling process: overlapping it only fights
+            # over the GIL (measured slower), so it is applied right here.
+            self._apply(plan)
+        else:
+            if self._pool is None:
+                raise RuntimeError("_flush runs only inside run()")
+            self._in_flight = self._pool.submit(self._apply, plan)
+        self._in_flight_keys = keys
         if progress is not None:
             progress(self.report.rows)
         return _Batch()
 
-    def _write_fans(self, conn: Any, records: list[FanRecord], count: bool) -> dict[str, str]:
-        """Upsert ``records``; return ``{platform_fan_id: fan id}`` for all of them.
+    def _apply(self, plan: _Plan) -> None:
+        """Write one planned batch in one transaction (runs on the writer thread)."""
+        provides = self.parser.provides
+        with self.engine.begin() as conn:
+            sql.upsert_fans(conn, plan.new_fans, provides, all_new=True)
+            sql.upsert_fans(conn, plan.changed_fans, provides)
+            sql.insert_tags(conn, self.creator_id, plan.tags)
+            sql.upsert_purchases(conn, plan.purchases)
+            sql.refresh_fan_totals(conn, sorted(plan.touched), self.clock.now())
+        if self.report.inserted >= max(2 * self._analyzed_at, self.batch_size):
+            self._analyzed_at = self.report.inserted
+            with self.engine.begin() as conn:
+                sql.analyze_fans(conn)
 
-        Each record is compared with the stored fan (one indexed query per batch): new keys
-        are inserted, changed ones updated, and the rest are counted unchanged and not written.
+    def _plan_fans(
+        self, conn: Any, plan: _Plan, records: list[FanRecord], count: bool
+    ) -> dict[str, str]:
+        """Classify ``records`` against the stored fans into ``plan``; return
+        ``{platform_fan_id: fan id}`` for all of them.
+
+        New keys are inserted, changed ones updated, and the rest are counted unchanged and
+        not written (one indexed query per batch).
         """
         provides = self.parser.provides
         columns = sorted(provides)
@@ -208,9 +197,7 @@ class ImportWriter:
         if existing and any(r.tags for r in records):
             stored_tags = sql.select_tags(conn, [found[0] for found in existing.values()])
         ids: dict[str, str] = {}
-        new_rows: list[tuple[Any, ...]] = []
-        changed_rows: list[tuple[Any, ...]] = []
-        tag_pairs: list[tuple[str, str]] = []
+        fresh = iter(new_ids("fan", len(records) - len(existing)))
         for rec in records:
             row: list[Any] = [
                 None,
@@ -234,7 +221,7 @@ class ImportWriter:
             custom_text = orjson.dumps(rec.custom_fields, option=orjson.OPT_SORT_KEYS).decode()
             found = existing.get(rec.platform_fan_id)
             if found is None:
-                fan_id = new_id("fan")
+                fan_id = next(fresh)
                 if count:
                     self.report.inserted += 1
                 new_tags: Any = rec.tags
@@ -252,26 +239,21 @@ class ImportWriter:
                     self.report.updated += 1
             ids[rec.platform_fan_id] = fan_id
             row[0] = fan_id
-            row[_CUSTOM] = custom_text
-            (new_rows if found is None else changed_rows).append(tuple(row))
-            tag_pairs.extend((fan_id, tag) for tag in new_tags)
-        sql.upsert_fans(conn, new_rows, provides, all_new=True)
-        sql.upsert_fans(conn, changed_rows, provides)
-        sql.insert_tags(conn, self.creator_id, tag_pairs)
+            row[CUSTOM] = custom_text
+            (plan.new_fans if found is None else plan.changed_fans).append(tuple(row))
+            plan.tags.extend((fan_id, tag) for tag in new_tags)
         return ids
 
-    def _write_purchases(self, conn: Any, records: list[PurchaseRecord]) -> None:
+    def _plan_purchases(self, conn: Any, plan: _Plan, records: list[PurchaseRecord]) -> None:
         fans: dict[str, FanRecord] = {}
         for rec in records:
             fans[rec.fan.platform_fan_id] = rec.fan
-        fan_ids = self._write_fans(conn, list(fans.values()), count=False)
+        fan_ids = self._plan_fans(conn, plan, list(fans.values()), count=False)
         pg = sql.is_postgres(conn)
         now = sql.db_timestamp(self.clock.now(), pg)
         existing = sql.select_existing_purchases(
             conn, self.creator_id, self.parser.platform, [r.transaction_id for r in records]
         )
-        rows: list[tuple[Any, ...]] = []
-        touched: set[str] = set()
         for rec in records:
             fan_id = fan_ids[rec.fan.platform_fan_id]
             purchased_at = sql.db_timestamp(rec.purchased_at, pg)
@@ -292,10 +274,10 @@ class ImportWriter:
                 continue
             else:
                 self.report.updated += 1
-                touched.add(found[0])
+                plan.touched.add(found[0])
                 purchase_id = "unused"
-            touched.add(fan_id)
-            rows.append(
+            plan.touched.add(fan_id)
+            plan.purchases.append(
                 (
                     purchase_id,
                     self.creator_id,
@@ -310,8 +292,6 @@ class ImportWriter:
                     now,
                 )
             )
-        sql.upsert_purchases(conn, rows)
-        sql.refresh_fan_totals(conn, sorted(touched), self.clock.now())
 
     def _record_event(self) -> None:
         report = self.report.as_dict()
