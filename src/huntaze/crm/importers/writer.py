@@ -90,8 +90,8 @@ class ImportWriter:
         Each batch is first planned (one indexed read of the stored keys, then classification
         in memory) and then applied in one transaction. On PostgreSQL the apply runs on a
         writer thread, so the server writes batch N while this thread parses and plans batch
-        N+1; a batch sharing a key with the one in flight waits for it, so counts stay exact. ``progress`` is called after each batch
-        with the number of rows done so far.
+        N+1; a batch sharing a key with the one in flight waits for it, so counts stay exact.
+        ``progress`` is called after each batch with the number of rows done so far.
 
         Raises:
             huntaze.crm.importers.base.ImportFormatError: when the file is not in the format
