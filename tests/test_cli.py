@@ -83,6 +83,28 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _serve(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    """Start ``huntaze serve --demo`` and return once /api/health answers."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "huntaze", "serve", "--demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read() if proc.stderr else "server exited")
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.2)  # polling a real process, not waiting on domain time
+
+
 def test_serve_demo_on_a_fresh_sqlite_database(tmp_path) -> None:
     """The README's first command: migrate, fill the demo creator, serve the API."""
     port = _free_port()
@@ -92,54 +114,19 @@ def test_serve_demo_on_a_fresh_sqlite_database(tmp_path) -> None:
         "HUNTAZE_SECRET_KEY_FILE": str(tmp_path / "key"),
         "HUNTAZE_LOG_LEVEL": "WARNING",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "huntaze", "serve", "--demo", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    proc = _serve(env, port)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
     token = re.search(r"Bearer (hz_[\w-]+)", err)
     assert token, err
     # the demo data survives the server: serve again on the same file and read it back
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "huntaze", "serve", "--demo", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _serve(env, port)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                r = httpx.get(
-                    f"{base}/api/crm/fans/top",
-                    params={"limit": 3},
-                    headers={"Authorization": f"Bearer {token.group(1)}"},
-                    timeout=1,
-                )
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
+        r = httpx.get(
+            f"http://127.0.0.1:{port}/api/crm/fans/top",
+            params={"limit": 3},
+            headers={"Authorization": f"Bearer {token.group(1)}"},
+        )
         assert r.status_code == 200
         top = r.json()["items"]
         assert len(top) == 3
