@@ -91,6 +91,7 @@ def test_direct_copy_falls_back_to_upsert_when_a_key_appeared(engine, tenant, cl
             "USD",
             "unknown",
             "{}",
+            "{}",
             stamp,
             stamp,
         )

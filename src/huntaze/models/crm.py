@@ -42,7 +42,8 @@ class Fan(Base):
     LTV in minor units of ``currency``: derived from purchases where the source gives
     transactions, stored as given where it gives a total (Patreon, OnlyFans fan lists).
     ``consent`` is marketing consent: ``opted_in``, ``opted_out`` or ``unknown``; an opted-out
-    fan is never messaged.
+    fan is never messaged. ``import_fingerprints`` maps an import format to a digest of the
+    values its last file gave, so re-importing an unchanged file is one read per batch.
     """
 
     __tablename__ = "fans"
@@ -68,7 +69,8 @@ class Fan(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     consent: Mapped[str] = mapped_column(String(16), default="unknown")
     notes: Mapped[str | None] = mapped_column(Text)
-    custom_fields: Mapped[dict[str, Any]]
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    import_fingerprints: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -10,11 +10,12 @@ import orjson
 from huntaze.crm.importers import sql
 
 #: Positions in a fan row (``sql.FAN_INSERT_COLUMNS``) of each column a format may provide.
-_COLUMN_INDEX = {name: i for i, name in enumerate(sql.FAN_INSERT_COLUMNS)}
-_CONSENT = _COLUMN_INDEX["consent"]
-CUSTOM = _COLUMN_INDEX["custom_fields"]
-_LTV = _COLUMN_INDEX["lifetime_value_cents"]
-_LAST_ACTIVE = _COLUMN_INDEX["last_active_at"]
+COLUMN_INDEX = {name: i for i, name in enumerate(sql.FAN_INSERT_COLUMNS)}
+_CONSENT = COLUMN_INDEX["consent"]
+CUSTOM = COLUMN_INDEX["custom_fields"]
+FINGERPRINTS = COLUMN_INDEX["import_fingerprints"]
+_LTV = COLUMN_INDEX["lifetime_value_cents"]
+_LAST_ACTIVE = COLUMN_INDEX["last_active_at"]
 
 
 _SPECIAL = frozenset({"custom_fields", "consent", "last_active_at", "lifetime_value_cents"})
@@ -36,7 +37,7 @@ class FanComparer:
         plain = [j for j, c in enumerate(columns) if c not in _SPECIAL]
         self._stored_plain = itemgetter(*plain) if plain else _nothing
         self._row_plain = (
-            itemgetter(*[_COLUMN_INDEX[columns[j]] for j in plain]) if plain else _nothing
+            itemgetter(*[COLUMN_INDEX[columns[j]] for j in plain]) if plain else _nothing
         )
         where = {c: j for j, c in enumerate(columns)}
         self._custom = where.get("custom_fields")

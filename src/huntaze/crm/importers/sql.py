@@ -30,6 +30,7 @@ FAN_INSERT_COLUMNS = (
     "currency",
     "consent",
     "custom_fields",
+    "import_fingerprints",
     "created_at",
     "updated_at",
 )
@@ -151,6 +152,56 @@ def analyze_fans(conn: Connection) -> None:
         conn.exec_driver_sql("ANALYZE fans")
 
 
+def select_fingerprints(
+    conn: Connection, creator_id: str, platform: str, keys: Sequence[str], format_name: str
+) -> dict[str, tuple[str, str | None]]:
+    """Return ``{platform_fan_id: (fan id, this format's last fingerprint or None)}``.
+
+    Only keys that exist are returned; one indexed query (see :func:`select_existing_fans`
+    for why PostgreSQL's is not prepared).
+    """
+    fetched: list[Any] = []
+    if is_postgres(conn):
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur.execute(
+            "SELECT platform_fan_id, id, import_fingerprints ->> %s FROM fans "
+            "WHERE creator_id = %s AND platform = %s AND platform_fan_id = ANY(%s)",
+            (format_name, creator_id, platform, list(keys)),
+            prepare=False,
+        )
+        fetched = cur.fetchall()
+    else:
+        path = f'$."{format_name}"'
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            fetched.extend(
+                conn.exec_driver_sql(
+                    "SELECT platform_fan_id, id, json_extract(import_fingerprints, ?) FROM fans "
+                    f"WHERE creator_id = ? AND platform = ? AND platform_fan_id IN ({marks})",
+                    (path, creator_id, platform, *chunk),
+                ).fetchall()
+            )
+    return {key: (fan_id, digest) for key, fan_id, digest in fetched}
+
+
+def set_fingerprints(conn: Connection, format_name: str, pairs: Sequence[tuple[str, str]]) -> None:
+    """Record ``(fan_id, fingerprint)`` for ``format_name`` without touching other columns."""
+    if not pairs:
+        return
+    if is_postgres(conn):
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur.executemany(
+            "UPDATE fans SET import_fingerprints = import_fingerprints || "
+            "jsonb_build_object(%s::text, %s::text) WHERE id = %s",
+            [(format_name, digest, fan_id) for fan_id, digest in pairs],
+        )
+        return
+    conn.exec_driver_sql(
+        "UPDATE fans SET import_fingerprints = json_set(import_fingerprints, ?, ?) WHERE id = ?",
+        [(f'$."{format_name}"', digest, fan_id) for fan_id, digest in pairs],
+    )
+
+
 def select_tags(conn: Connection, fan_ids: Sequence[str]) -> dict[str, set[str]]:
     """Return ``{fan_id: tags}`` for the fans of ``fan_ids`` that have tags."""
     found: dict[str, set[str]] = {}
@@ -206,6 +257,12 @@ def _fan_update_set(provides: frozenset[str], pg: bool) -> str:
             )
         else:
             parts.append(f"{col} = excluded.{col}")
+    parts.append(
+        "import_fingerprints = fans.import_fingerprints || excluded.import_fingerprints"
+        if pg
+        else "import_fingerprints = json_patch(fans.import_fingerprints, "
+        "excluded.import_fingerprints)"
+    )
     parts.append("updated_at = excluded.updated_at")
     return ", ".join(parts)
 

@@ -10,9 +10,12 @@ idempotent).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
+from operator import attrgetter
 from typing import Any, BinaryIO
 
 import orjson
@@ -21,7 +24,7 @@ from sqlalchemy import insert as sa_insert
 
 from huntaze.crm.importers import sql
 from huntaze.crm.importers.base import Parser
-from huntaze.crm.importers.compare import CUSTOM, FanComparer
+from huntaze.crm.importers.compare import FanComparer
 from huntaze.crm.importers.records import FanRecord, PurchaseRecord, RowError
 from huntaze.crm.importers.report import ImportReport
 from huntaze.kit.clock import Clock
@@ -29,6 +32,28 @@ from huntaze.kit.ids import new_id, new_ids
 from huntaze.models.events import Event
 
 ProgressCallback = Callable[[int], None]
+
+
+def _token(value: Any) -> str:
+    """A value's text in a fingerprint: ``None`` and ``""`` differ; times by their instant."""
+    if value is None:
+        return "\x00"
+    if isinstance(value, datetime):
+        return repr(value.timestamp())
+    return str(value)
+
+
+def _single(names: list[str]) -> Callable[[FanRecord], tuple[Any, ...]]:
+    """``attrgetter`` for zero or one name, still returning a tuple."""
+    if not names:
+        return lambda _rec: ()
+    getter = attrgetter(names[0])
+    return lambda rec: (getter(rec),)
+
+
+def fingerprint(values: list[str]) -> str:
+    """Return a 128-bit BLAKE2b hex digest of ``values`` joined by a unit separator."""
+    return hashlib.blake2b("\x1f".join(values).encode(), digest_size=16).hexdigest()
 
 
 @dataclass(slots=True)
@@ -40,6 +65,7 @@ class _Plan:
     tags: list[tuple[str, str]] = field(default_factory=list)
     purchases: list[tuple[Any, ...]] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)
+    fingerprints: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -163,6 +189,7 @@ class ImportWriter:
             sql.upsert_fans(conn, plan.new_fans, provides, all_new=True)
             sql.upsert_fans(conn, plan.changed_fans, provides)
             sql.insert_tags(conn, self.creator_id, plan.tags)
+            sql.set_fingerprints(conn, self.parser.format, plan.fingerprints)
             sql.upsert_purchases(conn, plan.purchases)
             sql.refresh_fan_totals(conn, sorted(plan.touched), self.clock.now())
         if self.report.inserted >= max(2 * self._analyzed_at, self.batch_size):
@@ -176,31 +203,40 @@ class ImportWriter:
         """Classify ``records`` against the stored fans into ``plan``; return
         ``{platform_fan_id: fan id}`` for all of them.
 
-        New keys are inserted, changed ones updated, and the rest are counted unchanged and
-        not written (one indexed query per batch).
+        A fan whose fingerprint for this format matches the row's is unchanged (one indexed
+        read per batch, so re-importing a file writes nothing). Otherwise its stored values are
+        read and compared: a real difference is an update; the same values under another
+        format's import only record the new fingerprint.
         """
         provides = self.parser.provides
         columns = sorted(provides)
+        hashed = [c for c in columns if c != "custom_fields"]
+        read_provided = attrgetter(*hashed) if len(hashed) > 1 else _single(hashed)
         comparer = FanComparer(columns)
         pg = sql.is_postgres(conn)
         stamp = sql.db_timestamp
+        fmt = self.parser.format
         now = stamp(self.clock.now(), pg)
-        existing = sql.select_existing_fans(
-            conn,
-            self.creator_id,
-            self.parser.platform,
-            [r.platform_fan_id for r in records],
-            columns,
-            with_purchases="lifetime_value_cents" in provides,
+        known = sql.select_fingerprints(
+            conn, self.creator_id, self.parser.platform, [r.platform_fan_id for r in records], fmt
         )
-        stored_tags: dict[str, set[str]] = {}
-        if existing and any(r.tags for r in records):
-            stored_tags = sql.select_tags(conn, [found[0] for found in existing.values()])
         ids: dict[str, str] = {}
-        fresh = iter(new_ids("fan", len(records) - len(existing)))
+        fresh = iter(new_ids("fan", len(records) - len(known)))
+        pending: list[tuple[FanRecord, list[Any], str, str]] = []
         for rec in records:
+            custom_text = orjson.dumps(rec.custom_fields, option=orjson.OPT_SORT_KEYS).decode()
+            parts = [_token(value) for value in read_provided(rec)] if hashed else []
+            parts.append(custom_text)
+            parts.extend(sorted(rec.tags))
+            digest = fingerprint(parts)
+            found = known.get(rec.platform_fan_id)
+            if found is not None and found[1] == digest:
+                ids[rec.platform_fan_id] = found[0]
+                if count:
+                    self.report.unchanged += 1
+                continue
             row: list[Any] = [
-                None,
+                found[0] if found is not None else next(fresh),
                 self.creator_id,
                 self.parser.platform,
                 rec.platform_fan_id,
@@ -214,34 +250,45 @@ class ImportWriter:
                 rec.lifetime_value_cents or 0,
                 rec.currency or self.default_currency,
                 rec.consent or "unknown",
-                None,
+                custom_text,
+                '{"%s":"%s"}' % (fmt, digest),  # noqa: UP031 - format names are [a-z_]
                 now,
                 now,
             ]
-            custom_text = orjson.dumps(rec.custom_fields, option=orjson.OPT_SORT_KEYS).decode()
-            found = existing.get(rec.platform_fan_id)
+            fan_id = ids[rec.platform_fan_id] = row[0]
             if found is None:
-                fan_id = next(fresh)
+                plan.new_fans.append(tuple(row))
+                plan.tags.extend((fan_id, tag) for tag in rec.tags)
                 if count:
                     self.report.inserted += 1
-                new_tags: Any = rec.tags
             else:
-                fan_id = found[0]
-                new_tags = set(rec.tags) - stored_tags.get(fan_id, set())
-                if not new_tags and not comparer.changed(
-                    row, custom_text, rec.custom_fields, found[1], found[2]
-                ):
-                    ids[rec.platform_fan_id] = fan_id
-                    if count:
-                        self.report.unchanged += 1
-                    continue
+                pending.append((rec, row, custom_text, digest))
+        if not pending:
+            return ids
+        stored = sql.select_existing_fans(
+            conn,
+            self.creator_id,
+            self.parser.platform,
+            [rec.platform_fan_id for rec, *_ in pending],
+            columns,
+            with_purchases="lifetime_value_cents" in provides,
+        )
+        stored_tags: dict[str, set[str]] = {}
+        if any(rec.tags for rec, *_ in pending):
+            stored_tags = sql.select_tags(conn, [row[0] for _, row, *_ in pending])
+        for rec, row, custom_text, digest in pending:
+            fan_id = row[0]
+            values = stored[rec.platform_fan_id]
+            new_tags = set(rec.tags) - stored_tags.get(fan_id, set())
+            if new_tags or comparer.changed(row, custom_text, rec.custom_fields, *values[1:]):
+                plan.changed_fans.append(tuple(row))
+                plan.tags.extend((fan_id, tag) for tag in new_tags)
                 if count:
                     self.report.updated += 1
-            ids[rec.platform_fan_id] = fan_id
-            row[0] = fan_id
-            row[CUSTOM] = custom_text
-            (plan.new_fans if found is None else plan.changed_fans).append(tuple(row))
-            plan.tags.extend((fan_id, tag) for tag in new_tags)
+            else:
+                plan.fingerprints.append((fan_id, digest))
+                if count:
+                    self.report.unchanged += 1
         return ids
 
     def _plan_purchases(self, conn: Any, plan: _Plan, records: list[PurchaseRecord]) -> None:

@@ -120,6 +120,11 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column(
+            "import_fingerprints",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("created_at", huntaze.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", huntaze.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
