@@ -24,6 +24,13 @@ class Settings(BaseSettings):
         import_max_bytes: the largest upload ``POST /api/crm/import`` takes (bytes); bigger files
             answer 413 and go through ``huntaze import``.
         import_batch_size: rows per database batch while importing.
+        smtp_url: default SMTP server for the email channel: ``smtp://user:pass@host:587``
+            (STARTTLS when the server offers it), ``smtps://…`` (TLS from the start).
+        email_from: default sender address of the email channel.
+        onlyfans_relay_url, onlyfans_relay_secret: default OnlyFans relay (docs/relay.md) for
+            a creator's account with no settings of its own.
+        send_limits: JSON object of platform -> limits in the ``limits`` library's notation,
+            several windows joined by ``;`` (``{"onlyfans": "10/minute;300/hour"}``).
     """
 
     model_config = SettingsConfigDict(env_prefix="HUNTAZE_", env_file=None, extra="ignore")
@@ -37,6 +44,11 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     import_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
     import_batch_size: int = Field(default=10_000, ge=1, le=100_000)
+    smtp_url: SecretStr = SecretStr("")
+    email_from: str = ""
+    onlyfans_relay_url: str = ""
+    onlyfans_relay_secret: SecretStr = SecretStr("")
+    send_limits: str = '{"onlyfans": "10/minute"}'
 
 
 @lru_cache(maxsize=1)

@@ -24,7 +24,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``url``.
 
     SQLite gets WAL journaling, ``synchronous=NORMAL``, a 30 s busy timeout, a 64 MiB page
-    cache and foreign keys on (SQLite's own docs: https://www.sqlite.org/wal.html, https://www.sqlite.org/pragma.html).
+    cache and foreign keys on (https://www.sqlite.org/wal.html, /pragma.html). Its transactions
+    are begun by SQLAlchemy: a connection with the execution option
+    ``sqlite_begin="IMMEDIATE"`` takes the write lock at BEGIN, which serialises outbox claims
+    (the recipe of SQLAlchemy's pysqlite docs, "Serializable isolation / Savepoints").
     PostgreSQL gets a pre-ping pool.
 
     Raises:
@@ -47,6 +50,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache per connection
             cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
+            # SQLAlchemy, not the driver, starts transactions (so BEGIN IMMEDIATE is possible)
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

@@ -2,10 +2,22 @@
 
 from huntaze.models.crm import Conversation, Fan, FanTag, Message, Purchase, QuickReply
 from huntaze.models.events import Event
+from huntaze.models.messaging import (
+    BulkSend,
+    IdempotencyKey,
+    OutboxMessage,
+    SendAttempt,
+    SendingAccount,
+)
 from huntaze.models.tenancy import ApiToken, Creator, Membership, User
 
 __all__ = [
     "ApiToken",
+    "BulkSend",
+    "IdempotencyKey",
+    "OutboxMessage",
+    "SendAttempt",
+    "SendingAccount",
     "Conversation",
     "Creator",
     "Event",

@@ -1,0 +1,1 @@
+"""Messaging: the outbox, send-rate limits, retries, circuit breaker, workers and channels."""

@@ -1,0 +1,418 @@
+"""The outbox's worker side: claim due rows within each account's limits, record outcomes.
+
+Shape (design.md §8 "Outbox claim"): accounts with due rows take turns (round robin on
+``last_served_at``); for each, the claimable count is the send-rate capacity
+(:mod:`huntaze.messaging.limits`, counted from ``send_attempts``), at most one probe when its
+breaker half-opens; rows go by priority then age, with low priority bumped after
+``low_priority_max_age`` so it is never starved. PostgreSQL locks the account row
+(``FOR UPDATE SKIP LOCKED``) so two workers never claim for one account at once; SQLite takes
+the write lock at ``BEGIN IMMEDIATE``. Each claim writes one ``send_attempts`` row per message
+before any platform call, so a crash can never over-send.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    case,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from huntaze.config import Settings
+from huntaze.kit.clock import Clock
+from huntaze.messaging.limits import Window, capacity, longest, parse_limits, parse_platform_limits
+from huntaze.messaging.policy import BreakerPolicy, RetryPolicy
+from huntaze.models.messaging import OutboxMessage, SendAttempt, SendingAccount
+from huntaze.platforms.base import OutgoingMessage, SendResult
+
+OUTBOX = cast(Table, OutboxMessage.__table__)
+ACCOUNTS = cast(Table, SendingAccount.__table__)
+ATTEMPTS = cast(Table, SendAttempt.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A row a worker holds under lease, ready to hand to its account's channel."""
+
+    message: OutgoingMessage
+    account_id: str
+    channel: str
+    attempts: int
+    max_attempts: int
+    claimed_at: datetime
+
+
+def due_condition(now: datetime) -> Any:
+    """Rows that may be claimed: queued and due, or processing under an expired lease."""
+    return or_(
+        and_(OUTBOX.c.status == "queued", OUTBOX.c.not_before <= now),
+        and_(OUTBOX.c.status == "processing", OUTBOX.c.claimed_until < now),
+    )
+
+
+def claim_order(now: datetime, low_priority_max_age: float) -> list[Any]:
+    """Priority, then age; a row older than ``low_priority_max_age`` seconds counts as high."""
+    aged = now - timedelta(seconds=low_priority_max_age)
+    return [
+        case((OUTBOX.c.created_at < aged, 0), else_=OUTBOX.c.priority),
+        OUTBOX.c.created_at,
+        OUTBOX.c.id,
+    ]
+
+
+class Outbox:
+    """Claims and completes outbox rows for workers.
+
+    Args:
+        engine: the database.
+        clock: the time source (UTC).
+        settings: for ``HUNTAZE_SEND_LIMITS``.
+        lease_seconds: how long a claim holds a row before another worker may take it.
+        low_priority_max_age: seconds after which a row is served as if high priority.
+        retry, breaker: the retry and circuit-breaker policies.
+        rng: randomness for jitter (tests pass a seeded one).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        settings: Settings,
+        *,
+        lease_seconds: float = 60.0,
+        low_priority_max_age: float = 600.0,
+        retry: RetryPolicy | None = None,
+        breaker: BreakerPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.lease = timedelta(seconds=lease_seconds)
+        self.low_priority_max_age = low_priority_max_age
+        self.retry = retry or RetryPolicy()
+        self.breaker = breaker or BreakerPolicy()
+        self.rng = rng or random.Random()
+        self.platform_limits = parse_platform_limits(settings.send_limits)
+        self.pg = engine.dialect.name == "postgresql"
+
+    def limits_for(self, platform: str, override: str | None) -> tuple[Window, ...]:
+        """The account's windows: its own ``send_limits``, else the platform's default."""
+        if override:
+            return parse_limits(override)
+        return self.platform_limits.get(platform, ())
+
+    def _begin(self) -> Any:
+        conn = self.engine.connect()
+        if not self.pg:
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        return conn
+
+    def recent_starts(
+        self, conn: Connection, account_id: str, windows: Sequence[Window], now: datetime
+    ) -> list[datetime]:
+        """Start times of the account's attempts inside its longest window, ascending."""
+        if not windows:
+            return []
+        since = now - longest(windows)
+        rows = conn.execute(
+            select(ATTEMPTS.c.started_at)
+            .where(ATTEMPTS.c.account_id == account_id, ATTEMPTS.c.started_at > since)
+            .order_by(ATTEMPTS.c.started_at)
+        )
+        return [r[0] for r in rows]
+
+    def claim(
+        self, worker_id: str, max_messages: int = 200, per_account: int = 50, max_accounts: int = 50
+    ) -> list[Claimed]:
+        """Claim due rows across accounts, each within its limits; commit and return them.
+
+        Manual accounts are skipped (chatters claim those through the API), and so are
+        accounts waiting to be reconnected.
+        """
+        now = self.clock.now()
+        claimed: list[Claimed] = []
+        with self._begin() as conn, conn.begin():
+            accounts_q = (
+                select(
+                    ACCOUNTS.c.id,
+                    ACCOUNTS.c.platform,
+                    ACCOUNTS.c.channel,
+                    ACCOUNTS.c.send_limits,
+                    ACCOUNTS.c.breaker_state,
+                    ACCOUNTS.c.breaker_opened_at,
+                )
+                .where(
+                    ACCOUNTS.c.status == "active",
+                    ACCOUNTS.c.channel != "manual",
+                    select(OUTBOX.c.id)
+                    .where(OUTBOX.c.account_id == ACCOUNTS.c.id, due_condition(now))
+                    .exists(),
+                )
+                .order_by(ACCOUNTS.c.last_served_at.asc().nulls_first(), ACCOUNTS.c.id)
+                .limit(max_accounts)
+            )
+            if self.pg:
+                accounts_q = accounts_q.with_for_update(skip_locked=True, of=ACCOUNTS)
+            for account in conn.execute(accounts_q).all():
+                room = max_messages - len(claimed)
+                if room <= 0:
+                    break
+                claimed.extend(
+                    self._claim_account(conn, account, worker_id, now, room, per_account)
+                )
+        return claimed
+
+    def _claim_account(
+        self,
+        conn: Connection,
+        account: Any,
+        worker_id: str,
+        now: datetime,
+        room: int,
+        per_account: int,
+    ) -> list[Claimed]:
+        allowed = self.breaker.may_send(account.breaker_state, account.breaker_opened_at, now)
+        if allowed == 0:
+            return []
+        windows = self.limits_for(account.platform, account.send_limits)
+        free = capacity(windows, self.recent_starts(conn, account.id, windows, now), now)
+        take = min(free, room, per_account, allowed if allowed > 0 else free)
+        if take <= 0:
+            return []
+        ids_q = (
+            select(OUTBOX.c.id)
+            .where(OUTBOX.c.account_id == account.id, due_condition(now))
+            .order_by(*claim_order(now, self.low_priority_max_age))
+            .limit(take)
+        )
+        if self.pg:
+            ids_q = ids_q.with_for_update(skip_locked=True)
+        ids = [r[0] for r in conn.execute(ids_q)]
+        if not ids:
+            return []
+        rows = conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_(ids))
+            .values(
+                status="processing",
+                claimed_until=now + self.lease,
+                claimed_by=worker_id,
+                attempts=OUTBOX.c.attempts + 1,
+                updated_at=now,
+            )
+            .returning(
+                OUTBOX.c.id,
+                OUTBOX.c.idempotency_key,
+                OUTBOX.c.platform,
+                OUTBOX.c.recipient,
+                OUTBOX.c.content,
+                OUTBOX.c.media,
+                OUTBOX.c.price_cents,
+                OUTBOX.c.subject,
+                OUTBOX.c.fan_id,
+                OUTBOX.c.attempts,
+                OUTBOX.c.max_attempts,
+            )
+        ).all()
+        conn.execute(
+            insert(ATTEMPTS),
+            [{"account_id": account.id, "message_id": r.id, "started_at": now} for r in rows],
+        )
+        values: dict[str, Any] = {"last_served_at": now}
+        if allowed == 1:
+            values["breaker_state"] = "half_open"
+        conn.execute(update(ACCOUNTS).where(ACCOUNTS.c.id == account.id).values(**values))
+        return [
+            Claimed(
+                message=OutgoingMessage(
+                    message_id=r.id,
+                    idempotency_key=r.idempotency_key,
+                    account_id=account.id,
+                    platform=r.platform,
+                    recipient=r.recipient,
+                    content=r.content,
+                    media_urls=tuple(r.media or ()),
+                    price_cents=r.price_cents,
+                    subject=r.subject,
+                    fan_id=r.fan_id,
+                ),
+                account_id=account.id,
+                channel=account.channel,
+                attempts=r.attempts,
+                max_attempts=r.max_attempts,
+                claimed_at=now,
+            )
+            for r in rows
+        ]
+
+    def _mine(self, message_id: str, worker_id: str) -> Any:
+        return and_(
+            OUTBOX.c.id == message_id,
+            OUTBOX.c.status == "processing",
+            OUTBOX.c.claimed_by == worker_id,
+        )
+
+    def mark_sent(self, worker_id: str, done: Sequence[tuple[Claimed, SendResult]]) -> int:
+        """Record sends the platform accepted; return how many rows this worker still held.
+
+        The breaker of each account that succeeded closes.
+        """
+        if not done:
+            return 0
+        now = self.clock.now()
+        changed = 0
+        with self._begin() as conn, conn.begin():
+            for item, result in done:
+                res = conn.execute(
+                    update(OUTBOX)
+                    .where(self._mine(item.message.message_id, worker_id))
+                    .values(
+                        status="sent",
+                        sent_at=now,
+                        external_id=result.external_id,
+                        claimed_until=None,
+                        last_error=None,
+                        updated_at=now,
+                    )
+                )
+                changed += res.rowcount or 0
+            accounts = sorted({item.account_id for item, _ in done})
+            conn.execute(
+                update(ACCOUNTS)
+                .where(
+                    ACCOUNTS.c.id.in_(accounts),
+                    or_(ACCOUNTS.c.breaker_state != "closed", ACCOUNTS.c.breaker_failures != 0),
+                )
+                .values(
+                    breaker_state="closed",
+                    breaker_failures=0,
+                    breaker_opened_at=None,
+                    updated_at=now,
+                )
+            )
+        return changed
+
+    def mark_retry(
+        self, worker_id: str, item: Claimed, reason: str, retry_after: float | None
+    ) -> str:
+        """Record a transient failure: back to ``queued`` after a backoff, or ``failed`` after
+        the last attempt. Feeds the account's breaker. Returns the new status."""
+        now = self.clock.now()
+        final = item.attempts >= item.max_attempts
+        with self._begin() as conn, conn.begin():
+            if final:
+                values: dict[str, Any] = {"status": "failed", "claimed_until": None}
+            else:
+                delay = self.retry.delay(item.attempts, retry_after, self.rng)
+                values = {
+                    "status": "queued",
+                    "claimed_until": None,
+                    "not_before": now + timedelta(seconds=delay),
+                }
+            conn.execute(
+                update(OUTBOX)
+                .where(self._mine(item.message.message_id, worker_id))
+                .values(last_error=reason[:2000], updated_at=now, **values)
+            )
+            self._breaker_failure(conn, item.account_id, now)
+        return str(values["status"])
+
+    def _breaker_failure(self, conn: Connection, account_id: str, now: datetime) -> None:
+        q = select(ACCOUNTS.c.breaker_state, ACCOUNTS.c.breaker_failures).where(
+            ACCOUNTS.c.id == account_id
+        )
+        if self.pg:
+            q = q.with_for_update()
+        row = conn.execute(q).first()
+        if row is None:
+            return
+        state, failures = self.breaker.after_failure(row.breaker_state, row.breaker_failures)
+        values: dict[str, Any] = {"breaker_state": state, "breaker_failures": failures}
+        if state == "open":
+            values["breaker_opened_at"] = now
+        conn.execute(
+            update(ACCOUNTS).where(ACCOUNTS.c.id == account_id).values(updated_at=now, **values)
+        )
+
+    def mark_failed(self, worker_id: str, item: Claimed, reason: str) -> None:
+        """Record a permanent failure: the message fails at once with ``reason``."""
+        now = self.clock.now()
+        with self._begin() as conn, conn.begin():
+            conn.execute(
+                update(OUTBOX)
+                .where(self._mine(item.message.message_id, worker_id))
+                .values(
+                    status="failed", claimed_until=None, last_error=reason[:2000], updated_at=now
+                )
+            )
+
+    def mark_reconnect(self, worker_id: str, item: Claimed, reason: str) -> None:
+        """The account's credentials were refused: pause the account, requeue the row as it
+        was (the attempt is not held against it)."""
+        now = self.clock.now()
+        with self._begin() as conn, conn.begin():
+            conn.execute(
+                update(OUTBOX)
+                .where(self._mine(item.message.message_id, worker_id))
+                .values(
+                    status="queued",
+                    claimed_until=None,
+                    attempts=OUTBOX.c.attempts - 1,
+                    last_error=reason[:2000],
+                    updated_at=now,
+                )
+            )
+            conn.execute(
+                update(ACCOUNTS)
+                .where(ACCOUNTS.c.id == item.account_id)
+                .values(status="reconnect_required", status_reason=reason[:2000], updated_at=now)
+            )
+
+    def release(self, worker_id: str, items: Sequence[Claimed]) -> int:
+        """Give back rows claimed but not sent (graceful stop): queued again, attempt undone,
+        and their ``send_attempts`` removed so they do not hold rate capacity."""
+        if not items:
+            return 0
+        now = self.clock.now()
+        ids = [i.message.message_id for i in items]
+        with self._begin() as conn, conn.begin():
+            res = conn.execute(
+                update(OUTBOX)
+                .where(
+                    OUTBOX.c.id.in_(ids),
+                    OUTBOX.c.status == "processing",
+                    OUTBOX.c.claimed_by == worker_id,
+                )
+                .values(
+                    status="queued",
+                    claimed_until=None,
+                    attempts=OUTBOX.c.attempts - 1,
+                    updated_at=now,
+                )
+            )
+            conn.execute(
+                delete(ATTEMPTS).where(
+                    ATTEMPTS.c.message_id.in_(ids), ATTEMPTS.c.started_at == items[0].claimed_at
+                )
+            )
+        return res.rowcount or 0
+
+    def prune_attempts(self, keep_seconds: float = 86_400.0) -> int:
+        """Delete attempts older than ``keep_seconds`` (longer than any window); return count."""
+        cutoff = self.clock.now() - timedelta(seconds=keep_seconds)
+        with self._begin() as conn, conn.begin():
+            res = conn.execute(delete(ATTEMPTS).where(ATTEMPTS.c.started_at < cutoff))
+        return res.rowcount or 0

@@ -1,0 +1,63 @@
+"""Retry backoff and circuit-breaker rules of the outbox (pure functions, no I/O)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter.
+
+    The delay before attempt ``n + 1`` is uniform in ``[0, min(cap, base * 2**n))`` seconds
+    ("Full Jitter" in Marc Brooker, *Exponential Backoff And Jitter*, AWS Architecture Blog,
+    2015), and never shorter than the platform's ``Retry-After``.
+
+    Attributes:
+        base_seconds: the first delay's upper bound.
+        cap_seconds: the largest delay.
+        max_attempts: attempts before a message fails (the seed's 3).
+    """
+
+    base_seconds: float = 2.0
+    cap_seconds: float = 300.0
+    max_attempts: int = 3
+
+    def delay(
+        self, attempts: int, retry_after: float | None, rng: random.Random | None = None
+    ) -> float:
+        """Seconds to wait after ``attempts`` failed attempts (``attempts`` ≥ 1)."""
+        bound = min(self.cap_seconds, self.base_seconds * (2 ** max(attempts - 1, 0)))
+        jittered = (rng or random).uniform(0, bound)
+        return max(jittered, retry_after or 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerPolicy:
+    """A per-account circuit breaker.
+
+    After ``failure_threshold`` consecutive transient failures the breaker opens: nothing is
+    sent and rows stay queued. After ``cooldown_seconds`` it half-opens and lets one probe
+    through: success closes it, failure opens it again (Nygard, *Release It!*, "Circuit
+    Breaker").
+    """
+
+    failure_threshold: int = 5
+    cooldown_seconds: float = 60.0
+
+    def may_send(self, state: str, opened_at: datetime | None, now: datetime) -> int:
+        """How many sends the breaker lets through now: all (``-1``), one probe, or none."""
+        if state == "closed":
+            return -1
+        if state == "open" and opened_at is not None:
+            return 1 if now >= opened_at + timedelta(seconds=self.cooldown_seconds) else 0
+        return 0  # half_open: the probe is in flight
+
+    def after_failure(self, state: str, failures: int) -> tuple[str, int]:
+        """The (state, consecutive failures) after a transient failure."""
+        failures += 1
+        if state == "half_open" or failures >= self.failure_threshold:
+            return "open", failures
+        return state, failures
