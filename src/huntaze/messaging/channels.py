@@ -1,0 +1,80 @@
+"""Builds the channel for a sending account (email, OnlyFans relay, no-op)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, select
+
+from huntaze.config import Settings
+from huntaze.kit.crypto import SecretBox
+from huntaze.messaging.accounts import account_config
+from huntaze.models.messaging import SendingAccount
+from huntaze.platforms.base import Channel, OutgoingMessage, PermanentError, SendResult
+
+
+class NoopChannel:
+    """Accepts every message without sending anything (benchmarks, dry runs)."""
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        """Return an empty result at once."""
+        return SendResult(external_id=None)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class ChannelFactory:
+    """Makes and caches one channel per sending account.
+
+    Raises (from :meth:`get`):
+        PermanentError: for an account that no longer exists, a manual account, or a secret
+            the configured keys cannot decrypt.
+    """
+
+    def __init__(self, engine: Engine, settings: Settings, box: SecretBox) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.box = box
+        self._channels: dict[str, Channel] = {}
+
+    def get(self, account_id: str) -> Channel:
+        """The channel of ``account_id`` (built on first use)."""
+        channel = self._channels.get(account_id)
+        if channel is None:
+            channel = self._build(account_id)
+            self._channels[account_id] = channel
+        return channel
+
+    def _build(self, account_id: str) -> Channel:
+        with self.engine.connect() as conn:
+            account = conn.execute(
+                select(SendingAccount.__table__).where(SendingAccount.id == account_id)
+            ).first()
+        if account is None:
+            raise PermanentError("the sending account was deleted")
+        row = SendingAccount(**dict(account._mapping))
+        try:
+            config = account_config(row, self.box)
+        except ValueError as exc:
+            raise PermanentError(str(exc)) from exc
+        if row.channel == "email":
+            from huntaze.platforms.email.channel import EmailChannel
+
+            return EmailChannel(config, self.settings)
+        if row.channel == "onlyfans_relay":
+            from huntaze.platforms.onlyfans.relay import OnlyFansRelayChannel
+
+            return OnlyFansRelayChannel(config, self.settings)
+        if row.channel == "noop":
+            return NoopChannel()
+        raise PermanentError(f"channel {row.channel!r} is not sent by workers")
+
+    def forget(self, account_id: str) -> None:
+        """Drop a cached channel (after its account changed)."""
+        channel = self._channels.pop(account_id, None)
+        if channel is not None:
+            channel.close()
+
+    def close(self) -> None:
+        """Close every channel."""
+        for account_id in list(self._channels):
+            self.forget(account_id)

@@ -1,0 +1,274 @@
+"""Queueing messages: one to a fan, or a personalised bulk to many in one ``INSERT … SELECT``.
+
+Rows are added to the caller's session and committed with their cause (the request), so a
+message exists exactly when the action that sent it does (design.md §1.2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, and_, func, insert, literal, select
+from sqlalchemy.orm import Session
+
+from huntaze.crm.fan_query import FanFilter, fan_conditions
+from huntaze.kit.errors import ApiError
+from huntaze.kit.ids import new_id
+from huntaze.kit.templates import variables
+from huntaze.models.crm import Fan
+from huntaze.models.messaging import PRIORITIES, BulkSend, OutboxMessage, SendingAccount
+
+MAX_LISTED_SKIPS = 1000
+
+
+def recipient_of(fan: Fan, platform: str) -> str | None:
+    """The fan's address on ``platform``: an email for ``email``, else the platform user id
+    (only for a fan of that platform)."""
+    if platform == "email":
+        return fan.email
+    return fan.platform_fan_id if fan.platform == platform else None
+
+
+def check_sendable(fan: Fan, platform: str) -> str:
+    """Return the fan's address on ``platform``.
+
+    Raises:
+        ApiError: 409 ``fan_opted_out`` for a fan who opted out of marketing; 422
+            ``no_channel`` when the fan has no address on that platform.
+    """
+    if fan.consent == "opted_out":
+        raise ApiError(409, "fan_opted_out", "This fan opted out of messages", [{"fanId": fan.id}])
+    recipient = recipient_of(fan, platform)
+    if not recipient:
+        raise ApiError(
+            422,
+            "no_channel",
+            f"This fan cannot be reached on {platform}",
+            [{"fanId": fan.id, "platform": platform}],
+        )
+    return recipient
+
+
+def queue_message(
+    session: Session,
+    account: SendingAccount,
+    fan: Fan,
+    content: str,
+    now: datetime,
+    *,
+    priority: str = "medium",
+    media_urls: list[str] | None = None,
+    price_cents: int | None = None,
+    subject: str | None = None,
+    conversation_id: str | None = None,
+    max_attempts: int = 3,
+) -> OutboxMessage:
+    """Add one outbox row for ``fan`` on the account's platform; the caller commits.
+
+    Raises:
+        ApiError: 409 ``fan_opted_out``; 422 ``no_channel``.
+    """
+    recipient = check_sendable(fan, account.platform)
+    message_id = new_id("msg")
+    row = OutboxMessage(
+        id=message_id,
+        creator_id=account.creator_id,
+        account_id=account.id,
+        platform=account.platform,
+        fan_id=fan.id,
+        recipient=recipient,
+        subject=subject,
+        content=content,
+        media=list(media_urls or []),
+        price_cents=price_cents,
+        priority=PRIORITIES[priority],
+        status="queued",
+        attempts=0,
+        max_attempts=max_attempts,
+        not_before=now,
+        claimed_until=None,
+        claimed_by=None,
+        sent_at=None,
+        external_id=None,
+        last_error=None,
+        idempotency_key=message_id,
+        conversation_id=conversation_id,
+        bulk_id=None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _first_word(session: Session, column: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.split_part(column, " ", 1)
+    position = func.instr(column, " ")
+    return func.iif(position > 0, func.substr(column, 1, position - 1), column)
+
+
+def _random_hex(session: Session) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.substr(func.md5(func.random().cast(String)), 1, 16)
+    return func.lower(func.hex(func.randomblob(8)))
+
+
+def personalised(session: Session, template: str, default: str) -> ColumnElement[str]:
+    """SQL that renders ``template`` for each fan: ``{username}``, ``{displayName}``,
+    ``{firstName}``, ``{email}``, ``{platform}`` and any custom field by name; a missing or
+    empty value gives ``default``."""
+    username = func.coalesce(func.nullif(Fan.username, ""), literal(default))
+    display = func.coalesce(func.nullif(Fan.display_name, ""), Fan.username, literal(default))
+    values: dict[str, Any] = {
+        "username": username,
+        "displayName": display,
+        "firstName": func.coalesce(
+            func.nullif(_first_word(session, func.coalesce(Fan.display_name, "")), ""),
+            Fan.username,
+            literal(default),
+        ),
+        "email": func.coalesce(Fan.email, literal(default)),
+        "platform": Fan.platform,
+    }
+    expr: Any = literal(template)
+    for name in variables(template):
+        value = values.get(name)
+        if value is None:
+            value = func.coalesce(
+                func.nullif(Fan.custom_fields[name].as_string(), ""), literal(default)
+            )
+        expr = func.replace(expr, "{" + name + "}", value)
+    return expr  # type: ignore[no-any-return]
+
+
+@dataclass
+class BulkResult:
+    """What a bulk queued: the bulk row and up to 1,000 skipped fans with their reasons."""
+
+    bulk: BulkSend
+    skipped: list[dict[str, str]]
+    skipped_count: int
+
+
+def queue_bulk(
+    session: Session,
+    account: SendingAccount,
+    now: datetime,
+    *,
+    template: str,
+    default: str = "",
+    fan_ids: list[str] | None = None,
+    flt: FanFilter | None = None,
+    priority: str = "low",
+    subject: str | None = None,
+    media_urls: list[str] | None = None,
+    price_cents: int | None = None,
+    max_attempts: int = 3,
+) -> BulkResult:
+    """Queue one personalised message per matching fan with a single ``INSERT … SELECT``.
+
+    Recipients are ``fan_ids`` or the fans matching ``flt`` (the fan list's filters). Fans who
+    opted out and fans with no address on the platform are skipped and reported.
+
+    Raises:
+        ApiError: 422 ``no_recipients`` when neither ids nor a filter is given.
+    """
+    if fan_ids is None and flt is None:
+        raise ApiError(422, "no_recipients", "Give recipients: fanIds or a filter")
+    creator_id = account.creator_id
+    platform = account.platform
+    conds = fan_conditions(creator_id, flt or FanFilter())
+    if fan_ids is not None:
+        conds.append(Fan.id.in_(fan_ids))
+    recipient: Any = Fan.email if platform == "email" else Fan.platform_fan_id
+    reachable = recipient.isnot(None) if platform == "email" else Fan.platform == platform
+    bulk = BulkSend(
+        id=new_id("bulk"),
+        creator_id=creator_id,
+        account_id=account.id,
+        platform=platform,
+        template=template,
+        priority=PRIORITIES[priority],
+        queued=0,
+        skipped=[],
+        status="queued",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(bulk)
+    session.flush()
+    head = new_id("msg")[:15]
+    source = select(
+        (literal(head) + _random_hex(session)).label("id"),
+        literal(creator_id),
+        literal(account.id),
+        literal(platform),
+        Fan.id,
+        recipient,
+        literal(subject, String),
+        personalised(session, template, default),
+        literal(media_urls or [], OutboxMessage.__table__.c.media.type),
+        literal(price_cents, OutboxMessage.__table__.c.price_cents.type),
+        literal(PRIORITIES[priority]),
+        literal("queued"),
+        literal(0),
+        literal(max_attempts),
+        literal(now, OutboxMessage.__table__.c.not_before.type),
+        literal(bulk.id + ":") + Fan.id,
+        literal(bulk.id),
+        literal(now, OutboxMessage.__table__.c.created_at.type),
+        literal(now, OutboxMessage.__table__.c.updated_at.type),
+    ).where(*conds, Fan.consent != "opted_out", reachable)
+    columns = [
+        "id",
+        "creator_id",
+        "account_id",
+        "platform",
+        "fan_id",
+        "recipient",
+        "subject",
+        "content",
+        "media",
+        "price_cents",
+        "priority",
+        "status",
+        "attempts",
+        "max_attempts",
+        "not_before",
+        "idempotency_key",
+        "bulk_id",
+        "created_at",
+        "updated_at",
+    ]
+    result = session.execute(insert(OutboxMessage).from_select(columns, source))
+    bulk.queued = int(getattr(result, "rowcount", 0) or 0)
+    skipped, skipped_count = _skipped(session, conds, reachable, fan_ids)
+    bulk.skipped = skipped
+    session.flush()
+    return BulkResult(bulk, skipped, skipped_count)
+
+
+def _skipped(
+    session: Session, conds: list[Any], reachable: Any, fan_ids: list[str] | None
+) -> tuple[list[dict[str, str]], int]:
+    listed: list[dict[str, str]] = []
+    total = 0
+    for reason, cond in (
+        ("opted_out", Fan.consent == "opted_out"),
+        ("no_channel", and_(Fan.consent != "opted_out", ~reachable)),
+    ):
+        total += int(session.scalar(select(func.count()).select_from(Fan).where(*conds, cond)) or 0)
+        room = MAX_LISTED_SKIPS - len(listed)
+        if room > 0:
+            ids = session.scalars(select(Fan.id).where(*conds, cond).order_by(Fan.id).limit(room))
+            listed.extend({"fanId": i, "reason": reason} for i in ids)
+    if fan_ids is not None:
+        known = set(session.scalars(select(Fan.id).where(*conds)))
+        missing = [i for i in dict.fromkeys(fan_ids) if i not in known]
+        total += len(missing)
+        listed.extend({"fanId": i, "reason": "not_found"} for i in missing[:MAX_LISTED_SKIPS])
+    return listed[:MAX_LISTED_SKIPS], total

@@ -1,0 +1,132 @@
+"""The worker loop: claim due messages, send each through its account's channel, record the
+outcome. Any number of workers may run, in any number of processes, on SQLite or PostgreSQL.
+
+A worker killed at any moment loses nothing: its rows come back when their lease runs out.
+On a graceful stop (SIGTERM) it finishes the message in hand and releases the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import structlog
+
+from huntaze.messaging.channels import ChannelFactory
+from huntaze.messaging.outbox import Claimed, Outbox
+from huntaze.platforms.base import (
+    PermanentError,
+    ReconnectRequired,
+    RetryableError,
+    SendResult,
+)
+
+log = structlog.get_logger("huntaze.worker")
+
+#: Called with (claimed, outcome, seconds taken) after each send; metrics hook in here.
+SendObserver = Callable[[Claimed, str, float], None]
+
+
+def default_worker_id() -> str:
+    """``<host>:<pid>:<thread>``: unique among live workers."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+class Worker:
+    """Drains the outbox.
+
+    Args:
+        outbox: claims and completions.
+        channels: makes the channel of each account.
+        worker_id: the name leases are taken under.
+        batch: the most messages claimed at once.
+        poll_seconds: the pause when nothing was due (wall time; domain time comes from the
+            outbox's clock).
+        observer: called after each send with its outcome (``sent``, ``retry``, ``failed``,
+            ``reconnect``) and duration in seconds.
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        channels: ChannelFactory,
+        *,
+        worker_id: str | None = None,
+        batch: int = 200,
+        poll_seconds: float = 0.2,
+        observer: SendObserver | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.channels = channels
+        self.worker_id = worker_id or default_worker_id()
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+        self.observer = observer
+        self.stopping = threading.Event()
+
+    def run_once(self) -> int:
+        """Claim one batch and send it; return how many messages were handled."""
+        claimed = self.outbox.claim(self.worker_id, max_messages=self.batch)
+        sent: list[tuple[Claimed, SendResult]] = []
+        done = 0
+        for index, item in enumerate(claimed):
+            if self.stopping.is_set():
+                self.outbox.release(self.worker_id, claimed[index:])
+                break
+            started = time.perf_counter()
+            outcome = self._send(item, sent)
+            done += 1
+            if self.observer is not None:
+                self.observer(item, outcome, time.perf_counter() - started)
+        self.outbox.mark_sent(self.worker_id, sent)
+        return done
+
+    def _send(self, item: Claimed, sent: list[tuple[Claimed, SendResult]]) -> str:
+        try:
+            result = self.channels.get(item.account_id).send(item.message)
+        except RetryableError as exc:
+            return (
+                self.outbox.mark_retry(self.worker_id, item, exc.reason, exc.retry_after)
+                == "failed"
+                and "failed"
+            ) or "retry"
+        except PermanentError as exc:
+            self.outbox.mark_failed(self.worker_id, item, exc.reason)
+            return "failed"
+        except ReconnectRequired as exc:
+            self.outbox.mark_reconnect(self.worker_id, item, exc.reason)
+            self.channels.forget(item.account_id)
+            return "reconnect"
+        except Exception as exc:  # a bug in a channel must not kill the worker
+            log.exception("channel_error", message_id=item.message.message_id)
+            self.outbox.mark_retry(
+                self.worker_id, item, f"internal error: {type(exc).__name__}", None
+            )
+            return "retry"
+        sent.append((item, result))
+        return "sent"
+
+    def run(self, max_idle_polls: int | None = None) -> None:
+        """Loop until :meth:`stop` (or after ``max_idle_polls`` empty polls in a row)."""
+        idle = 0
+        log.info("worker_started", worker_id=self.worker_id)
+        try:
+            while not self.stopping.is_set():
+                handled = self.run_once()
+                if handled:
+                    idle = 0
+                    continue
+                idle += 1
+                if max_idle_polls is not None and idle >= max_idle_polls:
+                    break
+                self.stopping.wait(self.poll_seconds)
+        finally:
+            self.channels.close()
+            log.info("worker_stopped", worker_id=self.worker_id)
+
+    def stop(self) -> None:
+        """Ask the loop to finish the message in hand, release the rest, and return."""
+        self.stopping.set()

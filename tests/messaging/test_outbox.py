@@ -1,0 +1,211 @@
+"""The outbox engine: limits, priority, fairness, retries, breaker, leases, estimates."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from huntaze.messaging.policy import BreakerPolicy
+from huntaze.messaging.status import estimate_delivery, get_message
+from huntaze.models.messaging import OutboxMessage, SendingAccount
+from huntaze.platforms.base import PermanentError, RetryableError
+
+
+def _max_in_window(times, seconds):  # type: ignore[no-untyped-def]
+    times = sorted(times)
+    best = 0
+    for i, t in enumerate(times):
+        j = i
+        while j < len(times) and times[j] < t + timedelta(seconds=seconds):
+            j += 1
+        best = max(best, j - i)
+    return best
+
+
+def test_rate_limit_holds_in_every_rolling_window(
+    tenant, seed, enqueue, make_outbox, make_worker, channel, clock
+) -> None:
+    world = seed(tenant)
+    enqueue(world, 35)
+    worker = make_worker(make_outbox('{"onlyfans": "10/minute"}'))
+    for _ in range(40):  # 40 polls, 7.5 s of domain time apart
+        worker.run_once()
+        clock.advance(7.5)
+    times = [t for t, _ in channel.sent]
+    assert len(times) == 35
+    assert _max_in_window(times, 60) == 10
+    # the backlog used the whole allowance: 10 per minute from the first send
+    assert times[9] == times[0] and times[10] - times[0] == timedelta(seconds=60)
+
+
+def test_several_windows_combine(
+    tenant, seed, enqueue, make_outbox, make_worker, channel, clock
+) -> None:
+    world = seed(tenant)
+    enqueue(world, 12)
+    worker = make_worker(make_outbox('{"onlyfans": "3/second;5/minute"}'))
+    for _ in range(130):
+        worker.run_once()
+        clock.advance(1)
+    times = [t for t, _ in channel.sent]
+    assert len(times) == 12
+    assert _max_in_window(times, 1) <= 3 and _max_in_window(times, 60) == 5
+
+
+def test_priority_order_and_low_not_starved(
+    tenant, seed, enqueue, make_outbox, make_worker, channel, clock
+) -> None:
+    world = seed(tenant)
+    old_low = enqueue(world, 1, "low")
+    clock.advance(5)
+    enqueue(world, 2, "low")
+    enqueue(world, 2, "medium")
+    high = enqueue(world, 2, "high")
+    worker = make_worker(make_outbox('{"onlyfans": "3/minute"}', low_priority_max_age=3))
+    worker.run_once()
+    first = [m.message_id for _, m in channel.sent]
+    # the aged low message counts as high and is oldest; then the two highs
+    assert first == [old_low[0], *high]
+
+
+def test_one_backlog_does_not_delay_another_account(
+    make_tenant, seed, enqueue, make_outbox, make_worker, channel
+) -> None:
+    big, small = make_tenant(), make_tenant()
+    w_big = seed(big)
+    enqueue(w_big, 60)
+    w_small = seed(small)
+    (waiting,) = enqueue(w_small, 1)
+    worker = make_worker(make_outbox("{}"), batch=10)
+    worker.run_once()
+    worker.run_once()
+    assert waiting in [m.message_id for _, m in channel.sent[:20]]
+
+
+def test_retries_back_off_then_fail_with_last_error(
+    tenant, seed, enqueue, make_outbox, make_worker, channel, clock, sessions
+) -> None:
+    world = seed(tenant)
+    (mid,) = enqueue(world, 1)
+    outbox = make_outbox("{}")
+    worker = make_worker(outbox)
+    channel.script = [
+        RetryableError("503 from relay", retry_after=120),
+        RetryableError("timeout"),
+        RetryableError("503 again"),
+    ]
+    worker.run_once()
+    with sessions() as s:
+        msg = get_message(s, tenant["creator_id"], mid)
+        assert (msg.status, msg.attempts, msg.last_error) == ("queued", 1, "503 from relay")
+        assert msg.not_before >= clock.now() + timedelta(seconds=120)
+    assert worker.run_once() == 0  # not due yet
+    clock.advance(121)
+    worker.run_once()
+    clock.advance(outbox.retry.cap_seconds)
+    worker.run_once()
+    with sessions() as s:
+        msg = get_message(s, tenant["creator_id"], mid)
+        assert (msg.status, msg.attempts, msg.last_error) == ("failed", 3, "503 again")
+    assert channel.sent == []
+
+
+def test_permanent_error_fails_at_once(
+    tenant, seed, enqueue, make_outbox, make_worker, channel, sessions
+) -> None:
+    world = seed(tenant)
+    (mid,) = enqueue(world, 1)
+    channel.script = [PermanentError("recipient not found")]
+    make_worker(make_outbox("{}")).run_once()
+    with sessions() as s:
+        msg = get_message(s, tenant["creator_id"], mid)
+    assert (msg.status, msg.attempts, msg.last_error) == ("failed", 1, "recipient not found")
+
+
+def test_breaker_opens_holds_rows_and_probes(
+    tenant, seed, enqueue, make_outbox, make_worker, channel, clock, sessions
+) -> None:
+    world = seed(tenant)
+    enqueue(world, 5)
+    outbox = make_outbox("{}", breaker=BreakerPolicy(failure_threshold=2, cooldown_seconds=30))
+    worker = make_worker(outbox, batch=2)
+    channel.script = [RetryableError("down"), RetryableError("down")]
+    worker.run_once()
+    acc_id = world["account"].id
+    with sessions() as s:
+        acc = s.get(SendingAccount, acc_id)
+        assert (acc.breaker_state, acc.breaker_failures) == ("open", 2)
+    clock.advance(outbox.retry.cap_seconds)  # retries are due, but the breaker holds them
+    clock.set(acc.breaker_opened_at + timedelta(seconds=10))
+    assert worker.run_once() == 0
+    clock.advance(25)  # past the cooldown: one probe
+    assert worker.run_once() == 1
+    with sessions() as s:
+        assert s.get(SendingAccount, acc_id).breaker_state == "closed"
+    clock.advance(600)
+    while worker.run_once():
+        pass
+    assert len(channel.sent) == 5
+
+
+def test_expired_lease_comes_back_and_the_old_worker_cannot_complete(
+    tenant, seed, enqueue, make_outbox, make_worker, channel, clock, sessions
+) -> None:
+    world = seed(tenant)
+    (mid,) = enqueue(world, 1)
+    outbox = make_outbox("{}", lease_seconds=30)
+    crashed = outbox.claim("crashed-worker")
+    assert [c.message.message_id for c in crashed] == [mid]
+    assert outbox.claim("other") == []  # leased
+    clock.advance(31)
+    make_worker(outbox, name="other").run_once()
+    from huntaze.platforms.base import SendResult
+
+    assert outbox.mark_sent("crashed-worker", [(crashed[0], SendResult("late"))]) == 0
+    with sessions() as s:
+        msg = get_message(s, tenant["creator_id"], mid)
+    assert (msg.status, msg.external_id, msg.attempts) == ("sent", "ext-1", 2)
+
+
+def test_release_gives_rows_and_capacity_back(
+    tenant, seed, enqueue, make_outbox, clock, sessions
+) -> None:
+    world = seed(tenant)
+    enqueue(world, 3)
+    outbox = make_outbox('{"onlyfans": "3/minute"}')
+    claimed = outbox.claim("w")
+    assert len(claimed) == 3 and outbox.claim("w2") == []
+    assert outbox.release("w", claimed) == 3
+    assert len(outbox.claim("w2")) == 3
+
+
+def test_estimate_is_honest_for_a_deep_backlog(
+    tenant, seed, enqueue, make_outbox, clock, sessions
+) -> None:
+    world = seed(tenant)
+    ids = enqueue(world, 100)
+    outbox = make_outbox('{"onlyfans": "10/minute"}')
+    with sessions() as s:
+        first = estimate_delivery(
+            s, outbox, get_message(s, tenant["creator_id"], ids[0]), clock.now()
+        )
+        last = estimate_delivery(
+            s, outbox, get_message(s, tenant["creator_id"], ids[-1]), clock.now()
+        )
+    assert first == clock.now()
+    assert last == clock.now() + timedelta(minutes=9)
+    outbox.claim("w")  # 10 start now: the 100th now waits behind 89, and the claimed slots
+    with sessions() as s:
+        last = estimate_delivery(
+            s, outbox, get_message(s, tenant["creator_id"], ids[-1]), clock.now()
+        )
+    assert last == clock.now() + timedelta(minutes=9)
+    rows = (
+        sessions()
+        .scalars(
+            select(OutboxMessage.status).where(OutboxMessage.creator_id == tenant["creator_id"])
+        )
+        .all()
+    )
+    assert rows.count("processing") == 10
