@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 BODIES = {
+    ("post", "/api/messages/{message_id}/report"): {"status": "sent"},
+    ("patch", "/api/messaging/accounts/{account_id}"): {"name": "hijack"},
     ("put", "/api/crm/fans/{fan_id}"): {"platform": "onlyfans", "platformFanId": "hijack"},
     ("patch", "/api/crm/fans/{fan_id}"): {"notes": "hijacked"},
     ("post", "/api/crm/conversations/{conversation_id}/messages"): {"text": "hijack"},
@@ -28,7 +30,27 @@ def _victim(client, h):  # type: ignore[no-untyped-def]
     reply = client.post(
         "/api/crm/quick-replies", json={"title": "q", "content": "c"}, headers=h
     ).json()
+    account = client.post(
+        "/api/messaging/accounts",
+        json={"platform": "onlyfans", "name": "main", "channel": "manual", "secret": "s3cret"},
+        headers=h,
+    ).json()
+    queued = client.post(
+        "/api/onlyfans/messages/send", json={"recipientId": "v1", "content": "hi"}, headers=h
+    ).json()
+    bulk = client.post(
+        "/api/messages/bulk",
+        json={
+            "recipients": {"fanIds": [fan["id"]]},
+            "template": "hey {username}",
+            "platform": "onlyfans",
+        },
+        headers=h,
+    ).json()
     return {
+        "account_id": account["id"],
+        "outbox_id": queued["messageId"],
+        "bulk_id": bulk["bulkId"],
         "fan_id": fan["id"],
         "conversation_id": conv["id"],
         "message_id": msg["id"],
@@ -54,17 +76,46 @@ def test_every_route_answers_404_for_another_creators_ids(client, make_tenant) -
             continue
         url = path
         for p in params:
-            assert p in ids, f"no victim id for path parameter {p} in {path}"
-            url = url.replace("{" + p + "}", ids[p])
+            key = "outbox_id" if p == "message_id" and not path.startswith("/api/crm/") else p
+            assert key in ids, f"no victim id for path parameter {p} in {path}"
+            url = url.replace("{" + p + "}", ids[key])
         for method in ops:
             body = BODIES.get((method, path))
             r = client.request(method.upper(), url, json=body, headers=attacker["headers"])
             assert r.status_code == 404, (method, path, r.status_code, r.text)
             assert r.json()["error"]["code"].endswith("not_found")
             walked += 1
-    assert walked >= 14
+    assert walked >= 23
 
-    # ids inside bodies are checked too
+    # ids in queries and bodies are checked too
+    r = client.get(
+        "/api/onlyfans/messages/status",
+        params={"messageId": ids["outbox_id"]},
+        headers=attacker["headers"],
+    )
+    assert r.status_code == 404
+    r = client.get(
+        "/api/messages/manual/next",
+        params={"accountId": ids["account_id"]},
+        headers=attacker["headers"],
+    )
+    assert r.status_code == 404
+    r = client.post(
+        "/api/messages/send",
+        json={"platform": "onlyfans", "fanId": ids["fan_id"], "content": "x"},
+        headers=attacker["headers"],
+    )
+    assert r.status_code == 404
+    r = client.post(
+        "/api/messages/bulk",
+        json={"recipients": {"fanIds": [ids["fan_id"]]}, "template": "x", "platform": "onlyfans"},
+        headers=attacker["headers"],
+    )
+    assert r.status_code == 409 or r.json()["queued"] == 0  # no account, or nothing of the victim's
+    assert client.get("/api/messages/queue", headers=attacker["headers"]).json() == {"items": []}
+    assert client.get("/api/messaging/accounts", headers=attacker["headers"]).json() == {
+        "items": []
+    }
     r = client.post(
         "/api/crm/conversations", json={"fanId": ids["fan_id"]}, headers=attacker["headers"]
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,21 +23,30 @@ from huntaze.crm import fans_router, import_router, inbox_router
 from huntaze.db.engine import make_engine, make_sessionmaker
 from huntaze.kit.body_limit import BodySizeLimit
 from huntaze.kit.clock import Clock, SystemClock
+from huntaze.kit.crypto import SecretBox, box_from_settings
 from huntaze.kit.errors import ApiError
 from huntaze.kit.logging import request_id_middleware
 from huntaze.kit.schema import CamelModel
+from huntaze.messaging import accounts_router
+from huntaze.messaging import router as messaging_router
+from huntaze.messaging.metrics import Metrics
+from huntaze.messaging.outbox import Outbox
 
 log = structlog.get_logger("huntaze.api")
 
 
 @dataclass
 class AppContext:
-    """What request handlers share: settings, the engine, the session factory and the clock."""
+    """What request handlers share: settings, the engine, the session factory, the clock,
+    the secret box, the outbox and the metrics."""
 
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Clock
+    box: SecretBox
+    outbox: Outbox
+    metrics: Metrics
 
 
 class Health(BaseModel):
@@ -86,7 +97,16 @@ def create_app(
     """
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
-    ctx = AppContext(settings, engine, make_sessionmaker(engine), clock or SystemClock())
+    clock = clock or SystemClock()
+    ctx = AppContext(
+        settings,
+        engine,
+        make_sessionmaker(engine),
+        clock,
+        box_from_settings(settings),
+        Outbox(engine, clock, settings),
+        Metrics(engine),
+    )
     app = FastAPI(
         title="Huntaze",
         version=__version__,
@@ -137,7 +157,20 @@ def create_app(
         """Who the token acts as."""
         return Me(user_id=principal.user_id, creator_id=principal.creator_id, role=principal.role)
 
+    @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+    def metrics(authorization: Annotated[str | None, Header()] = None) -> PlainTextResponse:
+        """Prometheus metrics (text format). With ``HUNTAZE_METRICS_TOKEN`` set, scrapers
+        send it as a bearer token."""
+        token = ctx.settings.metrics_token.get_secret_value()
+        if token and not hmac.compare_digest(
+            (authorization or "").encode(), f"Bearer {token}".encode()
+        ):
+            raise ApiError(401, "unauthenticated", "A valid metrics token is required")
+        return PlainTextResponse(ctx.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
     app.include_router(fans_router.router)
     app.include_router(inbox_router.router)
     app.include_router(import_router.router)
+    app.include_router(accounts_router.router)
+    app.include_router(messaging_router.router)
     return app

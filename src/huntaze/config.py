@@ -31,6 +31,7 @@ class Settings(BaseSettings):
             a creator's account with no settings of its own.
         send_limits: JSON object of platform -> limits in the ``limits`` library's notation,
             several windows joined by ``;`` (``{"onlyfans": "10/minute;300/hour"}``).
+        metrics_token: when set, ``/metrics`` wants it as a bearer token.
     """
 
     model_config = SettingsConfigDict(env_prefix="HUNTAZE_", env_file=None, extra="ignore")
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     onlyfans_relay_url: str = ""
     onlyfans_relay_secret: SecretStr = SecretStr("")
     send_limits: str = '{"onlyfans": "10/minute"}'
+    metrics_token: SecretStr = SecretStr("")
 
 
 @lru_cache(maxsize=1)

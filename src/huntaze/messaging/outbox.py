@@ -175,6 +175,49 @@ class Outbox:
                 )
         return claimed
 
+    def claim_account(self, account_id: str, worker_id: str, limit: int) -> list[Claimed]:
+        """Claim up to ``limit`` due rows of one account (any channel, manual included),
+        within its limits; used by chatters working a manual account."""
+        now = self.clock.now()
+        with self._begin() as conn, conn.begin():
+            q = select(
+                ACCOUNTS.c.id,
+                ACCOUNTS.c.platform,
+                ACCOUNTS.c.channel,
+                ACCOUNTS.c.send_limits,
+                ACCOUNTS.c.breaker_state,
+                ACCOUNTS.c.breaker_opened_at,
+            ).where(ACCOUNTS.c.id == account_id, ACCOUNTS.c.status == "active")
+            if self.pg:
+                q = q.with_for_update()
+            account = conn.execute(q).first()
+            if account is None:
+                return []
+            return self._claim_account(conn, account, worker_id, now, limit, limit)
+
+    def finish_manual(
+        self,
+        worker_id: str,
+        message_id: str,
+        sent: bool,
+        external_id: str | None,
+        reason: str | None,
+    ) -> bool:
+        """Record what a chatter did with a message they hold; False if they do not hold it."""
+        now = self.clock.now()
+        values: dict[str, Any] = (
+            {"status": "sent", "sent_at": now, "external_id": external_id, "last_error": None}
+            if sent
+            else {"status": "failed", "last_error": (reason or "reported failed by hand")[:2000]}
+        )
+        with self._begin() as conn, conn.begin():
+            res = conn.execute(
+                update(OUTBOX)
+                .where(self._mine(message_id, worker_id), OUTBOX.c.claimed_until >= now)
+                .values(claimed_until=None, updated_at=now, **values)
+            )
+        return bool(res.rowcount)
+
     def _claim_account(
         self,
         conn: Connection,

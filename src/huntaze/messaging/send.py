@@ -244,8 +244,14 @@ def queue_bulk(
         "created_at",
         "updated_at",
     ]
-    result = session.execute(insert(OutboxMessage).from_select(columns, source))
-    bulk.queued = int(getattr(result, "rowcount", 0) or 0)
+    session.execute(insert(OutboxMessage).from_select(columns, source))
+    # counted, not taken from rowcount: drivers differ on INSERT … SELECT (psycopg gives -1)
+    bulk.queued = int(
+        session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.bulk_id == bulk.id)
+        )
+        or 0
+    )
     skipped, skipped_count = _skipped(session, conds, reachable, fan_ids)
     bulk.skipped = skipped
     session.flush()

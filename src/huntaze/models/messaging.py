@@ -81,9 +81,7 @@ class OutboxMessage(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
-    account_id: Mapped[str] = mapped_column(
-        ForeignKey("sending_accounts.id", ondelete="CASCADE")
-    )
+    account_id: Mapped[str] = mapped_column(ForeignKey("sending_accounts.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(String(32))
     fan_id: Mapped[str | None] = mapped_column(ForeignKey("fans.id", ondelete="SET NULL"))
     recipient: Mapped[str] = mapped_column(String(320))
@@ -124,9 +122,7 @@ class SendAttempt(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
     )
-    account_id: Mapped[str] = mapped_column(
-        ForeignKey("sending_accounts.id", ondelete="CASCADE")
-    )
+    account_id: Mapped[str] = mapped_column(ForeignKey("sending_accounts.id", ondelete="CASCADE"))
     message_id: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime]
 
@@ -160,9 +156,7 @@ class BulkSend(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
-    account_id: Mapped[str] = mapped_column(
-        ForeignKey("sending_accounts.id", ondelete="CASCADE")
-    )
+    account_id: Mapped[str] = mapped_column(ForeignKey("sending_accounts.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(String(32))
     template: Mapped[str] = mapped_column(Text)
     priority: Mapped[int] = mapped_column(SmallInteger)

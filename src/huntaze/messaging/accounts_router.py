@@ -1,0 +1,116 @@
+"""HTTP routes for sending accounts: ``/api/messaging/accounts``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+
+from huntaze.auth.deps import DbSession, Reader, Writer
+from huntaze.crm.fans_router import ERRORS
+from huntaze.messaging.accounts import create_account, get_account, validate_limits
+from huntaze.messaging.schemas import AccountIn, AccountList, AccountOut, AccountPatch
+from huntaze.models.messaging import SendingAccount
+
+router = APIRouter(prefix="/api/messaging/accounts", tags=["messaging"])
+
+
+def _out(request: Request, account: SendingAccount) -> AccountOut:
+    outbox = request.app.state.ctx.outbox
+    windows = outbox.limits_for(account.platform, account.send_limits)
+    effective = ";".join(f"{w.amount}/{int(w.seconds)}seconds" for w in windows) or None
+    return AccountOut(
+        id=account.id,
+        platform=account.platform,
+        name=account.name,
+        channel=account.channel,
+        settings=dict(account.settings or {}),
+        has_secret=account.secret_encrypted is not None,
+        send_limits=account.send_limits,
+        effective_send_limits=effective,
+        status=account.status,
+        status_reason=account.status_reason,
+        breaker_state=account.breaker_state,
+        breaker_failures=account.breaker_failures,
+        breaker_opened_at=account.breaker_opened_at,
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+    )
+
+
+@router.get("", response_model=AccountList, responses=ERRORS)
+def list_accounts(request: Request, session: DbSession, principal: Reader) -> AccountList:
+    """The creator's sending accounts, with limits and breaker state (never secrets)."""
+    rows = session.scalars(
+        select(SendingAccount)
+        .where(SendingAccount.creator_id == principal.creator_id)
+        .order_by(SendingAccount.platform, SendingAccount.created_at)
+    )
+    return AccountList(items=[_out(request, a) for a in rows])
+
+
+@router.post("", response_model=AccountOut, status_code=201, responses=ERRORS)
+def add_account(
+    data: AccountIn, request: Request, session: DbSession, principal: Writer
+) -> AccountOut:
+    """Add a sending account (an OnlyFans relay, an SMTP sender, a manual queue)."""
+    ctx = request.app.state.ctx
+    account = create_account(
+        session,
+        principal.creator_id,
+        ctx.box,
+        ctx.clock.now(),
+        platform=data.platform,
+        name=data.name,
+        channel=data.channel,
+        settings=data.settings,
+        secret=data.secret,
+        send_limits=data.send_limits,
+    )
+    session.commit()
+    return _out(request, account)
+
+
+@router.get("/{account_id}", response_model=AccountOut, responses=ERRORS)
+def read_account(
+    account_id: str, request: Request, session: DbSession, principal: Reader
+) -> AccountOut:
+    """One sending account."""
+    return _out(request, get_account(session, principal.creator_id, account_id))
+
+
+@router.patch("/{account_id}", response_model=AccountOut, responses=ERRORS)
+def change_account(
+    account_id: str, data: AccountPatch, request: Request, session: DbSession, principal: Writer
+) -> AccountOut:
+    """Change settings, secret or limits; ``status: "active"`` resumes an account that was
+    waiting to be reconnected (and closes its breaker)."""
+    ctx = request.app.state.ctx
+    account = get_account(session, principal.creator_id, account_id)
+    sent: dict[str, Any] = data.model_dump(include=data.model_fields_set)
+    if sent.get("name"):
+        account.name = sent["name"]
+    if "settings" in sent and sent["settings"] is not None:
+        account.settings = sent["settings"]
+    if "secret" in sent:
+        account.secret_encrypted = ctx.box.encrypt(sent["secret"]) if sent["secret"] else None
+    if "send_limits" in sent:
+        account.send_limits = validate_limits(sent["send_limits"])
+    if sent.get("status") == "active":
+        account.status = "active"
+        account.status_reason = None
+        account.breaker_state = "closed"
+        account.breaker_failures = 0
+        account.breaker_opened_at = None
+    account.updated_at = ctx.clock.now()
+    session.commit()
+    return _out(request, account)
+
+
+@router.delete("/{account_id}", status_code=204, response_class=Response, responses=ERRORS)
+def remove_account(account_id: str, session: DbSession, principal: Writer) -> Response:
+    """Delete a sending account with its queued messages."""
+    session.delete(get_account(session, principal.creator_id, account_id))
+    session.commit()
+    return Response(status_code=204)
