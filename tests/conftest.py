@@ -74,6 +74,8 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         secret_key_file=str(tmp_path / "key"),
         import_max_bytes=2 * 1024 * 1024,
         import_batch_size=7,
+        onlyfans_relay_url="http://127.0.0.1:9/relay",
+        onlyfans_relay_secret="test-relay-secret",
     )
 
 

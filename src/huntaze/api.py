@@ -29,6 +29,7 @@ from huntaze.kit.logging import request_id_middleware
 from huntaze.kit.schema import CamelModel
 from huntaze.messaging import accounts_router
 from huntaze.messaging import router as messaging_router
+from huntaze.messaging.conversations import ConversationSender
 from huntaze.messaging.metrics import Metrics
 from huntaze.messaging.outbox import Outbox
 
@@ -47,6 +48,7 @@ class AppContext:
     box: SecretBox
     outbox: Outbox
     metrics: Metrics
+    send_outbound: ConversationSender
 
 
 class Health(BaseModel):
@@ -98,14 +100,17 @@ def create_app(
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
     clock = clock or SystemClock()
+    box = box_from_settings(settings)
+    app_metrics = Metrics(engine)
     ctx = AppContext(
         settings,
         engine,
         make_sessionmaker(engine),
         clock,
-        box_from_settings(settings),
+        box,
         Outbox(engine, clock, settings),
-        Metrics(engine),
+        app_metrics,
+        ConversationSender(settings, box, clock, app_metrics),
     )
     app = FastAPI(
         title="Huntaze",

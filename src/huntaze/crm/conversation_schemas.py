@@ -48,6 +48,11 @@ class MessageCreate(CamelModel):
     price_cents: int | None = Field(default=None, ge=0)
     purchased: bool = False
     sent_at: datetime | None = None
+    send: bool = Field(
+        default=True,
+        description="outbound only: queue it for sending (false records a message sent elsewhere)",
+    )
+    priority: Literal["high", "medium", "low"] = "high"
 
     @field_validator("sent_at")
     @classmethod
@@ -70,6 +75,7 @@ class MessageOut(CamelModel):
     purchased: bool
     sent_at: datetime
     read_at: datetime | None
+    outbox_id: str | None = None
     created_at: datetime
 
 

@@ -126,6 +126,7 @@ def message_out(message: Message) -> MessageOut:
         purchased=message.purchased,
         sent_at=message.sent_at,
         read_at=message.read_at,
+        outbox_id=message.outbox_id,
         created_at=message.created_at,
     )
 
@@ -174,6 +175,7 @@ def add_message(
         purchased=data.purchased,
         sent_at=sent_at,
         read_at=now if data.direction == "outbound" else None,
+        outbox_id=None,
         created_at=now,
     )
     session.add(message)

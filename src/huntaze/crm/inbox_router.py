@@ -101,8 +101,13 @@ def add_message(
     session: DbSession,
     principal: Messenger,
 ) -> MessageOut:
-    """Record an inbound or outbound message (``priceCents`` for PPV)."""
+    """Record an inbound or outbound message (``priceCents`` for PPV). An outbound message is
+    queued in the outbox in the same transaction (unless ``send`` is false), within the
+    sending account's limits; its ``outboxId`` gives the delivery status."""
     message = convs.add_message(session, principal.creator_id, conversation_id, data, _now(request))
+    if data.direction == "outbound" and data.send:
+        conv = convs.get_conversation(session, principal.creator_id, conversation_id)
+        message.outbox_id = request.app.state.ctx.send_outbound(session, conv, message, data)
     session.commit()
     return convs.message_out(message)
 

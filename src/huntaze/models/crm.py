@@ -136,7 +136,8 @@ class Message(Base):
 
     ``direction`` is ``inbound`` (from the fan) or ``outbound``; ``media`` a list of media
     references; ``price_cents`` the PPV price (None when free); ``purchased`` whether the fan
-    unlocked it; ``read_at`` when an inbound message was read.
+    unlocked it; ``read_at`` when an inbound message was read; ``outbox_id`` the outbox row
+    that sends an outbound message.
     """
 
     __tablename__ = "messages"
@@ -156,6 +157,7 @@ class Message(Base):
     purchased: Mapped[bool] = mapped_column(Boolean, default=False)
     sent_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+    outbox_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
 
 

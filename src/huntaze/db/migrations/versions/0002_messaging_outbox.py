@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 02:36:58.972996
+Create Date: 2026-11-22 02:49:06.190918
 """
 
 from collections.abc import Sequence
@@ -209,8 +209,14 @@ def upgrade() -> None:
             "ix_send_attempts_account_started", ["account_id", "started_at"], unique=False
         )
 
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("outbox_id", sa.String(length=32), nullable=True))
+
 
 def downgrade() -> None:
+
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_column("outbox_id")
 
     with op.batch_alter_table("send_attempts", schema=None) as batch_op:
         batch_op.drop_index("ix_send_attempts_account_started")
