@@ -31,7 +31,7 @@ from huntaze.messaging import accounts_router
 from huntaze.messaging import router as messaging_router
 from huntaze.messaging.conversations import ConversationSender
 from huntaze.messaging.metrics import Metrics
-from huntaze.messaging.outbox import Outbox
+from huntaze.messaging.outbox import Outbox, outbox_from_settings
 
 log = structlog.get_logger("huntaze.api")
 
@@ -108,7 +108,7 @@ def create_app(
         make_sessionmaker(engine),
         clock,
         box,
-        Outbox(engine, clock, settings),
+        outbox_from_settings(engine, clock, settings),
         app_metrics,
         ConversationSender(settings, box, clock, app_metrics),
     )

@@ -199,6 +199,54 @@ def demo() -> None:
     print(result.token.secret)
 
 
+def _make_worker(engine: Any, metrics: Any, worker_id: str | None, batch: int, poll: float) -> Any:
+    from huntaze.kit.crypto import box_from_settings
+    from huntaze.messaging.channels import ChannelFactory
+    from huntaze.messaging.outbox import outbox_from_settings
+    from huntaze.messaging.worker import Worker
+
+    settings = get_settings()
+    outbox = outbox_from_settings(engine, SystemClock(), settings)
+    channels = ChannelFactory(engine, settings, box_from_settings(settings))
+    return Worker(
+        outbox,
+        channels,
+        worker_id=worker_id,
+        batch=batch,
+        poll_seconds=poll,
+        observer=metrics.observe,
+    )
+
+
+@app.command("worker")
+def worker(
+    worker_id: Annotated[str | None, typer.Option("--id", help="lease owner name")] = None,
+    batch: Annotated[int, typer.Option(help="messages claimed at once")] = 200,
+    poll: Annotated[float, typer.Option(help="seconds between polls when idle")] = 0.2,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="serve this process's /metrics on this port")
+    ] = None,
+) -> None:
+    """Send queued messages. Run as many as you like, on any hosts sharing the database.
+
+    SIGTERM or Ctrl-C: the message in hand is finished, the rest of the batch released.
+    """
+    import signal
+
+    from huntaze.messaging.metrics import Metrics
+
+    engine = _engine()
+    metrics = Metrics(engine)
+    runner = _make_worker(engine, metrics, worker_id, batch, poll)
+    signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+    signal.signal(signal.SIGINT, lambda *_: runner.stop())
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=get_settings().host, registry=metrics.registry)
+    runner.run()
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="listen address")] = None,
@@ -206,8 +254,14 @@ def serve(
     demo_data: Annotated[
         bool, typer.Option("--demo", help="fill an empty database with the demo creator")
     ] = False,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="do not send from this process")
+    ] = False,
 ) -> None:
-    """Run the migrations, then serve the API (and /docs) with uvicorn."""
+    """Run the migrations, then serve the API (and /docs) with uvicorn, and one in-process
+    worker unless ``--no-worker``."""
+    import threading
+
     import uvicorn
 
     from huntaze.api import create_app
@@ -225,7 +279,16 @@ def serve(
             "the database already has data; `huntaze token create --creator demo` "
             "gives a new token for the demo creator"
         )
-    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")
+    api = create_app(settings, engine)
+    runner = None
+    if not no_worker:
+        runner = _make_worker(engine, api.state.ctx.metrics, None, 200, 0.2)
+        threading.Thread(target=runner.run, name="huntaze-worker", daemon=True).start()
+    try:
+        uvicorn.run(api, host=host, port=port, log_level="warning")
+    finally:
+        if runner is not None:
+            runner.stop()
 
 
 def main() -> None:  # pragma: no cover

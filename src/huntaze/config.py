@@ -32,6 +32,10 @@ class Settings(BaseSettings):
         send_limits: JSON object of platform -> limits in the ``limits`` library's notation,
             several windows joined by ``;`` (``{"onlyfans": "10/minute;300/hour"}``).
         metrics_token: when set, ``/metrics`` wants it as a bearer token.
+        lease_seconds: how long a worker holds a claimed message before another may take it.
+        low_priority_max_age_seconds: a queued message older than this is served as high
+            priority, so low priority is never starved.
+        max_attempts: send attempts before a message fails (the seed's 3).
     """
 
     model_config = SettingsConfigDict(env_prefix="HUNTAZE_", env_file=None, extra="ignore")
@@ -51,6 +55,9 @@ class Settings(BaseSettings):
     onlyfans_relay_secret: SecretStr = SecretStr("")
     send_limits: str = '{"onlyfans": "10/minute"}'
     metrics_token: SecretStr = SecretStr("")
+    lease_seconds: float = Field(default=60.0, gt=0)
+    low_priority_max_age_seconds: float = Field(default=600.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1, le=50)
 
 
 @lru_cache(maxsize=1)

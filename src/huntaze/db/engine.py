@@ -28,7 +28,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     are begun by SQLAlchemy: a connection with the execution option
     ``sqlite_begin="IMMEDIATE"`` takes the write lock at BEGIN, which serialises outbox claims
     (the recipe of SQLAlchemy's pysqlite docs, "Serializable isolation / Savepoints").
-    PostgreSQL gets a pre-ping pool.
+    PostgreSQL gets a pre-ping pool; a connection with the execution option
+    ``postgresql_synchronous_commit_off=True`` commits without waiting for the WAL flush.
 
     Raises:
         sqlalchemy.exc.ArgumentError: for a malformed URL.
@@ -59,7 +60,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+
+    @event.listens_for(engine, "begin")
+    def _pg_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("postgresql_synchronous_commit_off"):
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -53,6 +53,7 @@ class Claimed:
     attempts: int
     max_attempts: int
     claimed_at: datetime
+    breaker_clean: bool = True
 
 
 def due_condition(now: datetime) -> Any:
@@ -120,6 +121,17 @@ class Outbox:
             conn = conn.execution_options(sqlite_begin="IMMEDIATE")
         return conn
 
+    def _record(self) -> Any:
+        """A connection for recording outcomes. On PostgreSQL these small commits do not wait
+        for the WAL flush (``synchronous_commit = off``): a killed worker loses nothing the
+        server acknowledged, and a server crash can only lose the last fraction of a second of
+        outcomes, whose messages are then sent again (at-least-once, with their idempotency
+        keys)."""
+        conn = self._begin()
+        if self.pg:
+            conn = conn.execution_options(postgresql_synchronous_commit_off=True)
+        return conn
+
     def recent_starts(
         self, conn: Connection, account_id: str, windows: Sequence[Window], now: datetime
     ) -> list[datetime]:
@@ -153,6 +165,7 @@ class Outbox:
                     ACCOUNTS.c.send_limits,
                     ACCOUNTS.c.breaker_state,
                     ACCOUNTS.c.breaker_opened_at,
+                    ACCOUNTS.c.breaker_failures,
                 )
                 .where(
                     ACCOUNTS.c.status == "active",
@@ -187,6 +200,8 @@ class Outbox:
                 ACCOUNTS.c.send_limits,
                 ACCOUNTS.c.breaker_state,
                 ACCOUNTS.c.breaker_opened_at,
+                ACCOUNTS.c.breaker_failures,
+                ACCOUNTS.c.breaker_failures,
             ).where(ACCOUNTS.c.id == account_id, ACCOUNTS.c.status == "active")
             if self.pg:
                 q = q.with_for_update()
@@ -210,7 +225,7 @@ class Outbox:
             if sent
             else {"status": "failed", "last_error": (reason or "reported failed by hand")[:2000]}
         )
-        with self._begin() as conn, conn.begin():
+        with self._record() as conn, conn.begin():
             res = conn.execute(
                 update(OUTBOX)
                 .where(self._mine(message_id, worker_id), OUTBOX.c.claimed_until >= now)
@@ -297,6 +312,7 @@ class Outbox:
                 attempts=r.attempts,
                 max_attempts=r.max_attempts,
                 claimed_at=now,
+                breaker_clean=account.breaker_state == "closed" and not account.breaker_failures,
             )
             for r in rows
         ]
@@ -317,7 +333,7 @@ class Outbox:
             return 0
         now = self.clock.now()
         changed = 0
-        with self._begin() as conn, conn.begin():
+        with self._record() as conn, conn.begin():
             for item, result in done:
                 res = conn.execute(
                     update(OUTBOX)
@@ -332,7 +348,9 @@ class Outbox:
                     )
                 )
                 changed += res.rowcount or 0
-            accounts = sorted({item.account_id for item, _ in done})
+            accounts = sorted({item.account_id for item, _ in done if not item.breaker_clean})
+            if not accounts:
+                return changed
             conn.execute(
                 update(ACCOUNTS)
                 .where(
@@ -355,7 +373,7 @@ class Outbox:
         the last attempt. Feeds the account's breaker. Returns the new status."""
         now = self.clock.now()
         final = item.attempts >= item.max_attempts
-        with self._begin() as conn, conn.begin():
+        with self._record() as conn, conn.begin():
             if final:
                 values: dict[str, Any] = {"status": "failed", "claimed_until": None}
             else:
@@ -393,7 +411,7 @@ class Outbox:
     def mark_failed(self, worker_id: str, item: Claimed, reason: str) -> None:
         """Record a permanent failure: the message fails at once with ``reason``."""
         now = self.clock.now()
-        with self._begin() as conn, conn.begin():
+        with self._record() as conn, conn.begin():
             conn.execute(
                 update(OUTBOX)
                 .where(self._mine(item.message.message_id, worker_id))
@@ -406,7 +424,7 @@ class Outbox:
         """The account's credentials were refused: pause the account, requeue the row as it
         was (the attempt is not held against it)."""
         now = self.clock.now()
-        with self._begin() as conn, conn.begin():
+        with self._record() as conn, conn.begin():
             conn.execute(
                 update(OUTBOX)
                 .where(self._mine(item.message.message_id, worker_id))
@@ -459,3 +477,15 @@ class Outbox:
         with self._begin() as conn, conn.begin():
             res = conn.execute(delete(ATTEMPTS).where(ATTEMPTS.c.started_at < cutoff))
         return res.rowcount or 0
+
+
+def outbox_from_settings(engine: Engine, clock: Clock, settings: Settings) -> Outbox:
+    """The outbox with the lease, age bump and attempt budget of ``settings``."""
+    return Outbox(
+        engine,
+        clock,
+        settings,
+        lease_seconds=settings.lease_seconds,
+        low_priority_max_age=settings.low_priority_max_age_seconds,
+        retry=RetryPolicy(max_attempts=settings.max_attempts),
+    )

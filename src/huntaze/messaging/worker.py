@@ -17,12 +17,7 @@ import structlog
 
 from huntaze.messaging.channels import ChannelFactory
 from huntaze.messaging.outbox import Claimed, Outbox
-from huntaze.platforms.base import (
-    PermanentError,
-    ReconnectRequired,
-    RetryableError,
-    SendResult,
-)
+from huntaze.platforms.base import PermanentError, ReconnectRequired, RetryableError
 
 log = structlog.get_logger("huntaze.worker")
 
@@ -70,21 +65,21 @@ class Worker:
     def run_once(self) -> int:
         """Claim one batch and send it; return how many messages were handled."""
         claimed = self.outbox.claim(self.worker_id, max_messages=self.batch)
-        sent: list[tuple[Claimed, SendResult]] = []
         done = 0
         for index, item in enumerate(claimed):
             if self.stopping.is_set():
                 self.outbox.release(self.worker_id, claimed[index:])
                 break
             started = time.perf_counter()
-            outcome = self._send(item, sent)
+            outcome = self._send(item)
             done += 1
             if self.observer is not None:
                 self.observer(item, outcome, time.perf_counter() - started)
-        self.outbox.mark_sent(self.worker_id, sent)
         return done
 
-    def _send(self, item: Claimed, sent: list[tuple[Claimed, SendResult]]) -> str:
+    def _send(self, item: Claimed) -> str:
+        """Send one message and record its outcome at once: a worker killed right after a
+        send can repeat that one message only, so duplicates never exceed the kills."""
         try:
             result = self.channels.get(item.account_id).send(item.message)
         except RetryableError as exc:
@@ -106,7 +101,7 @@ class Worker:
                 self.worker_id, item, f"internal error: {type(exc).__name__}", None
             )
             return "retry"
-        sent.append((item, result))
+        self.outbox.mark_sent(self.worker_id, [(item, result)])
         return "sent"
 
     def run(self, max_idle_polls: int | None = None) -> None:
