@@ -201,7 +201,6 @@ class Outbox:
                 ACCOUNTS.c.breaker_state,
                 ACCOUNTS.c.breaker_opened_at,
                 ACCOUNTS.c.breaker_failures,
-                ACCOUNTS.c.breaker_failures,
             ).where(ACCOUNTS.c.id == account_id, ACCOUNTS.c.status == "active")
             if self.pg:
                 q = q.with_for_update()
