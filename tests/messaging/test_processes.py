@@ -1,0 +1,211 @@
+"""Real worker processes: kill -9 during a send, and several workers under one limit.
+
+These run `huntaze worker` as separate processes against the test database (SQLite or
+PostgreSQL) and the platforms' fakes on loopback.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from huntaze.models.crm import Fan
+from huntaze.models.messaging import OutboxMessage, SendAttempt
+from huntaze.platforms.email.fake import FakeSmtpServer
+from huntaze.platforms.onlyfans.fake import FakeRelay
+
+
+def _worker(
+    db_url: str, tmp_path: Path, name: str, limits: str, **extra: str
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "HUNTAZE_DATABASE_URL": db_url,
+        "HUNTAZE_SECRET_KEY_FILE": str(tmp_path / "key"),
+        "HUNTAZE_SEND_LIMITS": limits,
+        "HUNTAZE_LEASE_SECONDS": "2",
+        "HUNTAZE_LOG_LEVEL": "WARNING",
+        **extra,
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "huntaze",
+            "worker",
+            "--id",
+            name,
+            "--poll",
+            "0.05",
+            "--batch",
+            "50",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _fans(engine, creator_id: str, platform: str, n: int) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "id": f"fan_{creator_id[-8:]}{i:06d}",
+            "creator_id": creator_id,
+            "platform": platform,
+            "platform_fan_id": str(500_000 + i),
+            "username": f"fan{i}",
+            "display_name": f"Zoë {i}",
+            "email": f"fan{i}@example.com",
+            "subscription_status": "active",
+            "lifetime_value_cents": 0,
+            "consent": "unknown",
+            "custom_fields": {},
+            "import_fingerprints": {},
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(n)
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(Fan), rows)
+
+
+def _count(engine, creator_id: str, status: str) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return int(
+            conn.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.creator_id == creator_id, OutboxMessage.status == status)
+            )
+            or 0
+        )
+
+
+@pytest.mark.slow
+def test_kill_9_during_a_2000_message_send_loses_nothing(
+    client, tenant, engine, db_url, tmp_path
+) -> None:
+    h = tenant["headers"]
+    with FakeSmtpServer() as smtp:
+        account = client.post(
+            "/api/messaging/accounts",
+            json={
+                "platform": "email",
+                "name": "newsletter",
+                "channel": "email",
+                "settings": {"smtpUrl": smtp.url, "from": "creator@example.com"},
+            },
+            headers=h,
+        ).json()
+        _fans(engine, tenant["creator_id"], "crash", 2000)
+        bulk = client.post(
+            "/api/messages/bulk",
+            json={
+                "recipients": {"filter": {"platform": "crash"}},
+                "template": "Hi {firstName}!",
+                "platform": "email",
+                "subject": "News",
+            },
+            headers=h,
+        ).json()
+        assert bulk["queued"] == 2000
+        rng = random.Random(11)
+        kills = 0
+        deadline = time.monotonic() + 240
+        proc = _worker(db_url, tmp_path, "crashy", "{}")
+        try:
+            while kills < 6 and time.monotonic() < deadline:
+                time.sleep(rng.uniform(0.4, 1.2))  # let it send for a while (a real process)
+                if _count(engine, tenant["creator_id"], "sent") >= 2000:
+                    break
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+                kills += 1
+                proc = _worker(db_url, tmp_path, f"crashy{kills}", "{}")
+            while _count(engine, tenant["creator_id"], "sent") < 2000:
+                assert time.monotonic() < deadline, "the messages were not all sent in time"
+                time.sleep(0.2)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        received = [m.headers for m in smtp.messages if m.headers.get("X-Huntaze-Message-Id")]
+    assert kills >= 1
+    ids = collections.Counter(h["X-Huntaze-Message-Id"] for h in received)
+    with engine.connect() as conn:
+        expected = set(
+            conn.scalars(select(OutboxMessage.id).where(OutboxMessage.bulk_id == bulk["bulkId"]))
+        )
+    assert set(ids) == expected  # every message arrived
+    duplicates = sum(n - 1 for n in ids.values())
+    assert duplicates <= kills
+    by_id = collections.defaultdict(set)
+    for headers in received:
+        by_id[headers["X-Huntaze-Message-Id"]].add(headers["Message-ID"])
+    assert all(len(keys) == 1 for keys in by_id.values())  # a duplicate carries the same key
+    assert account["channel"] == "email"
+
+
+@pytest.mark.slow
+def test_three_workers_never_break_the_limit(client, tenant, engine, db_url, tmp_path) -> None:
+    h = tenant["headers"]
+    with FakeRelay("relay-secret") as relay:
+        client.post(
+            "/api/messaging/accounts",
+            json={
+                "platform": "onlyfans",
+                "name": "of",
+                "settings": {"relayUrl": relay.url},
+                "secret": "relay-secret",
+            },
+            headers=h,
+        )
+        _fans(engine, tenant["creator_id"], "onlyfans", 20)
+        bulk = client.post(
+            "/api/messages/bulk",
+            json={
+                "recipients": {"filter": {"platform": "onlyfans"}},
+                "template": "hey {username}",
+                "platform": "onlyfans",
+            },
+            headers=h,
+        ).json()
+        assert bulk["queued"] == 20
+        # the workers decrypt the relay secret with the app's key file (tmp_path / "key")
+        workers = [
+            _worker(db_url, tmp_path, f"w{i}", '{"onlyfans": "5/2seconds"}') for i in range(3)
+        ]
+        try:
+            deadline = time.monotonic() + 90
+            while _count(engine, tenant["creator_id"], "sent") < 20:
+                assert time.monotonic() < deadline, "not all sent"
+                time.sleep(0.2)
+        finally:
+            for w in workers:
+                w.send_signal(signal.SIGTERM)
+            for w in workers:
+                w.wait(timeout=30)
+        accepted = [r for r in relay.requests if r.status == 200]
+    assert len(accepted) == 20 and not any(r.duplicate for r in accepted)
+    with engine.connect() as conn:
+        account_id = conn.scalar(
+            select(OutboxMessage.account_id).where(OutboxMessage.bulk_id == bulk["bulkId"]).limit(1)
+        )
+        starts = sorted(
+            conn.scalars(select(SendAttempt.started_at).where(SendAttempt.account_id == account_id))
+        )
+    assert len(starts) == 20
+    for i, t in enumerate(starts):
+        in_window = [s for s in starts[i:] if s < t + timedelta(seconds=2)]
+        assert len(in_window) <= 5, (t, in_window)
