@@ -45,13 +45,26 @@ class Principal:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """Yield a session for this request; routes commit their own writes."""
-    session: Session = request.app.state.ctx.sessions()
+    """Yield a session for this request; routes commit their own writes.
+
+    On SQLite a request that may write takes the write lock when its transaction begins
+    (``BEGIN IMMEDIATE``): a read that later turns into a write could otherwise fail once a
+    worker has committed in between (SQLite's ``SQLITE_BUSY_SNAPSHOT``).
+    """
+    ctx = request.app.state.ctx
+    conn = None
+    if request.method not in ("GET", "HEAD", "OPTIONS") and ctx.engine.dialect.name == "sqlite":
+        conn = ctx.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+        session: Session = Session(bind=conn, expire_on_commit=False)
+    else:
+        session = ctx.sessions()
     try:
         yield session
     finally:
         session.rollback()
         session.close()
+        if conn is not None:
+            conn.close()
 
 
 DbSession = Annotated[Session, Depends(get_session)]

@@ -73,6 +73,7 @@ def run_idempotent(
         result = handler()
         session.commit()
         return JSONResponse(jsonable_encoder(result, by_alias=True), status_code=status_code)
+    session.commit()  # end the request's transaction: the key is reserved on its own
     digest = idempotency.request_hash(
         request.method, request.url.path, payload.model_dump(mode="json") if payload else None
     )
