@@ -35,20 +35,6 @@ FAN_INSERT_COLUMNS = (
     "updated_at",
 )
 
-PURCHASE_COLUMNS = (
-    "id",
-    "creator_id",
-    "fan_id",
-    "platform",
-    "kind",
-    "gross_cents",
-    "net_cents",
-    "currency",
-    "purchased_at",
-    "transaction_id",
-    "created_at",
-)
-
 
 def is_postgres(conn: Connection) -> bool:
     """True when ``conn`` talks to PostgreSQL."""
@@ -69,7 +55,8 @@ def db_timestamp(value: datetime | None, pg: bool) -> str | None:
     return text + "+00" if pg else text
 
 
-def _chunks(items: Sequence[Any], size: int = 5_000) -> Iterable[Sequence[Any]]:
+def chunks(items: Sequence[Any], size: int = 5_000) -> Iterable[Sequence[Any]]:
+    """Slices of ``items`` of at most ``size`` (under SQLite's bound-variable limit)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -125,7 +112,7 @@ def select_existing_fans(
         )
         fetched = cur.fetchall()
     else:
-        for chunk in _chunks(keys):
+        for chunk in chunks(keys):
             marks = ",".join("?" * len(chunk))
             fetched.extend(
                 conn.exec_driver_sql(
@@ -172,7 +159,7 @@ def select_fingerprints(
         fetched = cur.fetchall()
     else:
         path = f'$."{format_name}"'
-        for chunk in _chunks(keys):
+        for chunk in chunks(keys):
             marks = ",".join("?" * len(chunk))
             fetched.extend(
                 conn.exec_driver_sql(
@@ -205,7 +192,7 @@ def set_fingerprints(conn: Connection, format_name: str, pairs: Sequence[tuple[s
 def select_tags(conn: Connection, fan_ids: Sequence[str]) -> dict[str, set[str]]:
     """Return ``{fan_id: tags}`` for the fans of ``fan_ids`` that have tags."""
     found: dict[str, set[str]] = {}
-    for chunk in _chunks(fan_ids):
+    for chunk in chunks(fan_ids):
         if is_postgres(conn):
             cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             cur.execute(
@@ -341,95 +328,3 @@ def insert_tags(conn: Connection, creator_id: str, pairs: Sequence[tuple[str, st
         "INSERT INTO fan_tags (fan_id, tag, creator_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         rows,
     )
-
-
-def select_existing_purchases(
-    conn: Connection, creator_id: str, platform: str, transaction_ids: Sequence[str]
-) -> dict[str, tuple[Any, ...]]:
-    """Return ``{transaction_id: (fan_id, kind, gross, net, currency, purchased_at)}``.
-
-    ``purchased_at`` comes back as :func:`db_timestamp` text, to compare with new rows.
-    """
-    found: dict[str, tuple[Any, ...]] = {}
-    if is_postgres(conn):
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cur.execute(
-            "SELECT transaction_id, fan_id, kind, gross_cents, net_cents, currency, purchased_at "
-            "FROM purchases WHERE creator_id = %s AND platform = %s "
-            "AND transaction_id = ANY(%s)",
-            (creator_id, platform, list(transaction_ids)),
-            prepare=False,
-        )
-        for tx, *rest in cur.fetchall():
-            rest[-1] = db_timestamp(rest[-1], pg=True)
-            found[tx] = tuple(rest)
-        return found
-    for chunk in _chunks(transaction_ids):
-        marks = ",".join("?" * len(chunk))
-        rows = conn.exec_driver_sql(
-            "SELECT transaction_id, fan_id, kind, gross_cents, net_cents, currency, purchased_at "
-            f"FROM purchases WHERE creator_id = ? AND platform = ? AND transaction_id IN ({marks})",
-            (creator_id, platform, *chunk),
-        ).fetchall()
-        for tx, *rest in rows:
-            found[tx] = tuple(rest)
-    return found
-
-
-def upsert_purchases(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert or replace purchases; ``rows`` are database-ready tuples in
-    :data:`PURCHASE_COLUMNS` order (timestamps from :func:`db_timestamp`)."""
-    if not rows:
-        return
-    cols = ", ".join(PURCHASE_COLUMNS)
-    conflict = (
-        "ON CONFLICT (creator_id, platform, transaction_id) DO UPDATE SET "
-        "fan_id = excluded.fan_id, kind = excluded.kind, gross_cents = excluded.gross_cents, "
-        "net_cents = excluded.net_cents, currency = excluded.currency, "
-        "purchased_at = excluded.purchased_at"
-    )
-    if is_postgres(conn):
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        marks = ", ".join(["%s"] * len(PURCHASE_COLUMNS))
-        cur.executemany(f"INSERT INTO purchases ({cols}) VALUES ({marks}) {conflict}", rows)
-        return
-    marks = ",".join("?" * len(PURCHASE_COLUMNS))
-    conn.exec_driver_sql(
-        f"INSERT INTO purchases ({cols}) VALUES ({marks}) {conflict}",
-        list(rows),
-    )
-
-
-def refresh_fan_totals(conn: Connection, fan_ids: Sequence[str], now: datetime) -> None:
-    """Derive each fan's lifetime value (sum of net cents) and last activity from purchases.
-
-    Only fans whose values change are written (``updated_at`` = ``now``).
-    """
-    if not fan_ids:
-        return
-    ltv = "(SELECT COALESCE(SUM(p.net_cents), 0) FROM purchases p WHERE p.fan_id = fans.id)"
-    last = "(SELECT MAX(p.purchased_at) FROM purchases p WHERE p.fan_id = fans.id)"
-    cur_ccy = "(SELECT MAX(p.currency) FROM purchases p WHERE p.fan_id = fans.id)"
-    set_clause = (
-        f"lifetime_value_cents = {ltv}, "
-        f"last_active_at = CASE WHEN fans.last_active_at IS NULL OR fans.last_active_at < {last} "
-        f"THEN {last} ELSE fans.last_active_at END, "
-        f"currency = COALESCE(fans.currency, {cur_ccy}), "
-    )
-    changed = (
-        f"(fans.lifetime_value_cents <> {ltv} OR fans.last_active_at IS NULL "
-        f"OR fans.last_active_at < {last} OR (fans.currency IS NULL AND {cur_ccy} IS NOT NULL))"
-    )
-    if is_postgres(conn):
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cur.execute(
-            f"UPDATE fans SET {set_clause} updated_at = %s WHERE id = ANY(%s) AND {changed}",
-            (now, list(fan_ids)),
-        )
-        return
-    for chunk in _chunks(fan_ids):
-        marks = ",".join("?" * len(chunk))
-        conn.exec_driver_sql(
-            f"UPDATE fans SET {set_clause} updated_at = ? WHERE id IN ({marks}) AND {changed}",
-            (db_timestamp(now, pg=False), *chunk),
-        )

@@ -22,7 +22,7 @@ import orjson
 from sqlalchemy import Engine
 from sqlalchemy import insert as sa_insert
 
-from huntaze.crm.importers import sql
+from huntaze.crm.importers import sql, sql_purchases
 from huntaze.crm.importers.base import Parser
 from huntaze.crm.importers.compare import FanComparer
 from huntaze.crm.importers.records import FanRecord, PurchaseRecord, RowError
@@ -190,8 +190,8 @@ class ImportWriter:
             sql.upsert_fans(conn, plan.changed_fans, provides)
             sql.insert_tags(conn, self.creator_id, plan.tags)
             sql.set_fingerprints(conn, self.parser.format, plan.fingerprints)
-            sql.upsert_purchases(conn, plan.purchases)
-            sql.refresh_fan_totals(conn, sorted(plan.touched), self.clock.now())
+            sql_purchases.upsert_purchases(conn, plan.purchases)
+            sql_purchases.refresh_fan_totals(conn, sorted(plan.touched), self.clock.now())
         if self.report.inserted >= max(2 * self._analyzed_at, self.batch_size):
             self._analyzed_at = self.report.inserted
             with self.engine.begin() as conn:
@@ -298,7 +298,7 @@ class ImportWriter:
         fan_ids = self._plan_fans(conn, plan, list(fans.values()), count=False)
         pg = sql.is_postgres(conn)
         now = sql.db_timestamp(self.clock.now(), pg)
-        existing = sql.select_existing_purchases(
+        existing = sql_purchases.select_existing_purchases(
             conn, self.creator_id, self.parser.platform, [r.transaction_id for r in records]
         )
         for rec in records:

@@ -1,0 +1,220 @@
+"""Recording send outcomes: sent, retried with backoff, failed, paused for reconnection,
+released, or reported by a chatter. Each outcome is its own small transaction, recorded right
+after its send (see :class:`huntaze.messaging.worker.Worker`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, and_, delete, or_, select, update
+
+from huntaze.messaging.tables import ACCOUNTS, ATTEMPTS, OUTBOX, Claimed
+from huntaze.platforms.base import SendResult
+
+if TYPE_CHECKING:
+    import random
+
+    from huntaze.kit.clock import Clock
+    from huntaze.messaging.policy import BreakerPolicy, RetryPolicy
+
+
+class OutcomeRecorder:
+    """The completion half of :class:`huntaze.messaging.outbox.Outbox` (a mixin)."""
+
+    clock: Clock
+    retry: RetryPolicy
+    breaker: BreakerPolicy
+    rng: random.Random
+    pg: bool
+
+    def _begin(self) -> Any:  # provided by Outbox
+        raise NotImplementedError
+
+    def _record(self) -> Any:  # provided by Outbox
+        raise NotImplementedError
+
+    def finish_manual(
+        self,
+        worker_id: str,
+        message_id: str,
+        sent: bool,
+        external_id: str | None,
+        reason: str | None,
+    ) -> bool:
+        """Record what a chatter did with a message they hold; False if they do not hold it."""
+        now = self.clock.now()
+        values: dict[str, Any] = (
+            {"status": "sent", "sent_at": now, "external_id": external_id, "last_error": None}
+            if sent
+            else {"status": "failed", "last_error": (reason or "reported failed by hand")[:2000]}
+        )
+        with self._record() as conn, conn.begin():
+            res = conn.execute(
+                update(OUTBOX)
+                .where(self._mine(message_id, worker_id), OUTBOX.c.claimed_until >= now)
+                .values(claimed_until=None, updated_at=now, **values)
+            )
+        return bool(res.rowcount)
+
+    def _mine(self, message_id: str, worker_id: str) -> Any:
+        return and_(
+            OUTBOX.c.id == message_id,
+            OUTBOX.c.status == "processing",
+            OUTBOX.c.claimed_by == worker_id,
+        )
+
+    def mark_sent(self, worker_id: str, done: Sequence[tuple[Claimed, SendResult]]) -> int:
+        """Record sends the platform accepted; return how many rows this worker still held.
+
+        The breaker of each account that succeeded closes.
+        """
+        if not done:
+            return 0
+        now = self.clock.now()
+        changed = 0
+        with self._record() as conn, conn.begin():
+            for item, result in done:
+                res = conn.execute(
+                    update(OUTBOX)
+                    .where(self._mine(item.message.message_id, worker_id))
+                    .values(
+                        status="sent",
+                        sent_at=now,
+                        external_id=result.external_id,
+                        claimed_until=None,
+                        last_error=None,
+                        updated_at=now,
+                    )
+                )
+                changed += res.rowcount or 0
+            accounts = sorted({item.account_id for item, _ in done if not item.breaker_clean})
+            if not accounts:
+                return changed
+            conn.execute(
+                update(ACCOUNTS)
+                .where(
+                    ACCOUNTS.c.id.in_(accounts),
+                    or_(ACCOUNTS.c.breaker_state != "closed", ACCOUNTS.c.breaker_failures != 0),
+                )
+                .values(
+                    breaker_state="closed",
+                    breaker_failures=0,
+                    breaker_opened_at=None,
+                    updated_at=now,
+                )
+            )
+        return changed
+
+    def mark_retry(
+        self, worker_id: str, item: Claimed, reason: str, retry_after: float | None
+    ) -> str:
+        """Record a transient failure: back to ``queued`` after a backoff, or ``failed`` after
+        the last attempt. Feeds the account's breaker. Returns the new status."""
+        now = self.clock.now()
+        final = item.attempts >= item.max_attempts
+        with self._record() as conn, conn.begin():
+            if final:
+                values: dict[str, Any] = {"status": "failed", "claimed_until": None}
+            else:
+                delay = self.retry.delay(item.attempts, retry_after, self.rng)
+                values = {
+                    "status": "queued",
+                    "claimed_until": None,
+                    "not_before": now + timedelta(seconds=delay),
+                }
+            conn.execute(
+                update(OUTBOX)
+                .where(self._mine(item.message.message_id, worker_id))
+                .values(last_error=reason[:2000], updated_at=now, **values)
+            )
+            self._breaker_failure(conn, item.account_id, now)
+        return str(values["status"])
+
+    def _breaker_failure(self, conn: Connection, account_id: str, now: datetime) -> None:
+        q = select(ACCOUNTS.c.breaker_state, ACCOUNTS.c.breaker_failures).where(
+            ACCOUNTS.c.id == account_id
+        )
+        if self.pg:
+            q = q.with_for_update()
+        row = conn.execute(q).first()
+        if row is None:
+            return
+        state, failures = self.breaker.after_failure(row.breaker_state, row.breaker_failures)
+        values: dict[str, Any] = {"breaker_state": state, "breaker_failures": failures}
+        if state == "open":
+            values["breaker_opened_at"] = now
+        conn.execute(
+            update(ACCOUNTS).where(ACCOUNTS.c.id == account_id).values(updated_at=now, **values)
+        )
+
+    def mark_failed(self, worker_id: str, item: Claimed, reason: str) -> None:
+        """Record a permanent failure: the message fails at once with ``reason``."""
+        now = self.clock.now()
+        with self._record() as conn, conn.begin():
+            conn.execute(
+                update(OUTBOX)
+                .where(self._mine(item.message.message_id, worker_id))
+                .values(
+                    status="failed", claimed_until=None, last_error=reason[:2000], updated_at=now
+                )
+            )
+
+    def mark_reconnect(self, worker_id: str, item: Claimed, reason: str) -> None:
+        """The account's credentials were refused: pause the account, requeue the row as it
+        was (the attempt is not held against it)."""
+        now = self.clock.now()
+        with self._record() as conn, conn.begin():
+            conn.execute(
+                update(OUTBOX)
+                .where(self._mine(item.message.message_id, worker_id))
+                .values(
+                    status="queued",
+                    claimed_until=None,
+                    attempts=OUTBOX.c.attempts - 1,
+                    last_error=reason[:2000],
+                    updated_at=now,
+                )
+            )
+            conn.execute(
+                update(ACCOUNTS)
+                .where(ACCOUNTS.c.id == item.account_id)
+                .values(status="reconnect_required", status_reason=reason[:2000], updated_at=now)
+            )
+
+    def release(self, worker_id: str, items: Sequence[Claimed]) -> int:
+        """Give back rows claimed but not sent (graceful stop): queued again, attempt undone,
+        and their ``send_attempts`` removed so they do not hold rate capacity."""
+        if not items:
+            return 0
+        now = self.clock.now()
+        ids = [i.message.message_id for i in items]
+        with self._begin() as conn, conn.begin():
+            res = conn.execute(
+                update(OUTBOX)
+                .where(
+                    OUTBOX.c.id.in_(ids),
+                    OUTBOX.c.status == "processing",
+                    OUTBOX.c.claimed_by == worker_id,
+                )
+                .values(
+                    status="queued",
+                    claimed_until=None,
+                    attempts=OUTBOX.c.attempts - 1,
+                    updated_at=now,
+                )
+            )
+            conn.execute(
+                delete(ATTEMPTS).where(
+                    ATTEMPTS.c.message_id.in_(ids), ATTEMPTS.c.started_at == items[0].claimed_at
+                )
+            )
+        return res.rowcount or 0
+
+    def prune_attempts(self, keep_seconds: float = 86_400.0) -> int:
+        """Delete attempts older than ``keep_seconds`` (longer than any window); return count."""
+        cutoff = self.clock.now() - timedelta(seconds=keep_seconds)
+        with self._begin() as conn, conn.begin():
+            res = conn.execute(delete(ATTEMPTS).where(ATTEMPTS.c.started_at < cutoff))
+        return res.rowcount or 0
