@@ -209,3 +209,27 @@ def test_estimate_is_honest_for_a_deep_backlog(
         .all()
     )
     assert rows.count("processing") == 10
+
+
+def test_housekeeping_prunes_old_attempts_and_keys(
+    tenant, seed, enqueue, make_outbox, make_worker, clock, engine
+) -> None:
+    from huntaze.messaging import idempotency
+    from huntaze.models.messaging import IdempotencyKey, SendAttempt
+
+    world = seed(tenant)
+    enqueue(world, 2)
+    outbox = make_outbox("{}")
+    worker = make_worker(outbox)
+    worker.run_once()
+    idempotency.begin(engine, tenant["creator_id"], "old-key", "h", clock.now())
+    clock.advance(86_401)
+    worker.housekeeping()
+    with engine.connect() as conn:
+        attempts = conn.scalars(
+            select(SendAttempt.id).where(SendAttempt.account_id == world["account"].id)
+        ).all()
+        keys = conn.scalars(
+            select(IdempotencyKey.key).where(IdempotencyKey.creator_id == tenant["creator_id"])
+        ).all()
+    assert attempts == [] and keys == []

@@ -15,11 +15,13 @@ from collections.abc import Callable
 
 import structlog
 
+from huntaze.messaging import idempotency
 from huntaze.messaging.channels import ChannelFactory
 from huntaze.messaging.outbox import Claimed, Outbox
 from huntaze.platforms.base import PermanentError, ReconnectRequired, RetryableError
 
 log = structlog.get_logger("huntaze.worker")
+HOUSEKEEPING_SECONDS = 600.0
 
 #: Called with (claimed, outcome, seconds taken) after each send; metrics hook in here.
 SendObserver = Callable[[Claimed, str, float], None]
@@ -104,12 +106,22 @@ class Worker:
         self.outbox.mark_sent(self.worker_id, [(item, result)])
         return "sent"
 
+    def housekeeping(self) -> None:
+        """Delete send attempts older than a day and expired idempotency keys."""
+        self.outbox.prune_attempts()
+        idempotency.prune(self.outbox.engine, self.outbox.clock.now())
+
     def run(self, max_idle_polls: int | None = None) -> None:
-        """Loop until :meth:`stop` (or after ``max_idle_polls`` empty polls in a row)."""
+        """Loop until :meth:`stop` (or after ``max_idle_polls`` empty polls in a row); tidy
+        up every ``HOUSEKEEPING_SECONDS``."""
         idle = 0
+        tidied = 0.0
         log.info("worker_started", worker_id=self.worker_id)
         try:
             while not self.stopping.is_set():
+                if time.monotonic() - tidied > HOUSEKEEPING_SECONDS:
+                    self.housekeeping()
+                    tidied = time.monotonic()
                 handled = self.run_once()
                 if handled:
                     idle = 0
