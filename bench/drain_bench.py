@@ -327,6 +327,16 @@ def huntaze_claim_latency(engine: Engine, settings: Settings, n: int) -> dict[st
         return rows
 
     outbox.claim = timed  # type: ignore[method-assign]
+    marks: list[float] = []
+    mark_sent = outbox.mark_sent
+
+    def timed_mark(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        changed = mark_sent(*args, **kwargs)
+        marks.append(time.perf_counter() - t0)
+        return changed
+
+    outbox.mark_sent = timed_mark  # type: ignore[method-assign]
     worker = Worker(outbox, channels, worker_id="bench-inproc", batch=BATCH, poll_seconds=0.01)
     deadline = time.perf_counter() + RUN_TIMEOUT
     started = time.perf_counter()
@@ -354,6 +364,10 @@ def huntaze_claim_latency(engine: Engine, settings: Settings, n: int) -> dict[st
         "claim_ms_per_msg_p50": round(_pct(per_msg, 0.50), 4),
         "claim_ms_per_msg_p99": round(_pct(per_msg, 0.99), 4),
         "claim_share_of_drain": round(claim_total / seconds, 3),
+        "mark_sent_calls": len(marks),
+        "mark_sent_ms_p50": round(_pct([m * 1000 for m in marks], 0.50), 3),
+        "mark_sent_ms_p99": round(_pct([m * 1000 for m in marks], 0.99), 3),
+        "mark_sent_share_of_drain": round(sum(marks) / seconds, 3),
     }
     print(json.dumps({"claim_latency": result}), flush=True)
     return result
@@ -526,13 +540,44 @@ def _peer_seed(conninfo: str, n: int, fresh: bool) -> None:
         conn.execute("VACUUM ANALYZE procrastinate_jobs")
 
 
+def _peer_run(conninfo: str, n: int, workers: int, fresh: bool) -> dict[str, Any]:
+    import psycopg
+
+    started = time.perf_counter()
+    _peer_seed(conninfo, n, fresh=fresh)
+    seed_s = time.perf_counter() - started
+    spawned = time.perf_counter()
+    _children([["_peer", conninfo]] * workers, RUN_TIMEOUT + 60)
+    wall = time.perf_counter() - spawned
+    with psycopg.connect(conninfo) as conn:
+        done, first, last = conn.execute(
+            "SELECT (SELECT count(*) FROM procrastinate_jobs WHERE status = 'succeeded'),"
+            " (SELECT min(at) FROM procrastinate_events WHERE type = 'started'),"
+            " (SELECT max(at) FROM procrastinate_events WHERE type = 'succeeded')"
+        ).fetchone()  # type: ignore[misc]
+    seconds = max((last - first).total_seconds(), 1e-9)
+    result = {
+        "workers": workers,
+        "jobs": done,
+        "seconds": round(seconds, 2),
+        "jobs_per_s": round(done / seconds),
+        "wall_seconds_incl_startup": round(wall, 2),
+        "defer_seconds": round(seed_s, 2),
+    }
+    assert done == n, result
+    print(json.dumps({"peer": result}), flush=True)
+    return result
+
+
 def peer(base_url: str, n: int) -> dict[str, Any]:
-    """procrastinate with 1 and 2 worker processes, or why it could not run."""
+    """procrastinate with 1 and 2 worker processes (as configured out of the box, and with
+    ``synchronous_commit=off`` like Huntaze's outcome writes), or why it could not run."""
     try:
         import procrastinate
         import psycopg
     except ImportError as exc:
         return {"available": False, "reason": f"procrastinate is not installed: {exc}"}
+    logging.getLogger("procrastinate").setLevel(logging.ERROR)
     conninfo = _conninfo(_with_schema(base_url, PEER_SCHEMA))
     with psycopg.connect(_conninfo(base_url), autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {PEER_SCHEMA} CASCADE")
@@ -541,35 +586,17 @@ def peer(base_url: str, n: int) -> dict[str, Any]:
         "available": True,
         "name": "procrastinate",
         "version": procrastinate.__version__,
+        "jobs": n,
         "task": "async no-op (`async def bench_noop(i): pass`), default concurrency (1)",
         "defer": "Task.batch_defer, 10,000 jobs a call",
     }
     try:
-        for workers in (1, 2):
-            started = time.perf_counter()
-            _peer_seed(conninfo, n, fresh=workers == 1)
-            seed_s = time.perf_counter() - started
-            spawned = time.perf_counter()
-            _children([["_peer", conninfo]] * workers, RUN_TIMEOUT + 60)
-            wall = time.perf_counter() - spawned
-            with psycopg.connect(conninfo) as conn:
-                done, first, last = conn.execute(
-                    "SELECT (SELECT count(*) FROM procrastinate_jobs WHERE status = 'succeeded'),"
-                    " (SELECT min(at) FROM procrastinate_events WHERE type = 'started'),"
-                    " (SELECT max(at) FROM procrastinate_events WHERE type = 'succeeded')"
-                ).fetchone()  # type: ignore[misc]
-            seconds = max((last - first).total_seconds(), 1e-9)
-            result = {
-                "workers": workers,
-                "jobs": done,
-                "seconds": round(seconds, 2),
-                "jobs_per_s": round(done / seconds),
-                "wall_seconds_incl_startup": round(wall, 2),
-                "defer_seconds": round(seed_s, 2),
-            }
-            assert done == n, result
-            print(json.dumps({"peer": result}), flush=True)
-            out[f"workers_{workers}"] = result
+        out["workers_1"] = _peer_run(conninfo, n, 1, fresh=True)
+        out["workers_2"] = _peer_run(conninfo, n, 2, fresh=False)
+        async_off = conninfo + "%20-csynchronous_commit%3Doff"
+        out["sync_commit_off"] = {
+            f"workers_{w}": _peer_run(async_off, n, w, fresh=False) for w in (1, 2)
+        }
     except Exception as exc:
         out["error"] = f"{type(exc).__name__}: {exc}"[:500]
     finally:
@@ -583,9 +610,7 @@ def peer(base_url: str, n: int) -> dict[str, Any]:
 
 def bench_database(name: str, url: str, n: int, accounts: int, tmp: str) -> dict[str, Any]:
     engine = make_engine(url)
-    settings = Settings(
-        database_url=url, send_limits="{}", secret_key_file=str(Path(tmp) / "key")
-    )
+    settings = Settings(database_url=url, send_limits="{}", secret_key_file=str(Path(tmp) / "key"))
     t0 = time.perf_counter()
     ctx = _setup(engine, n, accounts, settings)
     print(f"{name}: set up {n} fans in {time.perf_counter() - t0:.1f}s", flush=True)
@@ -600,7 +625,9 @@ def bench_database(name: str, url: str, n: int, accounts: int, tmp: str) -> dict
     _seed(engine, ctx, n)
     pg = name == "postgresql"
     target = _conninfo(url) if pg else str(engine.url.database)
-    raw = {f"processes_{p}": raw_loop(engine, "pg" if pg else "sqlite", target, n, p) for p in (1, 2)}
+    raw = {
+        f"processes_{p}": raw_loop(engine, "pg" if pg else "sqlite", target, n, p) for p in (1, 2)
+    }
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE outbox_raw"))
     engine.dispose()
@@ -636,15 +663,19 @@ def main() -> None:
         default=os.environ.get("HUNTAZE_TEST_DATABASE_URL")
         or "postgresql+psycopg://root@127.0.0.1:5432/test",
     )
+    parser.add_argument(
+        "--peer-jobs",
+        type=int,
+        default=20_000,
+        help="jobs the peer drains (fewer than --messages: it runs at a few hundred jobs/s)",
+    )
     parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
     n = args.messages
     results = []
     peer_result: dict[str, Any] = {"available": False, "reason": "not run (--sqlite-only)"}
     with tempfile.TemporaryDirectory() as tmp:
-        results.append(
-            bench_database("sqlite", f"sqlite:///{tmp}/drain.db", n, args.accounts, tmp)
-        )
+        results.append(bench_database("sqlite", f"sqlite:///{tmp}/drain.db", n, args.accounts, tmp))
         if not args.sqlite_only:
             admin = make_engine(args.pg)
             with admin.begin() as conn:
@@ -653,19 +684,23 @@ def main() -> None:
             try:
                 url = _with_schema(args.pg, SCHEMA)
                 results.append(bench_database("postgresql", url, n, args.accounts, tmp))
-                peer_result = peer(args.pg, n)
+                peer_result = peer(args.pg, min(n, args.peer_jobs))
             finally:
                 with admin.begin() as conn:
                     conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
                 admin.dispose()
     for r in results:
         if r["database"] == "postgresql" and peer_result.get("workers_1"):
-            peer_best = max(peer_result[k]["jobs_per_s"] for k in ("workers_1", "workers_2"))
+            runs = [peer_result["workers_1"], peer_result.get("workers_2", {})]
+            runs += list(peer_result.get("sync_commit_off", {}).values())
+            peer_best = max(r.get("jobs_per_s", 0) for r in runs)
+            r["peer_best_jobs_per_s"] = peer_best
             r["vs_peer"] = round(r["best_msg_per_s"] / peer_best, 2)
     out = {
         "benchmark": "drain",
         "command": f"python -m bench.drain_bench --messages {n}",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "source": _source_state(),
         "setup": {
             "messages": n,
             "accounts": args.accounts,
@@ -686,6 +721,20 @@ def main() -> None:
     (ROOT / "results").mkdir(exist_ok=True)
     (ROOT / "results" / "drain.json").write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))
+
+
+def _source_state() -> dict[str, Any]:
+    """The commit measured, and whether src/ had uncommitted changes at the time."""
+
+    def git(*a: str) -> str:
+        return subprocess.run(
+            ["git", *a], cwd=ROOT.parent, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "src_dirty": bool(git("status", "--porcelain", "src")),
+    }
 
 
 def _child_main() -> None:

@@ -81,6 +81,118 @@ Targets (issue 3): 0 violations and ≥ 95% utilisation; microseconds per decisi
 """
 
 
+def _drain_section(data: dict[str, Any]) -> str:
+    s, t, peer = data["setup"], data["targets"], data.get("peer", {})
+    rows = []
+    for r in data["results"]:
+        h, raw, lat = r["huntaze"], r["raw"], r["claim_latency"]
+        if r["database"] != "postgresql":
+            p1 = p2 = "n/a (PostgreSQL only)"
+        elif peer.get("workers_1"):
+            p1 = f"{peer['workers_1']['jobs_per_s']:,} jobs/s"
+            p2 = f"{peer['workers_2']['jobs_per_s']:,} jobs/s" if peer.get("workers_2") else "?"
+        else:
+            p1 = p2 = f"not run: {peer.get('reason') or peer.get('error', '?')}"
+        timed_out = any("timed_out_after_s" in h[k] for k in h)
+        rows.append(
+            f"| {r['database']} | {h['workers_1']['msg_per_s']:,} msg/s ({h['workers_1']['seconds']} s) | "
+            f"{h['workers_2']['msg_per_s']:,} msg/s ({h['workers_2']['seconds']} s){' (timed out)' if timed_out else ''} | "
+            f"{raw['processes_1']['msg_per_s']:,} / {raw['processes_2']['msg_per_s']:,} msg/s | "
+            f"{r['raw_over_huntaze']}x | {p1} / {p2} | "
+            f"{lat['claim_ms_p50']} / {lat['claim_ms_p99']} ms | "
+            f"{lat['claim_ms_per_msg_p50']} / {lat['claim_ms_per_msg_p99']} ms |"
+        )
+    lat_rows = []
+    for r in data["results"]:
+        lat = r["claim_latency"]
+        lat_rows.append(
+            f"| {r['database']} | {lat['msg_per_s']:,} msg/s | {lat['claim_calls']} | "
+            f"{lat['mean_claimed_per_call']} | {lat['claim_share_of_drain']:.0%} | "
+            f"{lat.get('mark_sent_ms_p50', '?')} / {lat.get('mark_sent_ms_p99', '?')} ms | "
+            f"{lat.get('mark_sent_share_of_drain', 0):.0%} |"
+        )
+    peer_note = ""
+    if peer.get("workers_1"):
+        off = peer.get("sync_commit_off", {})
+        off_text = ""
+        if off:
+            off_text = (
+                f" With `synchronous_commit=off` (as Huntaze records outcomes) it drains "
+                f"{off['workers_1']['jobs_per_s']:,} / {off['workers_2']['jobs_per_s']:,} jobs/s "
+                "with 1 / 2 workers."
+            )
+        peer_note = (
+            f"\nThe peer is procrastinate {peer['version']} draining {peer['jobs']:,} jobs "
+            f"(fewer than {s['messages']:,}: at its rate the full count would exceed the "
+            f"benchmark's time bound; its rate falls as the queue grows, so this favours it), "
+            f"{peer['task']}, deferred with {peer['defer']}, timed from the first "
+            f"`started` to the last `succeeded` event.{off_text}"
+        )
+    elif peer:
+        peer_note = f"\nThe peer (procrastinate) was not measured: {peer.get('reason') or peer.get('error')}."
+    src = data.get("source", {})
+    src_note = (
+        f" Measured at commit {src.get('commit')}"
+        + (" with uncommitted changes in src/." if src.get("src_dirty") else ".")
+        if src
+        else ""
+    )
+    return f"""
+## Drain: {s["messages"]:,} queued messages, {s["accounts"]} no-op accounts, no send limit
+
+Command: `{data["command"]}`.{src_note} One creator, {s["accounts"]} sending accounts on the
+`noop` channel (so the round robin between accounts is exercised), messages queued by
+`queue_bulk` (not timed). Huntaze runs as real worker processes (`{s["worker"]}`), timed from
+the {s["timing"]}. The ceiling is a raw claim loop with no Huntaze code on a plain table of the
+same rows (`psycopg` `UPDATE … WHERE id IN (SELECT … ORDER BY id LIMIT 500 FOR UPDATE SKIP
+LOCKED) RETURNING id` on PostgreSQL; `sqlite3` `BEGIN IMMEDIATE` + the same `UPDATE` without
+`FOR UPDATE` on SQLite), 1 and 2 processes. Claim times come from a separate in-process drain
+(1 worker) with every `Outbox.claim` call timed by `perf_counter`.
+
+| database | Huntaze, 1 worker | Huntaze, 2 workers | raw loop, 1 / 2 processes | raw / Huntaze (best of each) | procrastinate, 1 / 2 workers | claim p50 / p99 per call | claim p50 / p99 per message |
+|---|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+{peer_note}
+
+Where a worker's time goes (the in-process drain):
+
+| database | in-process drain | claim calls | messages per claim | time in `claim` | `mark_sent` p50 / p99 per message | time in `mark_sent` |
+|---|---|---|---|---|---|---|
+{chr(10).join(lat_rows)}
+
+Targets: ≥ {t["msg_per_s"]:,} msg/s on both databases, within {t["within_x_of_raw"]}x of the raw
+loop, ahead of the peer.
+"""
+
+
+def _enqueue_section(data: dict[str, Any]) -> str:
+    rows = []
+    for r in data["results"]:
+        top = sorted(r.get("statements", []), key=lambda x: -x["seconds"])[:2]
+        where = "; ".join(f"{st['seconds']} s `{st['sql'][:40]}…`" for st in top)
+        rows.append(
+            f"| {r['database']} | {r['queued']:,} ({r['skipped']:,} opted out, skipped) | "
+            f"{r['seconds']} s | {r['msg_per_s']:,} msg/s | {r['commit_seconds']} s | "
+            f"{r['peak_rss_mb']} MB | {where} |"
+        )
+    first = data["results"][0]
+    return f"""
+## Enqueue: one bulk call to {first["fans"]:,} fans
+
+Command: `{data["command"]}`. {first["fans"]:,} fans of one creator (loaded by `executemany` on
+SQLite and `COPY` on PostgreSQL, then `ANALYZE`; not timed) and one `noop` account. Timed, in a
+fresh process: `queue_bulk(...)` over every fan with the template `{data["template"]}`
+(first name and a custom field rendered in SQL by one `INSERT … SELECT`), inside one session,
+including the commit. Peak RSS is that process's.
+
+| database | messages queued | time (incl. commit) | rate | of which commit | peak RSS | slowest statements |
+|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Target: ≤ {data["target_seconds"]} s on both databases, with set-based SQL.
+"""
+
+
 def main() -> None:
     parts = []
     python = "3.11"
@@ -94,6 +206,16 @@ def main() -> None:
         data = json.loads(path.read_text())
         python = data["machine"]["python"]
         parts.append(_limiter_section(data))
+    path = ROOT / "results" / "drain.json"
+    if path.exists():
+        data = json.loads(path.read_text())
+        python = data["machine"]["python"]
+        parts.append(_drain_section(data))
+    path = ROOT / "results" / "enqueue.json"
+    if path.exists():
+        data = json.loads(path.read_text())
+        python = data["machine"]["python"]
+        parts.append(_enqueue_section(data))
     notes = ROOT / "notes.md"
     text = HEAD.format(python=python) + "".join(parts)
     if notes.exists():

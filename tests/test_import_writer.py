@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from huntaze.crm.importers import sql
 from huntaze.crm.importers.registry import get_parser
 from huntaze.crm.importers.writer import run_import
+from huntaze.db.base import db_timestamp
 
 
 def _of_fans(*fans):  # type: ignore[no-untyped-def]
@@ -74,7 +75,7 @@ def test_direct_copy_falls_back_to_upsert_when_a_key_appeared(engine, tenant, cl
     run_import(engine, cid, parser, _of_fans(_fan(7, None)), clock)
     with engine.begin() as conn:
         pg = sql.is_postgres(conn)
-        stamp = sql.db_timestamp(datetime(2026, 1, 1, tzinfo=UTC), pg)
+        stamp = db_timestamp(datetime(2026, 1, 1, tzinfo=UTC), pg)
         row = (
             "fan_racer",
             cid,

@@ -50,6 +50,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def db_timestamp(value: datetime | None, pg: bool) -> str | None:
+    """Render an aware datetime as text both databases store as the same UTC instant.
+
+    SQLite: ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, the form SQLAlchemy itself stores (so
+    text order is time order). PostgreSQL: the same with ``+00`` (COPY's text input).
+    """
+    if value is None:
+        return None
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    text = value.isoformat(" ", "microseconds")[:26]
+    return text + "+00" if pg else text
+
+
 #: JSON everywhere, JSONB on PostgreSQL.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 

@@ -224,6 +224,9 @@ class Outbox(OutcomeRecorder):
                 OUTBOX.c.max_attempts,
             )
         ).all()
+        # RETURNING follows the table's physical order, not the claim order: restore it
+        rank = {message_id: n for n, message_id in enumerate(ids)}
+        rows = sorted(rows, key=lambda r: rank[r.id])
         conn.execute(
             insert(ATTEMPTS),
             [{"account_id": account.id, "message_id": r.id, "started_at": now} for r in rows],

@@ -8,10 +8,20 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, delete, or_, select, update
+import structlog
+from sqlalchemy import Connection, Engine, and_, delete, or_, select, update
 
+from huntaze.db.base import db_timestamp
 from huntaze.messaging.tables import ACCOUNTS, ATTEMPTS, OUTBOX, Claimed
 from huntaze.platforms.base import SendResult
+
+log = structlog.get_logger("huntaze.outbox")
+
+_MARK_SENT_SQLITE = (
+    "UPDATE outbox SET status = 'sent', sent_at = ?, external_id = ?, claimed_until = NULL, "
+    "last_error = NULL, updated_at = ? WHERE id = ? AND status = 'processing' AND claimed_by = ?"
+)
+_MARK_SENT_PG = _MARK_SENT_SQLITE.replace("?", "%s")
 
 if TYPE_CHECKING:
     import random
@@ -29,8 +39,55 @@ class OutcomeRecorder:
     rng: random.Random
     pg: bool
 
+    engine: Engine
+    _raw_conn: Any = None
+
     def _begin(self) -> Any:  # provided by Outbox
         raise NotImplementedError
+
+    def _raw(self) -> Any:
+        """This outbox's own driver connection for the hot path, in autocommit mode (one
+        statement, one transaction); on PostgreSQL without waiting for the WAL flush."""
+        if self._raw_conn is None:
+            raw = self.engine.raw_connection()
+            driver: Any = raw.driver_connection
+            if self.pg:
+                driver.rollback()  # end the pool's pre-ping transaction
+                driver.autocommit = True
+                driver.execute("SET synchronous_commit = off")
+            raw.detach()  # its session settings must never reach the pool
+            self._raw_conn = raw
+        return self._raw_conn
+
+    def close(self) -> None:
+        """Give the hot-path connection back (workers call this when they stop)."""
+        if self._raw_conn is not None:
+            raw, self._raw_conn = self._raw_conn, None
+            try:
+                raw.close()
+            except Exception:
+                log.warning("outbox_connection_close_failed")
+
+    def _mark_sent_fast(self, worker_id: str, done: Sequence[tuple[Claimed, SendResult]]) -> int:
+        """``mark_sent`` for accounts whose breaker was closed: one autocommitted UPDATE per
+        message on a kept connection (the send loop's only write; the SQLAlchemy path costs
+        several times more per message)."""
+        now = self.clock.now()
+        stamp: Any = now if self.pg else db_timestamp(now, pg=False)
+        sql = _MARK_SENT_PG if self.pg else _MARK_SENT_SQLITE
+        changed = 0
+        try:
+            cur = self._raw().cursor()
+            for item, result in done:
+                cur.execute(
+                    sql, (stamp, result.external_id, stamp, item.message.message_id, worker_id)
+                )
+                changed += max(cur.rowcount, 0)
+            cur.close()
+        except Exception:
+            self.close()  # a broken connection is replaced on next use
+            raise
+        return changed
 
     def _record(self) -> Any:  # provided by Outbox
         raise NotImplementedError
@@ -72,6 +129,8 @@ class OutcomeRecorder:
         """
         if not done:
             return 0
+        if all(item.breaker_clean for item, _ in done):
+            return self._mark_sent_fast(worker_id, done)
         now = self.clock.now()
         changed = 0
         with self._record() as conn, conn.begin():

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 
 import structlog
+from psycopg import DatabaseError
+from sqlalchemy.exc import SQLAlchemyError
 
 from huntaze.messaging import idempotency
 from huntaze.messaging.channels import ChannelFactory
@@ -119,10 +121,17 @@ class Worker:
         log.info("worker_started", worker_id=self.worker_id)
         try:
             while not self.stopping.is_set():
-                if time.monotonic() - tidied > HOUSEKEEPING_SECONDS:
-                    self.housekeeping()
-                    tidied = time.monotonic()
-                handled = self.run_once()
+                try:
+                    if time.monotonic() - tidied > HOUSEKEEPING_SECONDS:
+                        self.housekeeping()
+                        tidied = time.monotonic()
+                    handled = self.run_once()
+                except (SQLAlchemyError, DatabaseError) as exc:
+                    # the database is away: claimed rows come back when their lease ends
+                    log.warning("worker_database_error", error=type(exc).__name__)
+                    self.outbox.close()
+                    self.stopping.wait(max(self.poll_seconds, 1.0))
+                    continue
                 if handled:
                     idle = 0
                     continue
@@ -132,6 +141,7 @@ class Worker:
                 self.stopping.wait(self.poll_seconds)
         finally:
             self.channels.close()
+            self.outbox.close()
             log.info("worker_stopped", worker_id=self.worker_id)
 
     def stop(self) -> None:

@@ -7,7 +7,6 @@ The shapes follow design.md §8 ("Import upsert"). Every function takes a SQLAlc
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -39,20 +38,6 @@ FAN_INSERT_COLUMNS = (
 def is_postgres(conn: Connection) -> bool:
     """True when ``conn`` talks to PostgreSQL."""
     return conn.dialect.name == "postgresql"
-
-
-def db_timestamp(value: datetime | None, pg: bool) -> str | None:
-    """Render an aware datetime as text both databases store as the same UTC instant.
-
-    SQLite: ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, the form SQLAlchemy itself stores (so
-    text order is time order). PostgreSQL: the same with ``+00`` (COPY's text input).
-    """
-    if value is None:
-        return None
-    if value.utcoffset():
-        value = value.astimezone(UTC)
-    text = value.isoformat(" ", "microseconds")[:26]
-    return text + "+00" if pg else text
 
 
 def chunks(items: Sequence[Any], size: int = 5_000) -> Iterable[Sequence[Any]]:

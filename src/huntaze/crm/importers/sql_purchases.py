@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from huntaze.crm.importers.sql import chunks, db_timestamp, is_postgres
+from huntaze.crm.importers.sql import chunks, is_postgres
+from huntaze.db.base import db_timestamp
 
 PURCHASE_COLUMNS = (
     "id",

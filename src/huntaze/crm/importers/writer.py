@@ -27,6 +27,7 @@ from huntaze.crm.importers.base import Parser
 from huntaze.crm.importers.compare import FanComparer
 from huntaze.crm.importers.records import FanRecord, PurchaseRecord, RowError
 from huntaze.crm.importers.report import ImportReport
+from huntaze.db.base import db_timestamp
 from huntaze.kit.clock import Clock
 from huntaze.kit.ids import new_id, new_ids
 from huntaze.models.events import Event
@@ -214,7 +215,7 @@ class ImportWriter:
         read_provided = attrgetter(*hashed) if len(hashed) > 1 else _single(hashed)
         comparer = FanComparer(columns)
         pg = sql.is_postgres(conn)
-        stamp = sql.db_timestamp
+        stamp = db_timestamp
         fmt = self.parser.format
         now = stamp(self.clock.now(), pg)
         known = sql.select_fingerprints(
@@ -297,13 +298,13 @@ class ImportWriter:
             fans[rec.fan.platform_fan_id] = rec.fan
         fan_ids = self._plan_fans(conn, plan, list(fans.values()), count=False)
         pg = sql.is_postgres(conn)
-        now = sql.db_timestamp(self.clock.now(), pg)
+        now = db_timestamp(self.clock.now(), pg)
         existing = sql_purchases.select_existing_purchases(
             conn, self.creator_id, self.parser.platform, [r.transaction_id for r in records]
         )
         for rec in records:
             fan_id = fan_ids[rec.fan.platform_fan_id]
-            purchased_at = sql.db_timestamp(rec.purchased_at, pg)
+            purchased_at = db_timestamp(rec.purchased_at, pg)
             values = (
                 fan_id,
                 rec.kind,
