@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, cast
+from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Table, and_, case, or_
+from sqlalchemy import Table
 
 from huntaze.models.messaging import OutboxMessage, SendAttempt, SendingAccount
 from huntaze.platforms.base import OutgoingMessage
@@ -27,21 +27,3 @@ class Claimed:
     max_attempts: int
     claimed_at: datetime
     breaker_clean: bool = True
-
-
-def due_condition(now: datetime) -> Any:
-    """Rows that may be claimed: queued and due, or processing under an expired lease."""
-    return or_(
-        and_(OUTBOX.c.status == "queued", OUTBOX.c.not_before <= now),
-        and_(OUTBOX.c.status == "processing", OUTBOX.c.claimed_until < now),
-    )
-
-
-def claim_order(now: datetime, low_priority_max_age: float) -> list[Any]:
-    """Priority, then age; a row older than ``low_priority_max_age`` seconds counts as high."""
-    aged = now - timedelta(seconds=low_priority_max_age)
-    return [
-        case((OUTBOX.c.created_at < aged, 0), else_=OUTBOX.c.priority),
-        OUTBOX.c.created_at,
-        OUTBOX.c.id,
-    ]

@@ -16,6 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import text
 
 from huntaze.db.base import Base, JSONType
 
@@ -72,7 +73,15 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_due", "status", "account_id", "priority", "not_before"),
+        Index(
+            "ix_outbox_queued",
+            "account_id",
+            "priority",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'queued'"),
+            sqlite_where=text("status = 'queued'"),
+        ),
         Index("ix_outbox_account_status", "account_id", "status", "claimed_until"),
         Index("ix_outbox_creator_created", "creator_id", "created_at"),
         Index("ix_outbox_bulk", "bulk_id"),

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 02:49:06.190918
+Create Date: 2026-11-22 04:05:25.923509
 """
 
 from collections.abc import Sequence
@@ -182,7 +182,11 @@ def upgrade() -> None:
             "ix_outbox_creator_created", ["creator_id", "created_at"], unique=False
         )
         batch_op.create_index(
-            "ix_outbox_due", ["status", "account_id", "priority", "not_before"], unique=False
+            "ix_outbox_queued",
+            ["account_id", "priority", "created_at", "id"],
+            unique=False,
+            postgresql_where=sa.text("status = 'queued'"),
+            sqlite_where=sa.text("status = 'queued'"),
         )
 
     op.create_table(
@@ -223,7 +227,11 @@ def downgrade() -> None:
 
     op.drop_table("send_attempts")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_due")
+        batch_op.drop_index(
+            "ix_outbox_queued",
+            postgresql_where=sa.text("status = 'queued'"),
+            sqlite_where=sa.text("status = 'queued'"),
+        )
         batch_op.drop_index("ix_outbox_creator_created")
         batch_op.drop_index("ix_outbox_bulk")
         batch_op.drop_index("ix_outbox_account_status")
