@@ -86,6 +86,16 @@ def _drain_section(data: dict[str, Any]) -> str:
     rows = []
     for r in data["results"]:
         h, raw, lat = r["huntaze"], r["raw"], r["claim_latency"]
+        if "error" in lat:
+            lat = {
+                k: "failed"
+                for k in (
+                    "claim_ms_p50",
+                    "claim_ms_p99",
+                    "claim_ms_per_msg_p50",
+                    "claim_ms_per_msg_p99",
+                )
+            }
         if r["database"] != "postgresql":
             p1 = p2 = "n/a (PostgreSQL only)"
         elif peer.get("workers_1"):
@@ -105,6 +115,9 @@ def _drain_section(data: dict[str, Any]) -> str:
     lat_rows = []
     for r in data["results"]:
         lat = r["claim_latency"]
+        if "error" in lat:
+            lat_rows.append(f"| {r['database']} | failed: {lat['error']} | | | | | |")
+            continue
         lat_rows.append(
             f"| {r['database']} | {lat['msg_per_s']:,} msg/s | {lat['claim_calls']} | "
             f"{lat['mean_claimed_per_call']} | {lat['claim_share_of_drain']:.0%} | "
