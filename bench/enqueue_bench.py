@@ -2,13 +2,15 @@
 
 Setup, per database (not timed): one creator with N fans (``executemany`` on SQLite, ``COPY``
 on PostgreSQL), each with a display name and a ``city`` custom field, and one sending account
-with channel ``noop``; then ``ANALYZE``. Timed, in a fresh process (so its peak RSS is the
-call's alone): ``queue_bulk(...)`` over every fan of the creator with the template
-``Hi {firstName}, new set from {city}!``, inside one session, including the commit. Every SQL
-statement the call runs is timed too (SQLAlchemy cursor events), to show where the time goes.
-Writes bench/results/enqueue.json.
+with channel ``noop``; then ``ANALYZE`` (PostgreSQL: ``VACUUM ANALYZE`` and a ``CHECKPOINT``)
+and ``sync``, so the timed call waits neither behind the setup's own writes nor behind the
+previous database's (else the kernel flushes SQLite's gigabyte while PostgreSQL is timed).
+Timed, in a fresh process (so its peak RSS is the call's alone): ``queue_bulk(...)`` over every
+fan of the creator with the template ``Hi {firstName}, new set from {city}!``, inside one
+session, including the commit. Every SQL statement the call runs is timed too (SQLAlchemy
+cursor events), to show where the time goes. Writes bench/results/enqueue.json.
 
-Usage: python -m bench.enqueue_bench [--fans N] [--pg URL] [--sqlite-only]
+Usage: python -m bench.enqueue_bench [--fans N] [--pg URL] [--sqlite-only | --postgresql-only]
 """
 
 from __future__ import annotations
@@ -122,6 +124,9 @@ def _setup(engine: Engine, n: int, key_file: str) -> tuple[str, str]:
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("CHECKPOINT"))
+    os.sync()
     return ids
 
 
@@ -262,11 +267,14 @@ def main() -> None:
         default=os.environ.get("HUNTAZE_TEST_DATABASE_URL")
         or "postgresql+psycopg://root@127.0.0.1:5432/test",
     )
-    parser.add_argument("--sqlite-only", action="store_true")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--sqlite-only", action="store_true")
+    only.add_argument("--postgresql-only", action="store_true")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        results.append(bench_database("sqlite", f"sqlite:///{tmp}/enqueue.db", args.fans, tmp))
+        if not args.postgresql_only:
+            results.append(bench_database("sqlite", f"sqlite:///{tmp}/enqueue.db", args.fans, tmp))
         if not args.sqlite_only:
             admin = make_engine(args.pg)
             with admin.begin() as conn:
@@ -282,7 +290,7 @@ def main() -> None:
                 admin.dispose()
     out = {
         "benchmark": "enqueue",
-        "command": f"python -m bench.enqueue_bench --fans {args.fans}",
+        "command": " ".join(["python -m bench.enqueue_bench", *sys.argv[1:]]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "template": TEMPLATE,
         "target_seconds": TARGET_SECONDS,

@@ -1,5 +1,6 @@
 """Shared fixtures. Tests run on SQLite by default and on PostgreSQL when
-``HUNTAZE_TEST_DATABASE_URL`` is set (each xdist worker gets its own schema)."""
+``HUNTAZE_TEST_DATABASE_URL`` is set (each xdist worker gets its own schema, named
+``<HUNTAZE_TEST_SCHEMA or hz_test>_<worker>``, so two runs on one server can use two prefixes)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def _worker() -> str:
 def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The URL of this worker's test database, migrated to head."""
     if PG_URL:
-        schema = f"hz_test_{_worker()}"
+        schema = f"{os.environ.get('HUNTAZE_TEST_SCHEMA', 'hz_test')}_{_worker()}"
         base = make_engine(PG_URL)
         with base.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

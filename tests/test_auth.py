@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from huntaze.auth.tokens import create_token_for, hash_token, revoke_token
 from huntaze.models.tenancy import ApiToken
@@ -31,6 +31,31 @@ def test_missing_bad_and_revoked_tokens_answer_401(client, tenant, sessions, clo
 
 def test_last_use_is_recorded(client, tenant, sessions, clock) -> None:
     client.get("/api/me", headers=tenant["headers"])
+    with sessions() as s:
+        tok = s.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(tenant["token"])))
+    assert tok.last_used_at == clock.now()
+
+
+def test_first_use_survives_a_write_committed_between_read_and_record(
+    client, engine, make_tenant, sessions, clock
+) -> None:
+    """The last-use write must not upgrade the request's read transaction: on SQLite that
+    fails at once ("database is locked") when a worker commits in between."""
+    tenant = make_tenant()
+    fired: list[str] = []
+
+    def commit_elsewhere(conn, cursor, statement, *_args) -> None:
+        if "memberships" in statement and not fired:
+            fired.append(statement)
+            make_tenant()  # another connection commits while the request holds its snapshot
+
+    event.listen(engine, "after_cursor_execute", commit_elsewhere)
+    try:
+        r = client.get("/api/me", headers=tenant["headers"])
+    finally:
+        event.remove(engine, "after_cursor_execute", commit_elsewhere)
+    assert fired, "the interleaving did not happen"
+    assert r.status_code == 200, r.text
     with sessions() as s:
         tok = s.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(tenant["token"])))
     assert tok.last_used_at == clock.now()

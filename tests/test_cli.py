@@ -127,7 +127,10 @@ def test_serve_demo_on_a_fresh_sqlite_database(tmp_path) -> None:
             params={"limit": 3},
             headers={"Authorization": f"Bearer {token.group(1)}"},
         )
-        assert r.status_code == 200
+        if r.status_code != 200:
+            proc.terminate()
+            _, err = proc.communicate(timeout=30)
+            raise AssertionError(f"{r.status_code} {r.text}\n{err}")
         top = r.json()["items"]
         assert len(top) == 3
         assert (

@@ -115,3 +115,14 @@ def test_ids_are_prefixed_unique_and_time_ordered() -> None:
     assert len(set(batch)) == 1000
     assert all(i.startswith("fan_") and len(i) == 31 for i in [first, *batch])
     assert first[:15] <= batch[0][:15]
+
+
+def test_id_heads_make_ids_of_the_same_length_that_sort_by_number() -> None:
+    from huntaze.kit.ids import SEQUENCE_DIGITS, new_id, new_id_head
+
+    heads = {new_id_head("msg") for _ in range(100)}
+    assert len(heads) == 100  # the random part keeps runs of one millisecond apart
+    head = heads.pop()
+    ids = [f"{head}{n:0{SEQUENCE_DIGITS}x}" for n in (1, 2, 15, 16, 255, 4096)]
+    assert all(i.startswith("msg_") and len(i) == len(new_id("msg")) for i in ids)
+    assert ids == sorted(ids)

@@ -24,6 +24,8 @@ class ScriptedChannel:
     """A platform stand-in for engine tests: records sends with the clock's time, and raises
     the exceptions queued in ``script`` (None = succeed)."""
 
+    deduplicates = False
+
     def __init__(self, clock: Any) -> None:
         self.clock = clock
         self.sent: list[tuple[datetime, OutgoingMessage]] = []

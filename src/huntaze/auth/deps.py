@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huntaze.auth.tokens import LAST_USED_RESOLUTION, TOKEN_PREFIX, hash_token
@@ -107,11 +107,19 @@ def get_principal(
     ).first()
     if row is None:
         raise ApiError(404, "creator_not_found", "Creator not found")
+    principal = Principal(user_id=token.user_id, creator_id=row[1], role=row[0], token_id=token.id)
     now = request.app.state.ctx.clock.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        token.last_used_at = now
+        # End the read first: on SQLite a read transaction that turns into a write fails at
+        # once (SQLITE_BUSY_SNAPSHOT, no busy wait) if a worker committed in between, while a
+        # transaction that starts with the write waits for the lock
+        # (https://sqlite.org/rescode.html#busy_snapshot).
+        session.rollback()
+        session.execute(
+            update(ApiToken).where(ApiToken.id == principal.token_id).values(last_used_at=now)
+        )
         session.commit()
-    return Principal(user_id=token.user_id, creator_id=row[1], role=row[0], token_id=token.id)
+    return principal
 
 
 def require(permission: str) -> Callable[..., Principal]:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from huntaze.kit.errors import ApiError, not_found
 from huntaze.kit.ids import new_id
 from huntaze.kit.keyset import next_cursor, order_and_seek
 from huntaze.models.crm import Fan, FanTag, Purchase
+from huntaze.models.messaging import OutboxMessage
 
 #: ``sort`` values of ``GET /api/crm/fans`` (prefix ``-`` for descending) -> column.
 #: ``createdAt`` orders by the id: ids start with their creation time (``kit.ids``), so the
@@ -206,10 +207,20 @@ def patch_fan(session: Session, creator_id: str, fan_id: str, data: FanPatch, no
 def delete_fan(session: Session, creator_id: str, fan_id: str, now: datetime) -> None:
     """Delete a fan with its tags, purchases, conversations and messages.
 
+    Outbox rows to the fan stay (their recipient is kept) with ``fan_id`` set to NULL: the
+    outbox has no foreign key to fans (bulk inserts would pay one check per row, see
+    :class:`huntaze.models.messaging.OutboxMessage`), so this does what ``ON DELETE SET NULL``
+    did.
+
     Raises:
         ApiError: 404 ``fan_not_found``.
     """
     fan = get_fan(session, creator_id, fan_id)
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.creator_id == creator_id, OutboxMessage.fan_id == fan.id)
+        .values(fan_id=None)
+    )
     session.delete(fan)
     session.flush()
     record_event(session, creator_id, "fan.deleted", now, fan_id)

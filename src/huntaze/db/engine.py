@@ -54,6 +54,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # SQLAlchemy, not the driver, starts transactions (so BEGIN IMMEDIATE is possible)
             dbapi_conn.isolation_level = None
 
+        @event.listens_for(engine, "checkout")
+        def _sqlite_no_driver_transactions(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+            # a connection once used with isolation_level="AUTOCOMMIT" comes back from the
+            # pool reset to the driver's implicit BEGIN, which would hold the write lock of a
+            # raw autocommit writer (the outbox's hot path) until it closed
+            dbapi_conn.isolation_level = None
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")

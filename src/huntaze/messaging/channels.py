@@ -12,7 +12,10 @@ from huntaze.platforms.base import Channel, OutgoingMessage, PermanentError, Sen
 
 
 class NoopChannel:
-    """Accepts every message without sending anything (benchmarks, dry runs)."""
+    """Accepts every message without sending anything (benchmarks, dry runs); a repeat has no
+    effect either, so ``deduplicates`` is True."""
+
+    deduplicates = True
 
     def send(self, message: OutgoingMessage) -> SendResult:
         """Return an empty result at once."""

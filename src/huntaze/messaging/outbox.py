@@ -17,10 +17,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, or_, select, update
+from sqlalchemy import Connection, Engine, or_, select
 
 from huntaze.config import Settings
 from huntaze.kit.clock import Clock
+from huntaze.messaging.claim_each import claim_account_rows
+from huntaze.messaging.claim_pg import Plan, claim_rows, recent_starts_many
 from huntaze.messaging.limits import Window, capacity, longest, parse_limits, parse_platform_limits
 from huntaze.messaging.outcomes import OutcomeRecorder
 from huntaze.messaging.policy import BreakerPolicy, RetryPolicy
@@ -28,6 +30,8 @@ from huntaze.messaging.tables import (
     ACCOUNTS,
     ATTEMPTS,
     OUTBOX,
+    PROCESSING,
+    QUEUED,
     Claimed,
 )
 from huntaze.platforms.base import OutgoingMessage
@@ -132,20 +136,29 @@ class Outbox(OutcomeRecorder):
                     ACCOUNTS.c.status == "active",
                     ACCOUNTS.c.channel != "manual",
                     or_(
+                        # scalar subqueries with ORDER BY … LIMIT 1 walk the indexes in their
+                        # order; as EXISTS the planner may pick a sequential scan that wades
+                        # through every row already claimed
                         select(OUTBOX.c.id)
                         .where(
                             OUTBOX.c.account_id == ACCOUNTS.c.id,
-                            OUTBOX.c.status == "queued",
+                            OUTBOX.c.status == QUEUED,
                             OUTBOX.c.not_before <= now,
                         )
-                        .exists(),
+                        .order_by(OUTBOX.c.priority, OUTBOX.c.created_at, OUTBOX.c.id)
+                        .limit(1)
+                        .scalar_subquery()
+                        .is_not(None),
                         select(OUTBOX.c.id)
                         .where(
                             OUTBOX.c.account_id == ACCOUNTS.c.id,
-                            OUTBOX.c.status == "processing",
+                            OUTBOX.c.status == PROCESSING,
                             OUTBOX.c.claimed_until < now,
                         )
-                        .exists(),
+                        .order_by(OUTBOX.c.claimed_until)
+                        .limit(1)
+                        .scalar_subquery()
+                        .is_not(None),
                     ),
                 )
                 .order_by(ACCOUNTS.c.last_served_at.asc().nulls_first(), ACCOUNTS.c.id)
@@ -153,14 +166,49 @@ class Outbox(OutcomeRecorder):
             )
             if self.pg:
                 accounts_q = accounts_q.with_for_update(skip_locked=True, of=ACCOUNTS)
-            for account in conn.execute(accounts_q).all():
-                room = max_messages - len(claimed)
-                if room <= 0:
-                    break
-                claimed.extend(
-                    self._claim_account(conn, account, worker_id, now, room, per_account)
+            accounts = conn.execute(accounts_q).all()
+            plans = self._plan(conn, accounts, now, max_messages, per_account)
+            if self.pg:
+                rows = claim_rows(
+                    conn,
+                    plans,
+                    worker_id,
+                    now,
+                    now + self.lease,
+                    now - timedelta(seconds=self.low_priority_max_age),
                 )
+                by_id = {p.account.id: p.account for p in plans}
+                return [self._claimed(by_id[r.account_id], r, now) for r in rows]
+            for plan in plans:
+                claimed.extend(self._claim_planned(conn, plan, worker_id, now))
         return claimed
+
+    def _plan(
+        self, conn: Connection, accounts: Sequence[Any], now: datetime, room: int, share: int
+    ) -> list[Plan]:
+        """How many rows each account may take now: its send-rate capacity, its breaker's
+        allowance (one probe when half-opening), its ``share`` and what is left of ``room``.
+        Accounts that may take nothing are left out."""
+        windows = {a.id: self.limits_for(a.platform, a.send_limits) for a in accounts}
+        since = {a: now - longest(w) for a, w in windows.items() if w}
+        if self.pg:
+            starts = recent_starts_many(conn, since)
+        else:
+            starts = {a: self.recent_starts(conn, a, windows[a], now) for a in since}
+        plans = []
+        for account in accounts:
+            if room <= 0:
+                break
+            allowed = self.breaker.may_send(account.breaker_state, account.breaker_opened_at, now)
+            if allowed == 0:
+                continue
+            free = capacity(windows[account.id], starts.get(account.id, []), now)
+            take = min(free, room, share, allowed if allowed > 0 else free)
+            if take <= 0:
+                continue
+            plans.append(Plan(account, take, probe=allowed == 1))
+            room -= take
+        return plans
 
     def claim_account(self, account_id: str, worker_id: str, limit: int) -> list[Claimed]:
         """Claim up to ``limit`` due rows of one account (any channel, manual included),
@@ -181,133 +229,46 @@ class Outbox(OutcomeRecorder):
             account = conn.execute(q).first()
             if account is None:
                 return []
-            return self._claim_account(conn, account, worker_id, now, limit, limit)
+            plans = self._plan(conn, [account], now, limit, limit)
+            return self._claim_planned(conn, plans[0], worker_id, now) if plans else []
 
-    def _pick(self, conn: Connection, account_id: str, now: datetime, take: int) -> list[str]:
-        """Up to ``take`` claimable ids of one account, in claim order: expired leases first,
-        then rows past the low-priority age (served as high), then by priority and age.
-
-        Three indexed reads instead of one ``ORDER BY CASE …`` over the account's whole queue:
-        the last one walks the partial index ``ix_outbox_queued`` (account, priority, age)
-        and stops after ``take`` rows, however deep the backlog.
-        """
-        aged = now - timedelta(seconds=self.low_priority_max_age)
-        queries = [
-            select(OUTBOX.c.id)
-            .where(
-                OUTBOX.c.account_id == account_id,
-                OUTBOX.c.status == "processing",
-                OUTBOX.c.claimed_until < now,
-            )
-            .order_by(OUTBOX.c.created_at, OUTBOX.c.id),
-            select(OUTBOX.c.id)
-            .where(
-                OUTBOX.c.account_id == account_id,
-                OUTBOX.c.status == "queued",
-                OUTBOX.c.priority > 0,
-                OUTBOX.c.created_at < aged,
-                OUTBOX.c.not_before <= now,
-            )
-            .order_by(OUTBOX.c.created_at, OUTBOX.c.id),
-            select(OUTBOX.c.id)
-            .where(
-                OUTBOX.c.account_id == account_id,
-                OUTBOX.c.status == "queued",
-                OUTBOX.c.not_before <= now,
-            )
-            .order_by(OUTBOX.c.priority, OUTBOX.c.created_at, OUTBOX.c.id),
-        ]
-        picked: dict[str, None] = {}
-        for query in queries:
-            room = take - len(picked)
-            if room <= 0:
-                break
-            q = query.limit(room + len(picked))
-            if self.pg:
-                q = q.with_for_update(skip_locked=True)
-            for (message_id,) in conn.execute(q):
-                if len(picked) < take:
-                    picked.setdefault(message_id, None)
-        return list(picked)
-
-    def _claim_account(
-        self,
-        conn: Connection,
-        account: Any,
-        worker_id: str,
-        now: datetime,
-        room: int,
-        per_account: int,
+    def _claim_planned(
+        self, conn: Connection, plan: Plan, worker_id: str, now: datetime
     ) -> list[Claimed]:
-        allowed = self.breaker.may_send(account.breaker_state, account.breaker_opened_at, now)
-        if allowed == 0:
-            return []
-        windows = self.limits_for(account.platform, account.send_limits)
-        free = capacity(windows, self.recent_starts(conn, account.id, windows, now), now)
-        take = min(free, room, per_account, allowed if allowed > 0 else free)
-        if take <= 0:
-            return []
-        ids = self._pick(conn, account.id, now, take)
-        if not ids:
-            return []
-        rows = conn.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id.in_(ids))
-            .values(
-                status="processing",
-                claimed_until=now + self.lease,
-                claimed_by=worker_id,
-                attempts=OUTBOX.c.attempts + 1,
-                updated_at=now,
-            )
-            .returning(
-                OUTBOX.c.id,
-                OUTBOX.c.idempotency_key,
-                OUTBOX.c.platform,
-                OUTBOX.c.recipient,
-                OUTBOX.c.content,
-                OUTBOX.c.media,
-                OUTBOX.c.price_cents,
-                OUTBOX.c.subject,
-                OUTBOX.c.fan_id,
-                OUTBOX.c.attempts,
-                OUTBOX.c.max_attempts,
-            )
-        ).all()
-        # RETURNING follows the table's physical order, not the claim order: restore it
-        rank = {message_id: n for n, message_id in enumerate(ids)}
-        rows = sorted(rows, key=lambda r: rank[r.id])
-        conn.execute(
-            insert(ATTEMPTS),
-            [{"account_id": account.id, "message_id": r.id, "started_at": now} for r in rows],
+        """Claim one account's planned rows, statement by statement (SQLite, manual sends)."""
+        rows = claim_account_rows(
+            conn,
+            plan,
+            worker_id,
+            now,
+            now + self.lease,
+            now - timedelta(seconds=self.low_priority_max_age),
+            lock=self.pg,
         )
-        values: dict[str, Any] = {"last_served_at": now}
-        if allowed == 1:
-            values["breaker_state"] = "half_open"
-        conn.execute(update(ACCOUNTS).where(ACCOUNTS.c.id == account.id).values(**values))
-        return [
-            Claimed(
-                message=OutgoingMessage(
-                    message_id=r.id,
-                    idempotency_key=r.idempotency_key,
-                    account_id=account.id,
-                    platform=r.platform,
-                    recipient=r.recipient,
-                    content=r.content,
-                    media_urls=tuple(r.media or ()),
-                    price_cents=r.price_cents,
-                    subject=r.subject,
-                    fan_id=r.fan_id,
-                ),
+        return [self._claimed(plan.account, r, now) for r in rows]
+
+    @staticmethod
+    def _claimed(account: Any, r: Any, now: datetime) -> Claimed:
+        return Claimed(
+            message=OutgoingMessage(
+                message_id=r.id,
+                idempotency_key=r.idempotency_key,
                 account_id=account.id,
-                channel=account.channel,
-                attempts=r.attempts,
-                max_attempts=r.max_attempts,
-                claimed_at=now,
-                breaker_clean=account.breaker_state == "closed" and not account.breaker_failures,
-            )
-            for r in rows
-        ]
+                platform=r.platform,
+                recipient=r.recipient,
+                content=r.content,
+                media_urls=tuple(r.media or ()),
+                price_cents=r.price_cents,
+                subject=r.subject,
+                fan_id=r.fan_id,
+            ),
+            account_id=account.id,
+            channel=account.channel,
+            attempts=r.attempts,
+            max_attempts=r.max_attempts,
+            claimed_at=now,
+            breaker_clean=account.breaker_state == "closed" and not account.breaker_failures,
+        )
 
 
 def outbox_from_settings(engine: Engine, clock: Clock, settings: Settings) -> Outbox:

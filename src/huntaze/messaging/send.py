@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, String, and_, func, insert, literal, select
+from sqlalchemy import ColumnElement, CursorResult, String, case, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from huntaze.crm.fan_query import FanFilter, fan_conditions
 from huntaze.kit.errors import ApiError
-from huntaze.kit.ids import new_id
+from huntaze.kit.ids import SEQUENCE_DIGITS, new_id, new_id_head
 from huntaze.kit.templates import variables
 from huntaze.models.crm import Fan
 from huntaze.models.messaging import PRIORITIES, BulkSend, OutboxMessage, SendingAccount
@@ -111,10 +111,17 @@ def _first_word(session: Session, column: Any) -> Any:
     return func.iif(position > 0, func.substr(column, 1, position - 1), column)
 
 
-def _random_hex(session: Session) -> Any:
+def _row_ids(session: Session, head: str) -> Any:
+    """Each selected row's id: ``head`` plus its ``row_number()`` as zero-padded hex
+    (:func:`huntaze.kit.ids.new_id_head`), so the ids of one ``INSERT … SELECT`` ascend and
+    the primary key grows at its right edge. Past 16**8 - 1 rows PostgreSQL's ``lpad`` would
+    cut the number and the insert fail on the primary key (no fan list comes near)."""
+    number = func.row_number().over()
     if session.get_bind().dialect.name == "postgresql":
-        return func.substr(func.md5(func.random().cast(String)), 1, 16)
-    return func.lower(func.hex(func.randomblob(8)))
+        sequence = func.lpad(func.to_hex(number), SEQUENCE_DIGITS, "0")
+    else:
+        sequence = func.printf(f"%0{SEQUENCE_DIGITS}x", number)
+    return literal(head) + sequence
 
 
 def personalised(session: Session, template: str, default: str) -> ColumnElement[str]:
@@ -172,7 +179,11 @@ def queue_bulk(
     """Queue one personalised message per matching fan with a single ``INSERT … SELECT``.
 
     Recipients are ``fan_ids`` or the fans matching ``flt`` (the fan list's filters). Fans who
-    opted out and fans with no address on the platform are skipped and reported.
+    opted out and fans with no address on the platform are skipped and reported (all counted,
+    the first :data:`MAX_LISTED_SKIPS` listed). The rows share one ``created_at`` and get
+    ascending ids (one per-bulk head plus the row's number, :func:`huntaze.kit.ids.new_id_head`),
+    so workers send them in the order the fans were read. About 11 s per million rows on
+    PostgreSQL and 8 s on SQLite, on two cores (``bench/enqueue_bench.py``).
 
     Raises:
         ApiError: 422 ``no_recipients`` when neither ids nor a filter is given.
@@ -201,9 +212,8 @@ def queue_bulk(
     )
     session.add(bulk)
     session.flush()
-    head = new_id("msg")[:15]
     source = select(
-        (literal(head) + _random_hex(session)).label("id"),
+        _row_ids(session, new_id_head("msg")).label("id"),
         literal(creator_id),
         literal(account.id),
         literal(platform),
@@ -244,14 +254,16 @@ def queue_bulk(
         "created_at",
         "updated_at",
     ]
-    session.execute(insert(OutboxMessage).from_select(columns, source))
-    # counted, not taken from rowcount: drivers differ on INSERT … SELECT (psycopg gives -1)
-    bulk.queued = int(
-        session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.bulk_id == bulk.id)
-        )
-        or 0
+    # SQLAlchemy keeps the rowcount of an INSERT … SELECT only when asked; both drivers then
+    # give the number of rows inserted, so the bulk is not counted again afterwards
+    inserted = cast(
+        "CursorResult[Any]",
+        session.execute(
+            insert(OutboxMessage).from_select(columns, source),
+            execution_options={"preserve_rowcount": True},
+        ),
     )
+    bulk.queued = inserted.rowcount
     skipped, skipped_count = _skipped(session, conds, reachable, fan_ids)
     bulk.skipped = skipped
     session.flush()
@@ -261,17 +273,29 @@ def queue_bulk(
 def _skipped(
     session: Session, conds: list[Any], reachable: Any, fan_ids: list[str] | None
 ) -> tuple[list[dict[str, str]], int]:
-    listed: list[dict[str, str]] = []
-    total = 0
-    for reason, cond in (
-        ("opted_out", Fan.consent == "opted_out"),
-        ("no_channel", and_(Fan.consent != "opted_out", ~reachable)),
-    ):
-        total += int(session.scalar(select(func.count()).select_from(Fan).where(*conds, cond)) or 0)
-        room = MAX_LISTED_SKIPS - len(listed)
-        if room > 0:
-            ids = session.scalars(select(Fan.id).where(*conds, cond).order_by(Fan.id).limit(room))
-            listed.extend({"fanId": i, "reason": reason} for i in ids)
+    """The fans a bulk skipped: up to :data:`MAX_LISTED_SKIPS` as ``{fanId, reason}``
+    (``opted_out`` first, then ``no_channel``, each by id, then ``not_found``) and how many in
+    all. Two reads of the matching fans whatever their number: one counts by reason, one lists
+    the first skips."""
+    reason = case(
+        (Fan.consent == "opted_out", literal("opted_out")),
+        (~reachable, literal("no_channel")),
+    ).label("reason")
+    skipped = or_(Fan.consent == "opted_out", ~reachable)
+    counted = session.execute(
+        select(reason, func.count()).where(*conds, skipped).group_by(reason)
+    ).all()
+    total = sum(int(n) for _, n in counted)
+    rank = case((Fan.consent == "opted_out", 0), else_=1)
+    listed = [
+        {"fanId": fan_id, "reason": why}
+        for fan_id, why in session.execute(
+            select(Fan.id, reason)
+            .where(*conds, skipped)
+            .order_by(rank, Fan.id)
+            .limit(MAX_LISTED_SKIPS)
+        )
+    ]
     if fan_ids is not None:
         known = set(session.scalars(select(Fan.id).where(*conds)))
         missing = [i for i in dict.fromkeys(fan_ids) if i not in known]

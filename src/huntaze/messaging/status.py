@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from huntaze.kit.errors import ApiError, not_found
 from huntaze.messaging.limits import schedule_time
 from huntaze.messaging.outbox import Outbox
+from huntaze.messaging.tables import QUEUED
 from huntaze.models.messaging import (
     PRIORITY_NAMES,
     BulkSend,
@@ -66,7 +67,7 @@ def estimate_delivery(
             .select_from(OutboxMessage)
             .where(
                 OutboxMessage.account_id == msg.account_id,
-                OutboxMessage.status == "queued",
+                OutboxMessage.status == QUEUED,
                 or_(
                     eff < mine,
                     and_(

@@ -6,12 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, String, Table, literal_column
 
 from huntaze.models.messaging import OutboxMessage, SendAttempt, SendingAccount
 from huntaze.platforms.base import OutgoingMessage
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
+
+#: Status values written into the SQL text rather than bound: SQLite uses a partial index
+#: (``ix_outbox_queued``) only when the query's WHERE literally implies the index's WHERE, and
+#: a bound parameter never does (https://www.sqlite.org/partialindex.html, "Queries Using
+#: Partial Indexes").
+QUEUED: ColumnElement[str] = literal_column("'queued'", String)
+PROCESSING: ColumnElement[str] = literal_column("'processing'", String)
 ACCOUNTS = cast(Table, SendingAccount.__table__)
 ATTEMPTS = cast(Table, SendAttempt.__table__)
 

@@ -2,7 +2,8 @@
 outcome. Any number of workers may run, in any number of processes, on SQLite or PostgreSQL.
 
 A worker killed at any moment loses nothing: its rows come back when their lease runs out.
-On a graceful stop (SIGTERM) it finishes the message in hand and releases the rest.
+On a graceful stop (SIGTERM) it finishes the message in hand, records what it sent and
+releases the rest.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from huntaze.messaging import idempotency
 from huntaze.messaging.channels import ChannelFactory
 from huntaze.messaging.outbox import Claimed, Outbox
-from huntaze.platforms.base import PermanentError, ReconnectRequired, RetryableError
+from huntaze.platforms.base import (
+    PermanentError,
+    ReconnectRequired,
+    RetryableError,
+    SendResult,
+)
 
 log = structlog.get_logger("huntaze.worker")
 HOUSEKEEPING_SECONDS = 600.0
@@ -44,6 +50,8 @@ class Worker:
         batch: the most messages claimed at once.
         poll_seconds: the pause when nothing was due (wall time; domain time comes from the
             outbox's clock).
+        group_seconds: the longest wall time a success on a deduplicating channel waits to
+            be recorded with the others of its batch.
         observer: called after each send with its outcome (``sent``, ``retry``, ``failed``,
             ``reconnect``) and duration in seconds.
     """
@@ -56,6 +64,7 @@ class Worker:
         worker_id: str | None = None,
         batch: int = 200,
         poll_seconds: float = 0.2,
+        group_seconds: float = 1.0,
         observer: SendObserver | None = None,
     ) -> None:
         self.outbox = outbox
@@ -63,50 +72,80 @@ class Worker:
         self.worker_id = worker_id or default_worker_id()
         self.batch = batch
         self.poll_seconds = poll_seconds
+        self.group_seconds = group_seconds
         self.observer = observer
         self.stopping = threading.Event()
 
     def run_once(self) -> int:
-        """Claim one batch and send it; return how many messages were handled."""
+        """Claim one batch and send it; return how many messages were handled.
+
+        Successes on channels that deduplicate (``Channel.deduplicates``) are recorded together,
+        at the end of the batch or after ``group_seconds`` of wall time, whichever comes
+        first; every other outcome is recorded right after its send.
+        """
         claimed = self.outbox.claim(self.worker_id, max_messages=self.batch)
+        group: list[tuple[Claimed, SendResult, float]] = []
+        group_started = 0.0
         done = 0
-        for index, item in enumerate(claimed):
-            if self.stopping.is_set():
-                self.outbox.release(self.worker_id, claimed[index:])
-                break
-            started = time.perf_counter()
-            outcome = self._send(item)
-            done += 1
-            if self.observer is not None:
-                self.observer(item, outcome, time.perf_counter() - started)
+        try:
+            for index, item in enumerate(claimed):
+                if self.stopping.is_set():
+                    self._flush(group)
+                    self.outbox.release(self.worker_id, claimed[index:])
+                    break
+                started = time.perf_counter()
+                outcome, held = self._send(item)
+                done += 1
+                if held is not None:
+                    if not group:
+                        group_started = time.monotonic()
+                    group.append((item, held, time.perf_counter() - started))
+                    if time.monotonic() - group_started >= self.group_seconds:
+                        self._flush(group)
+                elif self.observer is not None:
+                    self.observer(item, outcome, time.perf_counter() - started)
+        finally:
+            self._flush(group)
         return done
 
-    def _send(self, item: Claimed) -> str:
-        """Send one message and record its outcome at once: a worker killed right after a
-        send can repeat that one message only, so duplicates never exceed the kills."""
+    def _flush(self, group: list[tuple[Claimed, SendResult, float]]) -> None:
+        """Record a group of successes in one write, then report them to the observer."""
+        if not group:
+            return
+        self.outbox.mark_sent(self.worker_id, [(item, result) for item, result, _ in group])
+        if self.observer is not None:
+            for item, _, seconds in group:
+                self.observer(item, "sent", seconds)
+        group.clear()
+
+    def _send(self, item: Claimed) -> tuple[str, SendResult | None]:
+        """Send one message. Returns its outcome, and the result when it is a success left
+        for :meth:`_flush` to record (a channel that deduplicates); every other outcome is
+        recorded at once, so a worker killed right after such a send repeats that one
+        message only, and duplicates never exceed the kills."""
         try:
-            result = self.channels.get(item.account_id).send(item.message)
+            channel = self.channels.get(item.account_id)
+            result = channel.send(item.message)
         except RetryableError as exc:
-            return (
-                self.outbox.mark_retry(self.worker_id, item, exc.reason, exc.retry_after)
-                == "failed"
-                and "failed"
-            ) or "retry"
+            status = self.outbox.mark_retry(self.worker_id, item, exc.reason, exc.retry_after)
+            return ("failed" if status == "failed" else "retry"), None
         except PermanentError as exc:
             self.outbox.mark_failed(self.worker_id, item, exc.reason)
-            return "failed"
+            return "failed", None
         except ReconnectRequired as exc:
             self.outbox.mark_reconnect(self.worker_id, item, exc.reason)
             self.channels.forget(item.account_id)
-            return "reconnect"
+            return "reconnect", None
         except Exception as exc:  # a bug in a channel must not kill the worker
             log.exception("channel_error", message_id=item.message.message_id)
             self.outbox.mark_retry(
                 self.worker_id, item, f"internal error: {type(exc).__name__}", None
             )
-            return "retry"
+            return "retry", None
+        if channel.deduplicates:
+            return "sent", result
         self.outbox.mark_sent(self.worker_id, [(item, result)])
-        return "sent"
+        return "sent", None
 
     def housekeeping(self) -> None:
         """Delete send attempts older than a day and expired idempotency keys."""

@@ -81,7 +81,17 @@ class ReconnectRequired(Exception):
 
 
 class Channel(Protocol):
-    """Sends messages for one sending account."""
+    """Sends messages for one sending account.
+
+    ``deduplicates`` is True when the receiving end drops a message whose idempotency key it
+    has already accepted (the relay contract, docs/relay.md "Replay protection and
+    duplicates"). Workers then record that channel's successes in groups: a crash can repeat
+    a whole group, and the receiver answers the repeats without sending them again. Channels
+    whose receiver cannot do that (SMTP) say False, and each success is recorded before the
+    next send, so a crash repeats at most one message.
+    """
+
+    deduplicates: bool
 
     def send(self, message: OutgoingMessage) -> SendResult:
         """Send ``message`` once.

@@ -149,8 +149,11 @@ class EmailChannel:
         ssl_context: the TLS context for STARTTLS / ``smtps://`` (default: system trust store,
             hostname checked).
 
-    The channel is safe to share between threads (sends are serialised).
+    The channel is safe to share between threads (sends are serialised). An SMTP server does
+    not drop repeats, so ``deduplicates`` is False.
     """
+
+    deduplicates = False
 
     def __init__(
         self,

@@ -166,7 +166,11 @@ class OnlyFansRelayChannel:
             channel makes one with ``timeout`` and closes it in :meth:`close`.
         now: the clock for signature timestamps and ``Retry-After`` dates, unix seconds.
         timeout: seconds for connect, write and read of the channel's own client (10 s).
+
+    Relays drop repeated idempotency keys (docs/relay.md), so ``deduplicates`` is True.
     """
+
+    deduplicates = True
 
     def __init__(
         self,
