@@ -5,7 +5,7 @@ channel ``noop`` (no send limit, ``HUNTAZE_SEND_LIMITS='{}'``); N messages queue
 ``queue_bulk`` (one ``INSERT … SELECT`` per account), spread evenly over the accounts so the
 round robin is exercised. Then, in the same run:
 
-* Huntaze: 1 and 2 real ``python -m huntaze worker --batch 500 --poll 0.01`` processes, timed
+* Huntaze: 1 and 2 real ``python -m huntaze worker --batch 250 --poll 0.01`` processes, timed
   from the first claim (``min(send_attempts.started_at)``) to the last send
   (``max(outbox.sent_at)``). The no-op channel deduplicates (as relays do), so workers record
   its successes in groups. Then two in-process drains by ``Worker`` whose ``Outbox.claim`` and
@@ -13,8 +13,8 @@ round robin is exercised. Then, in the same run:
   message): one with grouped recording, one recording each success before the next send (the
   path of channels whose receiver cannot drop repeats, such as SMTP).
 * The ceiling: a raw claim loop on a plain table holding the same N rows, no Huntaze code:
-  PostgreSQL ``UPDATE … WHERE id IN (SELECT … LIMIT 500 FOR UPDATE SKIP LOCKED) RETURNING id``
-  (psycopg), SQLite ``BEGIN IMMEDIATE`` + ``UPDATE … WHERE id IN (SELECT … LIMIT 500)
+  PostgreSQL ``UPDATE … WHERE id IN (SELECT … LIMIT 250 FOR UPDATE SKIP LOCKED) RETURNING id``
+  (psycopg), SQLite ``BEGIN IMMEDIATE`` + ``UPDATE … WHERE id IN (SELECT … LIMIT 250)
   RETURNING id`` (sqlite3), 1 and 2 processes.
 * The peer: procrastinate draining N no-op jobs (PostgreSQL only), 1 and 2 worker processes.
 
@@ -269,11 +269,11 @@ def bench_database(name: str, url: str, n: int, accounts: int, tmp: str) -> dict
         "claim_latency": latency,
         "raw": raw,
         "raw_method": (
-            "psycopg: UPDATE … WHERE id IN (SELECT … ORDER BY id LIMIT 500 FOR UPDATE SKIP "
-            "LOCKED) RETURNING id"
+            f"psycopg: UPDATE … WHERE id IN (SELECT … ORDER BY id LIMIT {BATCH} FOR UPDATE "
+            "SKIP LOCKED) RETURNING id"
             if pg
             else "sqlite3: BEGIN IMMEDIATE; UPDATE … WHERE id IN (SELECT … ORDER BY id "
-            "LIMIT 500) RETURNING id; COMMIT"
+            f"LIMIT {BATCH}) RETURNING id; COMMIT"
         ),
         "best_msg_per_s": best,
         "raw_over_huntaze": round(raw_best / best, 1),

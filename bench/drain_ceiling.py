@@ -12,15 +12,16 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from bench.drain_setup import RUN_TIMEOUT, children
+from bench.drain_setup import BATCH, RUN_TIMEOUT, children
 
+# the same batch as the Huntaze workers
 RAW_PG = (
     "UPDATE outbox_raw SET status = 'sent' WHERE id IN (SELECT id FROM outbox_raw "
-    "WHERE status = 'queued' ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED) RETURNING id"
+    f"WHERE status = 'queued' ORDER BY id LIMIT {BATCH} FOR UPDATE SKIP LOCKED) RETURNING id"
 )
 RAW_SQLITE = (
     "UPDATE outbox_raw SET status = 'sent' WHERE id IN (SELECT id FROM outbox_raw "
-    "WHERE status = 'queued' ORDER BY id LIMIT 500) RETURNING id"
+    f"WHERE status = 'queued' ORDER BY id LIMIT {BATCH}) RETURNING id"
 )
 
 

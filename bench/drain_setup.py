@@ -25,7 +25,10 @@ from huntaze.models.crm import Fan
 from huntaze.models.messaging import OutboxMessage, SendAttempt, SendingAccount
 
 ROOT = Path(__file__).resolve().parent
-BATCH = 500
+# Messages a worker claims at once. With 10 accounts and the claim's share of 50 per account, a
+# 250-message claim locks half the accounts, so two workers claim side by side on PostgreSQL;
+# at 500 each claim takes every account and the second worker waits (see bench/notes.md).
+BATCH = 250
 RUN_TIMEOUT = 300.0  # seconds: a drain still running then is stopped and reported as such
 TEMPLATE = "Hi {firstName}, new set from {city}!"
 

@@ -156,6 +156,9 @@ def _drain_section(data: dict[str, Any]) -> str:
         if src
         else ""
     )
+    pg_raw = next(
+        (r["raw_method"] for r in data["results"] if r["database"] == "postgresql"), "psycopg: ?"
+    ).split(": ", 1)[1]
     return f"""
 ## Drain: {s["messages"]:,} queued messages, {s["accounts"]} no-op accounts, no send limit
 
@@ -163,9 +166,9 @@ Command: `{data["command"]}`.{src_note} One creator, {s["accounts"]} sending acc
 `noop` channel (so the round robin between accounts is exercised), messages queued by
 `queue_bulk` (not timed). Huntaze runs as real worker processes (`{s["worker"]}`), timed from
 the {s["timing"]}. The ceiling is a raw claim loop with no Huntaze code on a plain table of the
-same rows (`psycopg` `UPDATE … WHERE id IN (SELECT … ORDER BY id LIMIT 500 FOR UPDATE SKIP
-LOCKED) RETURNING id` on PostgreSQL; `sqlite3` `BEGIN IMMEDIATE` + the same `UPDATE` without
-`FOR UPDATE` on SQLite), 1 and 2 processes. The `noop` channel deduplicates, as relays do, so
+same rows (`{pg_raw}` on PostgreSQL and
+`sqlite3` `BEGIN IMMEDIATE` + the same `UPDATE` without `FOR UPDATE` on SQLite, the workers'
+batch), 1 and 2 processes. The `noop` channel deduplicates, as relays do, so
 workers record its successes in groups (one write per batch or per second). Claim times come
 from a separate in-process drain (1 worker) with every `Outbox.claim` and `mark_sent` call
 timed by `perf_counter`; a second in-process drain records each success before the next send,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from huntaze.messaging import idempotency
 from huntaze.messaging.schemas import OnlyFansSend
-from huntaze.models.messaging import OutboxMessage, SendingAccount
+from huntaze.models.messaging import OutboxMessage, SendAttempt, SendingAccount
 
 
 def _fan(client, h, key, **extra):  # type: ignore[no-untyped-def]
@@ -352,3 +352,44 @@ def test_metrics(client, tenant, settings) -> None:
     settings.metrics_token = type(settings.metrics_token)("scrape-me")
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer scrape-me"}).status_code == 200
+
+
+def test_deleting_an_account_removes_its_queue_and_its_send_attempts(
+    client, tenant, engine, clock
+) -> None:
+    """send_attempts has no foreign key (migration 0004): deleting an account deletes them."""
+    h = tenant["headers"]
+
+    def account(name: str) -> str:
+        r = client.post(
+            "/api/messaging/accounts", json={"platform": "onlyfans", "name": name}, headers=h
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    ids = [account("gone")]
+    _fan(client, h, "7")
+    sent = client.post(
+        "/api/messages/send",
+        json={"platform": "onlyfans", "recipientId": "7", "content": "x"},
+        headers=h,
+    )
+    assert sent.status_code == 200, sent.text
+    ids.append(account("kept"))
+    with engine.begin() as conn:
+        for account_id in ids:
+            conn.execute(
+                SendAttempt.__table__.insert().values(
+                    account_id=account_id, message_id="msg_x", started_at=clock.now()
+                )
+            )
+    assert client.delete(f"/api/messaging/accounts/{ids[0]}", headers=h).status_code == 204
+    with engine.connect() as conn:
+        left = conn.scalars(
+            select(SendAttempt.account_id).where(SendAttempt.account_id.in_(ids))
+        ).all()
+        queued = conn.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.account_id == ids[0])
+        ).all()
+    assert left == [ids[1]] and queued == []
+    assert client.delete(f"/api/messaging/accounts/{ids[0]}", headers=h).status_code == 404

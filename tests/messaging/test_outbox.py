@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import event, select
 
 from huntaze.messaging.policy import BreakerPolicy
 from huntaze.messaging.status import estimate_delivery, get_message
@@ -233,3 +234,40 @@ def test_housekeeping_prunes_old_attempts_and_keys(
             select(IdempotencyKey.key).where(IdempotencyKey.creator_id == tenant["creator_id"])
         ).all()
     assert attempts == [] and keys == []
+
+
+def test_a_claim_locks_only_the_accounts_it_takes_from(
+    make_tenant, seed, enqueue, make_outbox, engine
+) -> None:
+    """While one worker claims a batch that one account fills, a second worker can still lock
+    (and so claim from) the other due accounts; on SQLite the claim is the only writer."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises claims with BEGIN IMMEDIATE")
+    worlds = [seed(make_tenant()) for _ in range(3)]
+    for world in worlds:
+        enqueue(world, 5)
+    ids = [w["account"].id for w in worlds]
+    free_during_claim: list[list[str]] = []
+
+    def peek(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if "INSERT INTO send_attempts" not in statement or free_during_claim:
+            return
+        with engine.connect() as other, other.begin():
+            free_during_claim.append(
+                list(
+                    other.scalars(
+                        select(SendingAccount.id)
+                        .where(SendingAccount.id.in_(ids))
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+            )
+
+    event.listen(engine, "after_cursor_execute", peek)
+    try:
+        claimed = make_outbox("{}").claim("w1", max_messages=5, per_account=5)
+    finally:
+        event.remove(engine, "after_cursor_execute", peek)
+    (taken,) = {c.account_id for c in claimed}
+    assert len(claimed) == 5
+    assert sorted(free_during_claim[0]) == sorted(set(ids) - {taken})

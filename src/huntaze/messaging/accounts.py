@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from huntaze.kit.crypto import SecretBox
 from huntaze.kit.errors import ApiError, not_found
 from huntaze.kit.ids import new_id
 from huntaze.messaging.limits import parse_limits
-from huntaze.models.messaging import SendingAccount
+from huntaze.models.messaging import SendAttempt, SendingAccount
 from huntaze.platforms.base import AccountConfig
 
 #: platform -> the channel its accounts use unless told otherwise.
@@ -74,6 +74,18 @@ def get_account(session: Session, creator_id: str, account_id: str) -> SendingAc
     if account is None:
         raise not_found("sending_account")
     return account
+
+
+def delete_account(session: Session, creator_id: str, account_id: str) -> None:
+    """Delete the creator's sending account, its outbox rows (by cascade) and its send
+    attempts (which carry no foreign key, see migration 0004); the caller commits.
+
+    Raises:
+        ApiError: 404 ``sending_account_not_found`` (also for another creator's).
+    """
+    account = get_account(session, creator_id, account_id)
+    session.execute(delete(SendAttempt).where(SendAttempt.account_id == account.id))
+    session.delete(account)
 
 
 def create_account(

@@ -9,7 +9,12 @@ from sqlalchemy import select
 
 from huntaze.auth.deps import DbSession, Reader, Writer
 from huntaze.crm.fans_router import ERRORS
-from huntaze.messaging.accounts import create_account, get_account, validate_limits
+from huntaze.messaging.accounts import (
+    create_account,
+    delete_account,
+    get_account,
+    validate_limits,
+)
 from huntaze.messaging.schemas import AccountIn, AccountList, AccountOut, AccountPatch
 from huntaze.models.messaging import SendingAccount
 
@@ -111,6 +116,6 @@ def change_account(
 @router.delete("/{account_id}", status_code=204, response_class=Response, responses=ERRORS)
 def remove_account(account_id: str, session: DbSession, principal: Writer) -> Response:
     """Delete a sending account with its queued messages."""
-    session.delete(get_account(session, principal.creator_id, account_id))
+    delete_account(session, principal.creator_id, account_id)
     session.commit()
     return Response(status_code=204)

@@ -110,6 +110,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(OutboxCollector(engine))
+        self._children: dict[str, tuple[Histogram, Counter, Counter, Counter]] = {}
 
     def queued(self, platform: str, count: int) -> None:
         """Count ``count`` newly queued messages."""
@@ -119,13 +120,24 @@ class Metrics:
     def observe(self, item: Claimed, outcome: str, seconds: float) -> None:
         """The worker's observer: count an outcome and its latency (seconds)."""
         platform = item.message.platform
-        self.latency.labels(platform).observe(seconds)
+        children = self._children.get(platform)
+        if children is None:
+            # labels() costs a locked lookup per call; a worker sees few platforms, so their
+            # labelled children are kept
+            children = self._children[platform] = (
+                self.latency.labels(platform),
+                self.sent_total.labels(platform),
+                self.failed_total.labels(platform),
+                self.retries_total.labels(platform),
+            )
+        latency, sent, failed, retries = children
+        latency.observe(seconds)
         if outcome == "sent":
-            self.sent_total.labels(platform).inc()
+            sent.inc()
         elif outcome == "failed":
-            self.failed_total.labels(platform).inc()
+            failed.inc()
         elif outcome == "retry":
-            self.retries_total.labels(platform).inc()
+            retries.inc()
 
     def render(self) -> bytes:
         """The text exposition format."""

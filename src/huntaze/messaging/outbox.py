@@ -13,11 +13,12 @@ before any platform call, so a crash can never over-send.
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, or_, select
+from sqlalchemy import Connection, Engine, Select, or_, select
 
 from huntaze.config import Settings
 from huntaze.kit.clock import Clock
@@ -37,6 +38,52 @@ from huntaze.messaging.tables import (
 from huntaze.platforms.base import OutgoingMessage
 
 __all__ = ["Claimed", "Outbox", "outbox_from_settings"]
+
+
+#: What a claim reads of a sending account.
+_ACCOUNT_COLUMNS = select(
+    ACCOUNTS.c.id,
+    ACCOUNTS.c.platform,
+    ACCOUNTS.c.channel,
+    ACCOUNTS.c.send_limits,
+    ACCOUNTS.c.breaker_state,
+    ACCOUNTS.c.breaker_opened_at,
+    ACCOUNTS.c.breaker_failures,
+)
+
+
+def _due_accounts(now: datetime) -> Select[Any]:
+    """Active, non-manual accounts with a due queued row or an expired lease, in round-robin
+    order (least recently served first)."""
+    return _ACCOUNT_COLUMNS.where(
+        ACCOUNTS.c.status == "active",
+        ACCOUNTS.c.channel != "manual",
+        or_(
+            # scalar subqueries with ORDER BY … LIMIT 1 walk the indexes in their order; as
+            # EXISTS the planner may pick a sequential scan that wades through every row
+            # already claimed
+            select(OUTBOX.c.id)
+            .where(
+                OUTBOX.c.account_id == ACCOUNTS.c.id,
+                OUTBOX.c.status == QUEUED,
+                OUTBOX.c.not_before <= now,
+            )
+            .order_by(OUTBOX.c.priority, OUTBOX.c.created_at, OUTBOX.c.id)
+            .limit(1)
+            .scalar_subquery()
+            .is_not(None),
+            select(OUTBOX.c.id)
+            .where(
+                OUTBOX.c.account_id == ACCOUNTS.c.id,
+                OUTBOX.c.status == PROCESSING,
+                OUTBOX.c.claimed_until < now,
+            )
+            .order_by(OUTBOX.c.claimed_until)
+            .limit(1)
+            .scalar_subquery()
+            .is_not(None),
+        ),
+    ).order_by(ACCOUNTS.c.last_served_at.asc().nulls_first(), ACCOUNTS.c.id)
 
 
 class Outbox(OutcomeRecorder):
@@ -120,68 +167,50 @@ class Outbox(OutcomeRecorder):
         accounts waiting to be reconnected.
         """
         now = self.clock.now()
-        claimed: list[Claimed] = []
         with self._begin() as conn, conn.begin():
-            accounts_q = (
-                select(
-                    ACCOUNTS.c.id,
-                    ACCOUNTS.c.platform,
-                    ACCOUNTS.c.channel,
-                    ACCOUNTS.c.send_limits,
-                    ACCOUNTS.c.breaker_state,
-                    ACCOUNTS.c.breaker_opened_at,
-                    ACCOUNTS.c.breaker_failures,
-                )
-                .where(
-                    ACCOUNTS.c.status == "active",
-                    ACCOUNTS.c.channel != "manual",
-                    or_(
-                        # scalar subqueries with ORDER BY … LIMIT 1 walk the indexes in their
-                        # order; as EXISTS the planner may pick a sequential scan that wades
-                        # through every row already claimed
-                        select(OUTBOX.c.id)
-                        .where(
-                            OUTBOX.c.account_id == ACCOUNTS.c.id,
-                            OUTBOX.c.status == QUEUED,
-                            OUTBOX.c.not_before <= now,
-                        )
-                        .order_by(OUTBOX.c.priority, OUTBOX.c.created_at, OUTBOX.c.id)
-                        .limit(1)
-                        .scalar_subquery()
-                        .is_not(None),
-                        select(OUTBOX.c.id)
-                        .where(
-                            OUTBOX.c.account_id == ACCOUNTS.c.id,
-                            OUTBOX.c.status == PROCESSING,
-                            OUTBOX.c.claimed_until < now,
-                        )
-                        .order_by(OUTBOX.c.claimed_until)
-                        .limit(1)
-                        .scalar_subquery()
-                        .is_not(None),
-                    ),
-                )
-                .order_by(ACCOUNTS.c.last_served_at.asc().nulls_first(), ACCOUNTS.c.id)
-                .limit(max_accounts)
+            accounts = conn.execute(_due_accounts(now).limit(max_accounts)).all()
+            if not self.pg:
+                # SQLite: BEGIN IMMEDIATE already made this the only writer
+                plans = self._plan(conn, accounts, now, max_messages, per_account)
+                claimed: list[Claimed] = []
+                for plan in plans:
+                    claimed.extend(self._claim_planned(conn, plan, worker_id, now))
+                return claimed
+            plans = self._lock_planned(conn, accounts, now, max_messages, per_account)
+            rows = claim_rows(
+                conn,
+                plans,
+                worker_id,
+                now,
+                now + self.lease,
+                now - timedelta(seconds=self.low_priority_max_age),
             )
-            if self.pg:
-                accounts_q = accounts_q.with_for_update(skip_locked=True, of=ACCOUNTS)
-            accounts = conn.execute(accounts_q).all()
-            plans = self._plan(conn, accounts, now, max_messages, per_account)
-            if self.pg:
-                rows = claim_rows(
-                    conn,
-                    plans,
-                    worker_id,
-                    now,
-                    now + self.lease,
-                    now - timedelta(seconds=self.low_priority_max_age),
-                )
-                by_id = {p.account.id: p.account for p in plans}
-                return [self._claimed(by_id[r.account_id], r, now) for r in rows]
-            for plan in plans:
-                claimed.extend(self._claim_planned(conn, plan, worker_id, now))
-        return claimed
+            by_id = {p.account.id: p.account for p in plans}
+            return [self._claimed(by_id[r.account_id], r, now) for r in rows]
+
+    def _lock_planned(
+        self, conn: Connection, accounts: Sequence[Any], now: datetime, room: int, share: int
+    ) -> list[Plan]:
+        """PostgreSQL: lock just the accounts this claim needs, then plan under the locks.
+
+        The candidates were read without locks. Those that may take rows now are tried in
+        round-robin order with ``FOR UPDATE SKIP LOCKED``, as many as filled ``room`` in the
+        unlocked plan: accounts another worker holds are passed over for the next ones, so
+        concurrent workers claim for disjoint accounts instead of one holding them all, and
+        accounts at their send-rate limit are never locked. Capacity is computed again under
+        the locks, as a claim may have committed since the first read.
+        """
+        hopeful = self._plan(conn, accounts, now, sys.maxsize, share)
+        needed = len(self._fill(hopeful, room))
+        if not needed:
+            return []
+        locked = conn.execute(
+            _ACCOUNT_COLUMNS.where(ACCOUNTS.c.id.in_([p.account.id for p in hopeful]))
+            .order_by(ACCOUNTS.c.last_served_at.asc().nulls_first(), ACCOUNTS.c.id)
+            .limit(needed)
+            .with_for_update(skip_locked=True)
+        ).all()
+        return self._plan(conn, locked, now, room, share)
 
     def _plan(
         self, conn: Connection, accounts: Sequence[Any], now: datetime, room: int, share: int
@@ -210,20 +239,23 @@ class Outbox(OutcomeRecorder):
             room -= take
         return plans
 
+    @staticmethod
+    def _fill(plans: Sequence[Plan], room: int) -> list[Plan]:
+        """The leading plans whose takes fill ``room``."""
+        out = []
+        for plan in plans:
+            if room <= 0:
+                break
+            out.append(plan)
+            room -= plan.take
+        return out
+
     def claim_account(self, account_id: str, worker_id: str, limit: int) -> list[Claimed]:
         """Claim up to ``limit`` due rows of one account (any channel, manual included),
         within its limits; used by chatters working a manual account."""
         now = self.clock.now()
         with self._begin() as conn, conn.begin():
-            q = select(
-                ACCOUNTS.c.id,
-                ACCOUNTS.c.platform,
-                ACCOUNTS.c.channel,
-                ACCOUNTS.c.send_limits,
-                ACCOUNTS.c.breaker_state,
-                ACCOUNTS.c.breaker_opened_at,
-                ACCOUNTS.c.breaker_failures,
-            ).where(ACCOUNTS.c.id == account_id, ACCOUNTS.c.status == "active")
+            q = _ACCOUNT_COLUMNS.where(ACCOUNTS.c.id == account_id, ACCOUNTS.c.status == "active")
             if self.pg:
                 q = q.with_for_update()
             account = conn.execute(q).first()

@@ -153,7 +153,9 @@ class SendAttempt(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
     )
-    account_id: Mapped[str] = mapped_column(ForeignKey("sending_accounts.id", ondelete="CASCADE"))
+    #: No foreign key: one is checked per claimed message (migration 0004);
+    #: :func:`huntaze.messaging.accounts.delete_account` deletes an account's attempts.
+    account_id: Mapped[str] = mapped_column(String(32))
     message_id: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime]
 
