@@ -14,14 +14,13 @@ from sqlalchemy import Engine, text
 
 from bench.drain_setup import BATCH, RUN_TIMEOUT, children
 
-# the same batch as the Huntaze workers
 RAW_PG = (
     "UPDATE outbox_raw SET status = 'sent' WHERE id IN (SELECT id FROM outbox_raw "
-    f"WHERE status = 'queued' ORDER BY id LIMIT {BATCH} FOR UPDATE SKIP LOCKED) RETURNING id"
+    "WHERE status = 'queued' ORDER BY id LIMIT {batch} FOR UPDATE SKIP LOCKED) RETURNING id"
 )
 RAW_SQLITE = (
     "UPDATE outbox_raw SET status = 'sent' WHERE id IN (SELECT id FROM outbox_raw "
-    f"WHERE status = 'queued' ORDER BY id LIMIT {BATCH}) RETURNING id"
+    "WHERE status = 'queued' ORDER BY id LIMIT {batch}) RETURNING id"
 )
 
 
@@ -53,8 +52,9 @@ def _pg(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def raw_child(kind: str, target: str) -> dict[str, Any]:
-    """One raw claim loop until the table has no queued row; first/last claim times."""
+def raw_child(kind: str, target: str, batch: int) -> dict[str, Any]:
+    """One raw claim loop, ``batch`` rows a claim, until the table has no queued row;
+    first/last claim times."""
     claimed = 0
     first = last = 0.0
     if kind == "pg":
@@ -64,7 +64,7 @@ def raw_child(kind: str, target: str) -> dict[str, Any]:
             while True:
                 t = time.time()
                 with conn.cursor() as cur:
-                    cur.execute(RAW_PG)
+                    cur.execute(RAW_PG.format(batch=batch))  # type: ignore[arg-type]
                     rows = cur.fetchall()
                 conn.commit()
                 if not rows:
@@ -79,7 +79,7 @@ def raw_child(kind: str, target: str) -> dict[str, Any]:
         while True:
             t = time.time()
             conn.execute("BEGIN IMMEDIATE")
-            rows = conn.execute(RAW_SQLITE).fetchall()
+            rows = conn.execute(RAW_SQLITE.format(batch=batch)).fetchall()
             conn.execute("COMMIT")
             if not rows:
                 break
@@ -90,9 +90,14 @@ def raw_child(kind: str, target: str) -> dict[str, Any]:
     return {"claimed": claimed, "first": first, "last": last}
 
 
-def raw_loop(engine: Engine, kind: str, target: str, n: int, procs: int) -> dict[str, Any]:
+def raw_loop(
+    engine: Engine, kind: str, target: str, n: int, procs: int, batch: int = BATCH
+) -> dict[str, Any]:
+    """``procs`` raw claim loops of ``batch`` rows on a fresh copy of the queued rows."""
     _raw_table(engine)
-    results = children("bench.drain_ceiling", [[kind, target]] * procs, RUN_TIMEOUT + 60)
+    results = children(
+        "bench.drain_ceiling", [[kind, target, str(batch)]] * procs, RUN_TIMEOUT + 60
+    )
     claimed = sum(r["claimed"] for r in results)
     assert claimed == n, (claimed, n)
     first = min(r["first"] for r in results if r["first"])
@@ -100,6 +105,7 @@ def raw_loop(engine: Engine, kind: str, target: str, n: int, procs: int) -> dict
     seconds = max(last - first, 1e-9)
     result = {
         "processes": procs,
+        "batch": batch,
         "claimed": claimed,
         "seconds": round(seconds, 3),
         "msg_per_s": round(claimed / seconds),
@@ -109,4 +115,4 @@ def raw_loop(engine: Engine, kind: str, target: str, n: int, procs: int) -> dict
 
 
 if __name__ == "__main__":
-    sys.stdout.write(json.dumps(raw_child(sys.argv[1], sys.argv[2])) + "\n")
+    sys.stdout.write(json.dumps(raw_child(sys.argv[1], sys.argv[2], int(sys.argv[3]))) + "\n")

@@ -13,10 +13,13 @@ from huntaze.platforms.base import OutgoingMessage
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
 
-#: Status values written into the SQL text rather than bound: SQLite uses a partial index
-#: (``ix_outbox_queued``) only when the query's WHERE literally implies the index's WHERE, and
-#: a bound parameter never does (https://www.sqlite.org/partialindex.html, "Queries Using
-#: Partial Indexes").
+#: Status values written into the SQL text rather than bound. A partial index (such as
+#: ``ix_outbox_queued``) serves a query only when the planner proves the query's WHERE implies
+#: the index's, at planning time: PostgreSQL's generic plan for a prepared statement (psycopg
+#: prepares a statement after 5 runs) cannot prove it from a parameter
+#: (https://www.postgresql.org/docs/current/indexes-partial.html, "parameterized query clauses
+#: do not work with a partial index"). SQLite 3.40 (this machine's) picked the index with a
+#: bound value as well (EXPLAIN QUERY PLAN); the literal holds on both, whatever the version.
 QUEUED: ColumnElement[str] = literal_column("'queued'", String)
 PROCESSING: ColumnElement[str] = literal_column("'processing'", String)
 ACCOUNTS = cast(Table, SendingAccount.__table__)
