@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event, text
 
+from bench.drain_setup import source_state
 from huntaze.auth.tokens import get_or_create_creator
 from huntaze.config import Settings
 from huntaze.crm.fan_query import FanFilter
@@ -292,6 +293,7 @@ def main() -> None:
         "benchmark": "enqueue",
         "command": " ".join(["python -m bench.enqueue_bench", *sys.argv[1:]]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "source": source_state(),
         "template": TEMPLATE,
         "target_seconds": TARGET_SECONDS,
         "results": results,

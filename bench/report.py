@@ -81,6 +81,15 @@ Targets (issue 3): 0 violations and ≥ 95% utilisation; microseconds per decisi
 """
 
 
+def _source_note(data: dict[str, Any]) -> str:
+    """ " Measured at commit …" from a result's ``source``, or "" for older results."""
+    src = data.get("source", {})
+    if not src:
+        return ""
+    dirty = " with uncommitted changes in src/." if src.get("src_dirty") else "."
+    return f" Measured at commit {src.get('commit')}{dirty}"
+
+
 def _raw_cell(raw: dict[str, Any]) -> str:
     """The raw loop's 1 / 2-process rates at the workers' batch, and at 500 when measured."""
     cell = f"{raw['processes_1']['msg_per_s']:,} / {raw['processes_2']['msg_per_s']:,} msg/s"
@@ -160,13 +169,7 @@ def _drain_section(data: dict[str, Any]) -> str:
         )
     elif peer:
         peer_note = f"\nThe peer (procrastinate) was not measured: {peer.get('reason') or peer.get('error')}."
-    src = data.get("source", {})
-    src_note = (
-        f" Measured at commit {src.get('commit')}"
-        + (" with uncommitted changes in src/." if src.get("src_dirty") else ".")
-        if src
-        else ""
-    )
+    src_note = _source_note(data)
     pg_raw = next(
         (r["raw_method"] for r in data["results"] if r["database"] == "postgresql"), "psycopg: ?"
     ).split(": ", 1)[1]
@@ -217,7 +220,7 @@ def _enqueue_section(data: dict[str, Any]) -> str:
     return f"""
 ## Enqueue: one bulk call to {first["fans"]:,} fans
 
-Command: `{data["command"]}`. {first["fans"]:,} fans of one creator (loaded by `executemany` on
+Command: `{data["command"]}`.{_source_note(data)} {first["fans"]:,} fans of one creator (loaded by `executemany` on
 SQLite and `COPY` on PostgreSQL, then `ANALYZE`; not timed) and one `noop` account. Timed, in a
 fresh process: `queue_bulk(...)` over every fan with the template `{data["template"]}`
 (first name and a custom field rendered in SQL by one `INSERT … SELECT`), inside one session,
