@@ -1,5 +1,6 @@
-"""Migration 0003 (cheaper bulk inserts into the outbox) upgrades and downgrades with the data,
-on a database of its own (a file on SQLite, a schema on PostgreSQL)."""
+"""Migrations 0003 (cheaper bulk inserts into the outbox) and 0004 (account rows deleted by
+trigger) upgrade and downgrade with the data, on a database of its own (a file on SQLite, a
+schema on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -77,10 +78,10 @@ def _count(engine: Engine, where: str = "1 = 1") -> int:
         return int(conn.execute(text(f"SELECT count(*) FROM outbox WHERE {where}")).scalar_one())
 
 
-def test_0003_upgrades_and_downgrades_with_the_rows(scratch: Engine) -> None:
-    upgrade(scratch, "0002")
-    with make_sessionmaker(scratch)() as s:
-        creator = get_or_create_creator(s, "migrating", NOW)
+def _seed(engine: Engine, handle: str) -> str:
+    """A creator with one account and three queued messages; returns the account id."""
+    with make_sessionmaker(engine)() as s:
+        creator = get_or_create_creator(s, handle, NOW)
         account = create_account(
             s,
             creator.id,
@@ -92,7 +93,7 @@ def test_0003_upgrades_and_downgrades_with_the_rows(scratch: Engine) -> None:
         )
         fans = [
             Fan(
-                id=f"fan_m{i}",
+                id=f"fan_{handle}{i}",
                 creator_id=creator.id,
                 platform="onlyfans",
                 platform_fan_id=str(i),
@@ -112,9 +113,15 @@ def test_0003_upgrades_and_downgrades_with_the_rows(scratch: Engine) -> None:
         for fan in fans:
             queue_message(s, account, fan, "hi", NOW)
         s.commit()
+        return account.id
+
+
+def test_0003_upgrades_and_downgrades_with_the_rows(scratch: Engine) -> None:
+    upgrade(scratch, "0002")
+    _seed(scratch, "migrating")
     assert _outbox(scratch)[0] == {"creators", "fans", "sending_accounts"}
 
-    upgrade(scratch)
+    upgrade(scratch, "0003")
     targets, indexes = _outbox(scratch)
     assert targets == {"sending_accounts"}
     assert "ix_outbox_account_status" not in indexes
@@ -125,7 +132,7 @@ def test_0003_upgrades_and_downgrades_with_the_rows(scratch: Engine) -> None:
 
     # a fan removed without delete_fan leaves a dangling fan_id: the downgrade clears it
     with scratch.begin() as conn:
-        conn.execute(text("DELETE FROM fans WHERE id = 'fan_m0'"))
+        conn.execute(text("DELETE FROM fans WHERE id = 'fan_migrating0'"))
     downgrade(scratch, "0002")
     targets, indexes = _outbox(scratch)
     assert targets == {"creators", "fans", "sending_accounts"}
@@ -133,5 +140,60 @@ def test_0003_upgrades_and_downgrades_with_the_rows(scratch: Engine) -> None:
     assert "queued" in indexes["ix_outbox_queued"]
     assert _count(scratch) == 3 and _count(scratch, "fan_id IS NULL") == 1
 
-    upgrade(scratch)
+    upgrade(scratch, "0003")
     assert _outbox(scratch)[0] == {"sending_accounts"} and _count(scratch) == 3
+
+
+def _attempt(engine: Engine, account_id: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO send_attempts (account_id, message_id, started_at) "
+                "VALUES (:a, 'msg_x', :t)"
+            ),
+            {"a": account_id, "t": NOW},
+        )
+
+
+def _rows(engine: Engine, table: str, account_id: str) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(f"SELECT count(*) FROM {table} WHERE account_id = :a"), {"a": account_id}
+            ).scalar_one()
+        )
+
+
+def test_0004_moves_the_account_cascade_to_a_trigger(scratch: Engine) -> None:
+    upgrade(scratch, "0003")
+    kept, gone = _seed(scratch, "kept"), _seed(scratch, "gone")
+    for account_id in (kept, gone):
+        _attempt(scratch, account_id)
+
+    upgrade(scratch, "0004")
+    targets, indexes = _outbox(scratch)
+    assert targets == set()
+    assert not inspect(scratch).get_foreign_keys("send_attempts")
+    assert "queued" in indexes["ix_outbox_queued"]  # kept their WHERE through the rebuild
+    assert "processing" in indexes["ix_outbox_processing"]
+    assert _count(scratch) == 6
+    # the creator's cascade deletes the account; the trigger deletes its rows
+    with scratch.begin() as conn:
+        conn.execute(text("DELETE FROM creators WHERE handle = 'gone'"))
+    assert (_rows(scratch, "outbox", gone), _rows(scratch, "send_attempts", gone)) == (0, 0)
+    assert (_rows(scratch, "outbox", kept), _rows(scratch, "send_attempts", kept)) == (3, 1)
+
+    # rows left without an account (written while no key guarded them) go on the way down
+    _attempt(scratch, "acc_nowhere")
+    downgrade(scratch, "0003")
+    assert _outbox(scratch)[0] == {"sending_accounts"}
+    assert {fk["referred_table"] for fk in inspect(scratch).get_foreign_keys("send_attempts")} == {
+        "sending_accounts"
+    }
+    assert _rows(scratch, "send_attempts", "acc_nowhere") == 0
+    assert _count(scratch) == 3
+
+    upgrade(scratch)
+    with scratch.begin() as conn:
+        conn.execute(text("DELETE FROM sending_accounts WHERE id = :a"), {"a": kept})
+    assert (_rows(scratch, "outbox", kept), _rows(scratch, "send_attempts", kept)) == (0, 0)

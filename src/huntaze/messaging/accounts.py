@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from huntaze.kit.crypto import SecretBox
 from huntaze.kit.errors import ApiError, not_found
 from huntaze.kit.ids import new_id
 from huntaze.messaging.limits import parse_limits
-from huntaze.models.messaging import SendAttempt, SendingAccount
+from huntaze.models.messaging import SendingAccount
 from huntaze.platforms.base import AccountConfig
 
 #: platform -> the channel its accounts use unless told otherwise.
@@ -77,15 +77,14 @@ def get_account(session: Session, creator_id: str, account_id: str) -> SendingAc
 
 
 def delete_account(session: Session, creator_id: str, account_id: str) -> None:
-    """Delete the creator's sending account, its outbox rows (by cascade) and its send
-    attempts (which carry no foreign key, see migration 0004); the caller commits.
+    """Delete the creator's sending account; the caller commits. The database's trigger on
+    ``sending_accounts`` (migration 0004) deletes the account's outbox rows and send
+    attempts in the same transaction.
 
     Raises:
         ApiError: 404 ``sending_account_not_found`` (also for another creator's).
     """
-    account = get_account(session, creator_id, account_id)
-    session.execute(delete(SendAttempt).where(SendAttempt.account_id == account.id))
-    session.delete(account)
+    session.delete(get_account(session, creator_id, account_id))
 
 
 def create_account(

@@ -80,8 +80,10 @@ class OutboxMessage(Base):
       deletes its accounts, whose foreign key deletes their outbox rows); ``fan_id`` is
       nulled by :func:`huntaze.crm.fans.delete_fan`, as ``ON DELETE SET NULL`` did. Writers
       take both from rows they just read for the creator, never from input.
-    - ``account_id`` keeps its foreign key (cascade on account deletion; about 3 s per
-      million bulk rows on PostgreSQL, which the budget allows).
+    - ``account_id`` carries no foreign key either (migration 0004: its check cost 3 to 6 s
+      per million bulk rows on PostgreSQL). An ``AFTER DELETE`` trigger on
+      ``sending_accounts`` deletes the account's outbox rows and send attempts instead, for
+      :func:`huntaze.messaging.accounts.delete_account` and for a creator's cascade alike.
     - Only two indexes cover the row states the workers look up: ``ix_outbox_queued`` (the
       claim order of queued rows) and ``ix_outbox_processing`` (leases, to find expired ones),
       both partial, so a bulk of queued rows never touches the second.
@@ -112,7 +114,7 @@ class OutboxMessage(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     creator_id: Mapped[str] = mapped_column(String(32))  # no foreign key: see above
-    account_id: Mapped[str] = mapped_column(ForeignKey("sending_accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[str] = mapped_column(String(32))  # no foreign key: see above
     platform: Mapped[str] = mapped_column(String(32))
     fan_id: Mapped[str | None] = mapped_column(String(32))  # no foreign key: see above
     recipient: Mapped[str] = mapped_column(String(320))
@@ -153,8 +155,8 @@ class SendAttempt(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
     )
-    #: No foreign key: one is checked per claimed message (migration 0004);
-    #: :func:`huntaze.messaging.accounts.delete_account` deletes an account's attempts.
+    #: No foreign key: one was checked per claimed message (migration 0004); the trigger
+    #: on ``sending_accounts`` deletes an account's attempts with it.
     account_id: Mapped[str] = mapped_column(String(32))
     message_id: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime]
