@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from huntaze.messaging import idempotency
@@ -393,3 +394,38 @@ def test_deleting_an_account_removes_its_queue_and_its_send_attempts(
         ).all()
     assert left == [ids[1]] and queued == []
     assert client.delete(f"/api/messaging/accounts/{ids[0]}", headers=h).status_code == 404
+
+
+def test_an_account_deleted_while_a_message_is_queued_takes_the_message(
+    client, tenant, engine, sessions, clock
+) -> None:
+    """On PostgreSQL, queueing holds the account (FOR KEY SHARE) until commit, so a delete
+    waits and its trigger then removes the new row: no message is left without an account."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's single writer orders the delete and the insert")
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from huntaze.messaging.send import queue_message
+    from huntaze.models.crm import Fan
+
+    h = tenant["headers"]
+    account_id = client.post(
+        "/api/messaging/accounts", json={"platform": "onlyfans", "name": "main"}, headers=h
+    ).json()["id"]
+    fan_id = _fan(client, h, "9")["id"]
+    with sessions() as session:
+        account = session.get(SendingAccount, account_id)
+        fan = session.get(Fan, fan_id)
+        message = queue_message(session, account, fan, "hi", clock.now())
+        session.flush()
+        with engine.connect() as other:
+            other.execute(text("SET lock_timeout = '200ms'"))
+            with pytest.raises(OperationalError):  # the delete waits for the queueing
+                other.execute(text("DELETE FROM sending_accounts WHERE id = :a"), {"a": account_id})
+            other.rollback()
+        session.commit()
+        message_id = message.id
+    assert client.delete(f"/api/messaging/accounts/{account_id}", headers=h).status_code == 204
+    with engine.connect() as conn:
+        assert conn.scalar(select(OutboxMessage.id).where(OutboxMessage.id == message_id)) is None

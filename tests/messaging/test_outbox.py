@@ -271,3 +271,58 @@ def test_a_claim_locks_only_the_accounts_it_takes_from(
     (taken,) = {c.account_id for c in claimed}
     assert len(claimed) == 5
     assert sorted(free_during_claim[0]) == sorted(set(ids) - {taken})
+
+
+def test_a_probe_that_settles_nothing_is_tried_again_after_its_lease(
+    tenant, seed, enqueue, make_outbox, make_worker, channel, clock, sessions
+) -> None:
+    """A half-open probe that fails permanently (or is released, or dies with its worker)
+    neither closes nor reopens the breaker; once its lease has run out another probe goes."""
+    world = seed(tenant)
+    enqueue(world, 3)
+    outbox = make_outbox(
+        "{}", lease_seconds=40, breaker=BreakerPolicy(failure_threshold=1, cooldown_seconds=30)
+    )
+    worker = make_worker(outbox, batch=1)
+    channel.script = [RetryableError("down"), PermanentError("unknown recipient")]
+    worker.run_once()  # opens the breaker
+    clock.advance(30)
+    assert worker.run_once() == 1  # the probe: a permanent error settles nothing
+    acc_id = world["account"].id
+    with sessions() as s:
+        assert s.get(SendingAccount, acc_id).breaker_state == "half_open"
+    clock.advance(39)
+    assert worker.run_once() == 0  # the probe's lease has not run out
+    clock.advance(1)
+    assert worker.run_once() == 1  # a new probe, which succeeds and closes the breaker
+    with sessions() as s:
+        assert s.get(SendingAccount, acc_id).breaker_state == "closed"
+    assert len(channel.sent) == 1
+
+
+def test_a_claim_checks_the_account_again_once_locked(
+    make_tenant, seed, enqueue, make_outbox, engine
+) -> None:
+    """An account paused by another worker between the claim's first read and its lock is
+    not claimed (PostgreSQL; SQLite's claim is a single writer from its first read)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's BEGIN IMMEDIATE makes the claim's reads and writes one unit")
+    world = seed(make_tenant())
+    enqueue(world, 3)
+    account_id = world["account"].id
+
+    def pause(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if "FOR NO KEY UPDATE SKIP LOCKED" in statement:
+            with engine.begin() as other:
+                other.execute(
+                    SendingAccount.__table__.update()
+                    .where(SendingAccount.id == account_id)
+                    .values(status="reconnect_required")
+                )
+
+    event.listen(engine, "before_cursor_execute", pause)
+    try:
+        claimed = make_outbox("{}").claim("w1")
+    finally:
+        event.remove(engine, "before_cursor_execute", pause)
+    assert claimed == []

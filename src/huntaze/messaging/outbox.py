@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,6 +50,7 @@ _ACCOUNT_COLUMNS = select(
     ACCOUNTS.c.breaker_state,
     ACCOUNTS.c.breaker_opened_at,
     ACCOUNTS.c.breaker_failures,
+    ACCOUNTS.c.last_served_at,
 )
 
 
@@ -116,7 +118,8 @@ class Outbox(OutcomeRecorder):
         self.lease = timedelta(seconds=lease_seconds)
         self.low_priority_max_age = low_priority_max_age
         self.retry = retry or RetryPolicy()
-        self.breaker = breaker or BreakerPolicy()
+        # a probe is in flight for as long as its lease
+        self.breaker = replace(breaker or BreakerPolicy(), probe_timeout_seconds=lease_seconds)
         self.rng = rng or random.Random()
         self.platform_limits = parse_platform_limits(settings.send_limits)
         self.pg = engine.dialect.name == "postgresql"
@@ -205,10 +208,17 @@ class Outbox(OutcomeRecorder):
         if not needed:
             return []
         locked = conn.execute(
-            _ACCOUNT_COLUMNS.where(ACCOUNTS.c.id.in_([p.account.id for p in hopeful]))
+            _ACCOUNT_COLUMNS.where(
+                ACCOUNTS.c.id.in_([p.account.id for p in hopeful]),
+                # checked again on the locked row: a worker may have paused the account since
+                ACCOUNTS.c.status == "active",
+                ACCOUNTS.c.channel != "manual",
+            )
             .order_by(ACCOUNTS.c.last_served_at.asc().nulls_first(), ACCOUNTS.c.id)
             .limit(needed)
-            .with_for_update(skip_locked=True)
+            # FOR NO KEY UPDATE: the claim changes no key, so inserts checking a foreign key
+            # to the account (FOR KEY SHARE, e.g. a bulk being queued) do not block it
+            .with_for_update(skip_locked=True, key_share=True)
         ).all()
         return self._plan(conn, locked, now, room, share)
 
@@ -228,7 +238,9 @@ class Outbox(OutcomeRecorder):
         for account in accounts:
             if room <= 0:
                 break
-            allowed = self.breaker.may_send(account.breaker_state, account.breaker_opened_at, now)
+            allowed = self.breaker.may_send(
+                account.breaker_state, account.breaker_opened_at, now, account.last_served_at
+            )
             if allowed == 0:
                 continue
             free = capacity(windows[account.id], starts.get(account.id, []), now)
@@ -257,7 +269,7 @@ class Outbox(OutcomeRecorder):
         with self._begin() as conn, conn.begin():
             q = _ACCOUNT_COLUMNS.where(ACCOUNTS.c.id == account_id, ACCOUNTS.c.status == "active")
             if self.pg:
-                q = q.with_for_update()
+                q = q.with_for_update(key_share=True)
             account = conn.execute(q).first()
             if account is None:
                 return []

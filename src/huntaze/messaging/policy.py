@@ -41,19 +41,35 @@ class BreakerPolicy:
     After ``failure_threshold`` consecutive transient failures the breaker opens: nothing is
     sent and rows stay queued. After ``cooldown_seconds`` it half-opens and lets one probe
     through: success closes it, failure opens it again (Nygard, *Release It!*, "Circuit
-    Breaker").
+    Breaker"). A probe that ends otherwise (a permanent error, a release on stop, a worker
+    killed mid-send) settles nothing, so another probe is let through once
+    ``probe_timeout_seconds`` (the outbox sets its lease there) have passed since the last one.
     """
 
     failure_threshold: int = 5
     cooldown_seconds: float = 60.0
+    probe_timeout_seconds: float = 60.0
 
-    def may_send(self, state: str, opened_at: datetime | None, now: datetime) -> int:
-        """How many sends the breaker lets through now: all (``-1``), one probe, or none."""
+    def may_send(
+        self,
+        state: str,
+        opened_at: datetime | None,
+        now: datetime,
+        probed_at: datetime | None = None,
+    ) -> int:
+        """How many sends the breaker lets through now: all (``-1``), one probe, or none.
+
+        ``probed_at`` (UTC) is when the half-open breaker's probe was claimed (the account's
+        ``last_served_at``).
+        """
         if state == "closed":
             return -1
         if state == "open" and opened_at is not None:
             return 1 if now >= opened_at + timedelta(seconds=self.cooldown_seconds) else 0
-        return 0  # half_open: the probe is in flight
+        if state == "half_open" and probed_at is not None:
+            # the probe is in flight until its lease runs out; then it is tried again
+            return 1 if now >= probed_at + timedelta(seconds=self.probe_timeout_seconds) else 0
+        return 0
 
     def after_failure(self, state: str, failures: int) -> tuple[str, int]:
         """The (state, consecutive failures) after a transient failure."""

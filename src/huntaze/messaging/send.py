@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, CursorResult, String, case, func, insert, 
 from sqlalchemy.orm import Session
 
 from huntaze.crm.fan_query import FanFilter, fan_conditions
-from huntaze.kit.errors import ApiError
+from huntaze.kit.errors import ApiError, not_found
 from huntaze.kit.ids import SEQUENCE_DIGITS, new_id, new_id_head
 from huntaze.kit.templates import variables
 from huntaze.models.crm import Fan
@@ -68,9 +68,20 @@ def queue_message(
     """Add one outbox row for ``fan`` on the account's platform; the caller commits.
 
     Raises:
-        ApiError: 409 ``fan_opted_out``; 422 ``no_channel``.
+        ApiError: 409 ``fan_opted_out``; 422 ``no_channel``; 404
+            ``sending_account_not_found`` when the account was deleted meanwhile.
     """
     recipient = check_sendable(fan, account.platform)
+    if session.get_bind().dialect.name == "postgresql":
+        # outbox rows carry no foreign key (migration 0004): hold the account as one would,
+        # so a concurrent delete_account waits for this row and its trigger deletes it
+        held = session.execute(
+            select(SendingAccount.id)
+            .where(SendingAccount.id == account.id)
+            .with_for_update(read=True, key_share=True)
+        ).first()
+        if held is None:
+            raise not_found("sending_account")
     message_id = new_id("msg")
     row = OutboxMessage(
         id=message_id,

@@ -11,7 +11,13 @@ its outbox rows and its send attempts. The cost moves from every insert to the r
 On SQLite, dropping the outbox's foreign key rebuilds the table (Alembic's batch mode); the
 partial indexes are dropped first and created again afterwards, so their ``WHERE`` survives
 the rebuild. Both databases run the trigger for accounts deleted by their creator's
-``ON DELETE CASCADE`` too (tests/test_outbox_migration.py checks it on each).
+``ON DELETE CASCADE`` too (tests/test_outbox_migration.py checks it on each). The PostgreSQL
+function keeps the search path it was created with, so a session with another search path
+deletes from the right tables.
+
+A later migration that rebuilds ``outbox`` or ``send_attempts`` on SQLite (batch mode) must
+drop this trigger first and create it again after: SQLite checks triggers when the rebuilt
+table is renamed into place, and the trigger names a table that is missing at that moment.
 
 Revision ID: 0004
 Revises: 0003
@@ -40,7 +46,8 @@ BEGIN
 END
 """
 PG_FUNCTION = """
-CREATE FUNCTION sending_accounts_delete_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION sending_accounts_delete_rows() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 BEGIN
     DELETE FROM outbox WHERE account_id = OLD.id;
     DELETE FROM send_attempts WHERE account_id = OLD.id;
