@@ -20,6 +20,7 @@ from huntaze.kit.crypto import SecretBox
 from huntaze.messaging.accounts import create_account
 from huntaze.messaging.send import queue_message
 from huntaze.models.crm import Fan
+from tests.factories import fan_values
 
 PG_URL = os.environ.get("HUNTAZE_TEST_DATABASE_URL")
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -91,23 +92,7 @@ def _seed(engine: Engine, handle: str) -> str:
             name="main",
             channel="noop",
         )
-        fans = [
-            Fan(
-                id=f"fan_{handle}{i}",
-                creator_id=creator.id,
-                platform="onlyfans",
-                platform_fan_id=str(i),
-                username=f"u{i}",
-                subscription_status="active",
-                lifetime_value_cents=0,
-                consent="unknown",
-                custom_fields={},
-                import_fingerprints={},
-                created_at=NOW,
-                updated_at=NOW,
-            )
-            for i in range(3)
-        ]
+        fans = [Fan(**fan_values(creator.id, str(i), NOW, id=f"fan_{handle}{i}")) for i in range(3)]
         s.add_all(fans)
         s.flush()
         for fan in fans:

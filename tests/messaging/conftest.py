@@ -18,6 +18,7 @@ from huntaze.messaging.send import queue_message
 from huntaze.messaging.worker import Worker
 from huntaze.models.crm import Fan
 from huntaze.platforms.base import OutgoingMessage, SendResult
+from tests.factories import fan_values
 
 
 class ScriptedChannel:
@@ -119,20 +120,16 @@ def seed(sessions, clock, box) -> Callable[..., dict[str, Any]]:  # type: ignore
             fan_rows = []
             for i in range(fans):
                 fan = Fan(
-                    id=f"fan_{tenant['handle']}_{i}",
-                    creator_id=tenant["creator_id"],
-                    platform=platform,
-                    platform_fan_id=str(1000 + i),
-                    username=f"u{i}",
-                    display_name=f"Fan {i}",
-                    email=f"f{i}@example.com",
-                    subscription_status="active",
-                    lifetime_value_cents=0,
-                    consent="unknown",
-                    custom_fields={},
-                    import_fingerprints={},
-                    created_at=now,
-                    updated_at=now,
+                    **fan_values(
+                        tenant["creator_id"],
+                        str(1000 + i),
+                        now,
+                        id=f"fan_{tenant['handle']}_{i}",
+                        platform=platform,
+                        username=f"u{i}",
+                        display_name=f"Fan {i}",
+                        email=f"f{i}@example.com",
+                    )
                 )
                 s.add(fan)
                 fan_rows.append(fan)

@@ -23,6 +23,7 @@ from huntaze.models.crm import Fan
 from huntaze.models.messaging import OutboxMessage, SendAttempt
 from huntaze.platforms.email.fake import FakeSmtpServer
 from huntaze.platforms.onlyfans.fake import FakeRelay
+from tests.factories import fan_values
 
 
 def _worker(
@@ -59,22 +60,14 @@ def _worker(
 def _fans(engine, creator_id: str, platform: str, n: int) -> None:  # type: ignore[no-untyped-def]
     now = datetime.now(UTC)
     rows = [
-        {
-            "id": f"fan_{creator_id[-8:]}{i:06d}",
-            "creator_id": creator_id,
-            "platform": platform,
-            "platform_fan_id": str(500_000 + i),
-            "username": f"fan{i}",
-            "display_name": f"Zoë {i}",
-            "email": f"fan{i}@example.com",
-            "subscription_status": "active",
-            "lifetime_value_cents": 0,
-            "consent": "unknown",
-            "custom_fields": {},
-            "import_fingerprints": {},
-            "created_at": now,
-            "updated_at": now,
-        }
+        fan_values(
+            creator_id,
+            str(500_000 + i),
+            now,
+            platform=platform,
+            display_name=f"Zoë {i}",
+            email=f"fan{i}@example.com",
+        )
         for i in range(n)
     ]
     with engine.begin() as conn:

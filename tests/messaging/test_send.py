@@ -15,27 +15,11 @@ from huntaze.messaging.send import MAX_LISTED_SKIPS, queue_bulk, queue_message
 from huntaze.models.crm import Fan
 from huntaze.models.messaging import OutboxMessage, SendingAccount
 from huntaze.models.tenancy import Creator
+from tests.factories import fan_values
 
 
 def _fan(creator_id: str, key: str, now: Any, **values: Any) -> Fan:
-    row: dict[str, Any] = {
-        "id": f"fan_{creator_id[-8:]}_{key}",
-        "creator_id": creator_id,
-        "platform": "onlyfans",
-        "platform_fan_id": key,
-        "username": f"u{key}",
-        "display_name": None,
-        "email": None,
-        "subscription_status": "active",
-        "lifetime_value_cents": 0,
-        "consent": "unknown",
-        "custom_fields": {},
-        "import_fingerprints": {},
-        "created_at": now,
-        "updated_at": now,
-    }
-    row.update(values)
-    return Fan(**row)
+    return Fan(**fan_values(creator_id, key, now, **values))
 
 
 def _rows(sessions: Any, **where: Any) -> list[OutboxMessage]:

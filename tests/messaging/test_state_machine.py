@@ -21,6 +21,7 @@ from huntaze.messaging.status import retry_message
 from huntaze.models.crm import Fan
 from huntaze.models.messaging import OutboxMessage, SendAttempt
 from huntaze.platforms.base import SendResult
+from tests.factories import fan_values
 
 ALLOWED = {
     "queued": {"queued", "processing", "cancelled"},
@@ -59,18 +60,14 @@ def test_outbox_state_machine(engine, sessions, clock, box) -> None:  # type: ig
                     s, creator.id, box, now, platform="onlyfans", name="a", channel="noop"
                 )
                 self.fan = Fan(
-                    id=f"fan_sm{tag}",
-                    creator_id=creator.id,
-                    platform="onlyfans",
-                    platform_fan_id="1",
-                    username="u",
-                    subscription_status="none",
-                    lifetime_value_cents=0,
-                    consent="unknown",
-                    custom_fields={},
-                    import_fingerprints={},
-                    created_at=now,
-                    updated_at=now,
+                    **fan_values(
+                        creator.id,
+                        "1",
+                        now,
+                        id=f"fan_sm{tag}",
+                        username="u",
+                        subscription_status="none",
+                    )
                 )
                 s.add(self.fan)
                 s.commit()
