@@ -77,6 +77,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         import_batch_size=7,
         onlyfans_relay_url="http://127.0.0.1:9/relay",
         onlyfans_relay_secret="test-relay-secret",
+        allow_private_urls=True,  # the platforms' fakes listen on loopback
     )
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 import structlog
 from fastapi import FastAPI, Header, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -32,6 +34,7 @@ from huntaze.messaging import router as messaging_router
 from huntaze.messaging.conversations import ConversationSender
 from huntaze.messaging.metrics import Metrics
 from huntaze.messaging.outbox import Outbox, outbox_from_settings
+from huntaze.messaging.supervisor import SupervisedWorker
 
 log = structlog.get_logger("huntaze.api")
 
@@ -49,14 +52,28 @@ class AppContext:
     outbox: Outbox
     metrics: Metrics
     send_outbound: ConversationSender
+    worker: SupervisedWorker | None = None
+
+
+class WorkerStatus(CamelModel):
+    """The in-process worker's liveness (see :class:`huntaze.messaging.supervisor.WorkerHealth`)."""
+
+    state: str
+    last_heartbeat: datetime | None
+    last_progress: datetime | None
+    restarts: int
+    last_error: str | None
 
 
 class Health(BaseModel):
-    """``GET /api/health``."""
+    """``GET /api/health``: ``status`` is ``ok``, or ``unhealthy`` (with 503) when the database
+    is unreachable or the in-process worker is dead or stalled; ``worker`` is absent when this
+    process runs none (``serve --no-worker``, or the API mounted on its own)."""
 
     status: str
     database: str
     version: str
+    worker: WorkerStatus | None = None
 
 
 class Me(CamelModel):
@@ -146,16 +163,43 @@ def create_app(
         err = ApiError(500, "internal_error", "Something went wrong on our side")
         return JSONResponse(err.body(), status_code=500)
 
-    @app.get("/api/health", response_model=Health, tags=["health"])
-    def health() -> Health:
-        """Liveness and database reachability (no auth)."""
+    @app.get(
+        "/api/health",
+        response_model=Health,
+        tags=["health"],
+        responses={503: {"model": Health, "description": "database or worker down"}},
+    )
+    def health() -> JSONResponse:
+        """Liveness (no auth): database reachability and the in-process worker's heartbeat.
+        503 when the database is unreachable or the worker is dead or stalled."""
         try:
             with ctx.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             database = "ok"
         except Exception:
             database = "unreachable"
-        return Health(status="ok", database=database, version=__version__)
+        worker = None
+        healthy = database == "ok"
+        if ctx.worker is not None:
+            state = ctx.worker.health()
+            healthy = healthy and state.healthy
+            worker = WorkerStatus(
+                state=state.state,
+                last_heartbeat=state.last_heartbeat,
+                last_progress=state.last_progress,
+                restarts=state.restarts,
+                last_error=state.last_error,
+            )
+        body = Health(
+            status="ok" if healthy else "unhealthy",
+            database=database,
+            version=__version__,
+            worker=worker,
+        )
+        return JSONResponse(
+            jsonable_encoder(body, by_alias=True, exclude_none=True),
+            status_code=200 if healthy else 503,
+        )
 
     @app.get("/api/me", response_model=Me, tags=["auth"])
     def me(principal: Reader) -> Me:

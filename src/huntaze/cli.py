@@ -259,9 +259,8 @@ def serve(
     ] = False,
 ) -> None:
     """Run the migrations, then serve the API (and /docs) with uvicorn, and one in-process
-    worker unless ``--no-worker``."""
-    import threading
-
+    worker unless ``--no-worker`` (supervised: restarted if it dies, reported by
+    ``/api/health``)."""
     import uvicorn
 
     from huntaze.api import create_app
@@ -282,8 +281,11 @@ def serve(
     api = create_app(settings, engine)
     runner = None
     if not no_worker:
-        runner = _make_worker(engine, api.state.ctx.metrics, None, 200, 0.2)
-        threading.Thread(target=runner.run, name="huntaze-worker", daemon=True).start()
+        from huntaze.messaging.supervisor import SupervisedWorker
+
+        metrics = api.state.ctx.metrics
+        runner = SupervisedWorker(lambda: _make_worker(engine, metrics, None, 200, 0.2))
+        api.state.ctx.worker = runner.start()
     try:
         uvicorn.run(api, host=host, port=port, log_level="warning")
     finally:

@@ -36,6 +36,16 @@ class Settings(BaseSettings):
         low_priority_max_age_seconds: a queued message older than this is served as high
             priority, so low priority is never starved.
         max_attempts: send attempts before a message fails (the seed's 3).
+        max_retry_delay_seconds: the longest a retry waits, whatever a platform's
+            ``Retry-After`` or the backoff asks (one hour by default).
+        send_limit_guard_seconds: added to every send-rate window when counting, so the
+            jitter between the moment Huntaze stamps an attempt and the moment the platform
+            receives it can never put N + 1 sends in one of the platform's windows.
+        allow_private_urls: let sending accounts reach private, loopback and link-local
+            addresses (a relay or SMTP server on the self-hoster's own network). Off: such
+            targets are refused at create, at PATCH and again at connect time.
+        allowed_private_targets: comma-separated ``host:port`` pairs reachable even when
+            ``allow_private_urls`` is off (``serve --demo`` puts its own loopback fakes here).
     """
 
     model_config = SettingsConfigDict(env_prefix="HUNTAZE_", env_file=None, extra="ignore")
@@ -58,6 +68,10 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(default=60.0, gt=0)
     low_priority_max_age_seconds: float = Field(default=600.0, gt=0)
     max_attempts: int = Field(default=3, ge=1, le=50)
+    max_retry_delay_seconds: float = Field(default=3600.0, gt=0, le=7 * 86400)
+    send_limit_guard_seconds: float = Field(default=0.5, ge=0, le=60)
+    allow_private_urls: bool = False
+    allowed_private_targets: str = ""
 
 
 @lru_cache(maxsize=1)

@@ -36,6 +36,7 @@ def _worker(
         "HUNTAZE_SEND_LIMITS": limits,
         "HUNTAZE_LEASE_SECONDS": "2",
         "HUNTAZE_LOG_LEVEL": "WARNING",
+        "HUNTAZE_ALLOW_PRIVATE_URLS": "true",  # the fakes listen on loopback
         **extra,
     }
     return subprocess.Popen(

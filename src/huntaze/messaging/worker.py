@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 import structlog
 from psycopg import DatabaseError
@@ -75,6 +76,11 @@ class Worker:
         self.group_seconds = group_seconds
         self.observer = observer
         self.stopping = threading.Event()
+        #: monotonic seconds of the last loop turn (wall time, for stall detection)
+        self.last_beat_monotonic = time.monotonic()
+        #: the last loop turn and the last turn that handled messages (the outbox's clock, UTC)
+        self.last_heartbeat: datetime | None = None
+        self.last_progress: datetime | None = None
 
     def run_once(self) -> int:
         """Claim one batch and send it; return how many messages were handled.
@@ -154,12 +160,19 @@ class Worker:
 
     def run(self, max_idle_polls: int | None = None) -> None:
         """Loop until :meth:`stop` (or after ``max_idle_polls`` empty polls in a row); tidy
-        up every ``HOUSEKEEPING_SECONDS``."""
+        up every ``HOUSEKEEPING_SECONDS``.
+
+        Nothing a platform answers or a message holds ends the loop: an exception in one turn
+        is logged with its type, and the loop carries on after a pause (rows it held come
+        back when their lease runs out). A database outage closes the outbox's connection,
+        which is opened again on the next turn.
+        """
         idle = 0
         tidied = 0.0
         log.info("worker_started", worker_id=self.worker_id)
         try:
             while not self.stopping.is_set():
+                self._beat()
                 try:
                     if time.monotonic() - tidied > HOUSEKEEPING_SECONDS:
                         self.housekeeping()
@@ -171,8 +184,14 @@ class Worker:
                     self.outbox.close()
                     self.stopping.wait(max(self.poll_seconds, 1.0))
                     continue
+                except Exception as exc:
+                    log.exception("worker_turn_failed", error_type=type(exc).__name__)
+                    self.outbox.close()
+                    self.stopping.wait(max(self.poll_seconds, 1.0))
+                    continue
                 if handled:
                     idle = 0
+                    self.last_progress = self.last_heartbeat
                     continue
                 idle += 1
                 if max_idle_polls is not None and idle >= max_idle_polls:
@@ -182,6 +201,13 @@ class Worker:
             self.channels.close()
             self.outbox.close()
             log.info("worker_stopped", worker_id=self.worker_id)
+
+    def _beat(self) -> None:
+        self.last_beat_monotonic = time.monotonic()
+        try:
+            self.last_heartbeat = self.outbox.clock.now()
+        except Exception:  # a clock cannot stop the loop either
+            self.last_heartbeat = None
 
     def stop(self) -> None:
         """Ask the loop to finish the message in hand, release the rest, and return."""

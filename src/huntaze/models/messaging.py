@@ -37,6 +37,9 @@ class SendingAccount(Base):
     (``limits`` notation). The circuit breaker's state lives here so every worker shares it:
     ``breaker_state`` is ``closed``, ``open`` or ``half_open``. ``status`` is ``active`` or
     ``reconnect_required``. ``last_served_at`` drives the round robin between accounts.
+    ``config_version`` goes up with every change of what a channel is built from (settings,
+    secret, channel, limits, status): workers key their cached channels by it, so a change
+    takes effect on the next claim in every worker.
     """
 
     __tablename__ = "sending_accounts"
@@ -58,6 +61,7 @@ class SendingAccount(Base):
     breaker_failures: Mapped[int] = mapped_column(Integer, default=0)
     breaker_opened_at: Mapped[datetime | None]
     last_served_at: Mapped[datetime | None]
+    config_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -138,6 +142,7 @@ class OutboxMessage(Base):
     campaign_id: Mapped[str | None] = mapped_column(String(32))
     variant_id: Mapped[str | None] = mapped_column(String(32))
     automation_id: Mapped[str | None] = mapped_column(String(32))
+    estimated_delivery: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
