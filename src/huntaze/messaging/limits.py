@@ -69,6 +69,13 @@ def parse_platform_limits(raw: str) -> dict[str, tuple[Window, ...]]:
     return parsed
 
 
+def widened(windows: Sequence[Window], guard: timedelta) -> tuple[Window, ...]:
+    """``windows`` each lengthened by ``guard``: what the outbox counts, so the jitter between
+    stamping an attempt and the platform receiving it cannot fit N + 1 sends in a window."""
+    extra = guard.total_seconds()
+    return tuple(Window(w.amount, w.seconds + extra) for w in windows)
+
+
 def longest(windows: Sequence[Window]) -> timedelta:
     """The longest window: attempts older than this never matter."""
     return max((w.span for w in windows), default=timedelta(0))

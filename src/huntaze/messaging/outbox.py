@@ -122,6 +122,8 @@ class Outbox(OutcomeRecorder):
         self.breaker = replace(breaker or BreakerPolicy(), probe_timeout_seconds=lease_seconds)
         self.rng = rng or random.Random()
         self.platform_limits = parse_platform_limits(settings.send_limits)
+        #: added to every window when counting (``HUNTAZE_SEND_LIMIT_GUARD_SECONDS``)
+        self.guard = timedelta(seconds=settings.send_limit_guard_seconds)
         self.pg = engine.dialect.name == "postgresql"
 
     def limits_for(self, platform: str, override: str | None) -> tuple[Window, ...]:

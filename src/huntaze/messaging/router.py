@@ -38,9 +38,9 @@ from huntaze.messaging.send import queue_bulk, queue_message
 from huntaze.messaging.status import (
     bulk_counts,
     cancel_bulk,
-    estimate_delivery,
     get_bulk,
     get_message,
+    promise,
     queue_stats,
     retry_message,
     status_view,
@@ -117,10 +117,12 @@ def _queue_one(
         subject=getattr(body, "subject", None),
     )
     ctx.metrics.queued(platform, 1)
+    promised = promise(session, ctx.outbox, msg, now)
     return SendQueued(
         message_id=msg.id,
         status="queued",
-        estimated_delivery=estimate_delivery(session, ctx.outbox, msg, now),
+        estimated_delivery=promised.when,
+        delay_reason=promised.delay_reason,
     )
 
 
@@ -302,10 +304,12 @@ def retry(
     def handler() -> SendQueued:
         now = ctx.clock.now()
         msg = retry_message(session, principal.creator_id, message_id, now)
+        promised = promise(session, ctx.outbox, msg, now)
         return SendQueued(
             message_id=msg.id,
             status=msg.status,
-            estimated_delivery=estimate_delivery(session, ctx.outbox, msg, now),
+            estimated_delivery=promised.when,
+            delay_reason=promised.delay_reason,
         )
 
     return run_idempotent(request, session, principal, idempotency_key, None, handler)

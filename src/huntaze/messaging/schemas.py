@@ -24,13 +24,23 @@ class OnlyFansSend(CamelModel):
     price_cents: int | None = Field(default=None, ge=0)
 
 
+DELAY_REASON_DOC = (
+    "why the message waits longer than its account's send rate alone: `account_paused` "
+    "(its sending account needs reconnecting; no time can be promised until it is), "
+    "`circuit_open` (the account's circuit breaker is open), `retry_backoff` (waiting for "
+    "the next attempt after a failure)"
+)
+
+
 class SendQueued(CamelModel):
-    """``{success, messageId, status: "queued", estimatedDelivery}``."""
+    """``{success, messageId, status: "queued", estimatedDelivery}``; ``estimatedDelivery`` is
+    null while the account is paused, and ``delayReason`` then says why."""
 
     success: bool = True
     message_id: str
     status: str
     estimated_delivery: datetime | None
+    delay_reason: str | None = Field(default=None, description=DELAY_REASON_DOC)
 
 
 class MessageSend(CamelModel):
@@ -62,6 +72,7 @@ class MessageStatus(CamelModel):
     attempts: int
     last_error: str | None = None
     estimated_delivery: datetime | None = None
+    delay_reason: str | None = Field(default=None, description=DELAY_REASON_DOC)
     platform: str
     priority: str
     fan_id: str | None

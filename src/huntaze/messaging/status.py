@@ -3,16 +3,18 @@ bulk progress and cancel."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, type_coerce, union_all, update
 from sqlalchemy.orm import Session
 
+from huntaze.db.base import UTCDateTime
 from huntaze.kit.errors import ApiError, not_found
-from huntaze.messaging.limits import schedule_time
+from huntaze.messaging.limits import longest, schedule_time, widened
 from huntaze.messaging.outbox import Outbox
-from huntaze.messaging.tables import QUEUED
+from huntaze.messaging.tables import PROCESSING, QUEUED
 from huntaze.models.messaging import (
     PRIORITY_NAMES,
     BulkSend,
@@ -38,76 +40,138 @@ def get_message(session: Session, creator_id: str, message_id: str) -> OutboxMes
     return msg
 
 
-def estimate_delivery(
-    session: Session, outbox: Outbox, msg: OutboxMessage, now: datetime
-) -> datetime | None:
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A message's delivery estimate.
+
+    Attributes:
+        when: the instant (UTC) it should be sent, or ``None`` when none can be promised (sent,
+            failed, cancelled, or its account waits to be reconnected).
+        delay_reason: why it waits longer than the send rate alone, or ``None``:
+            ``account_paused``, ``circuit_open`` or ``retry_backoff``.
+    """
+
+    when: datetime | None
+    delay_reason: str | None = None
+
+
+def _ahead(msg: OutboxMessage, aged: datetime) -> Any:
+    """Queued rows of the account that the claim order serves before ``msg``: by effective
+    priority (rows older than ``aged`` count as high), then age, then id."""
+    eff = case((OutboxMessage.created_at < aged, 0), else_=OutboxMessage.priority)
+    mine = 0 if msg.created_at < aged else msg.priority
+    return and_(
+        OutboxMessage.account_id == msg.account_id,
+        OutboxMessage.status == QUEUED,
+        or_(
+            eff < mine,
+            and_(
+                eff == mine,
+                or_(
+                    OutboxMessage.created_at < msg.created_at,
+                    and_(OutboxMessage.created_at == msg.created_at, OutboxMessage.id < msg.id),
+                ),
+            ),
+        ),
+    )
+
+
+def estimate(session: Session, outbox: Outbox, msg: OutboxMessage, now: datetime) -> Estimate:
     """When ``msg`` should be sent, from its place in its account's queue and the account's
-    limits; ``None`` once it is sent, failed or cancelled.
+    limits.
 
     Its position counts the queued rows the claim order serves first (priority with the age
     bump, then age); :func:`huntaze.messaging.limits.schedule_time` turns that position into
-    a time at the account's full rate, so a 100,000-message backlog at 10 per minute is
-    estimated at about a week, not "soon". An open breaker adds its cooldown; a retry waits
-    for its ``not_before``.
+    a time at the account's full rate, each window widened by the outbox's guard exactly as
+    the claim counts it, so a 100,000-message backlog at 10 per minute is estimated at about
+    a week, not "soon". The position, the account's recent attempts and the promises of the
+    rows ahead are read in one statement, so they come from one snapshot (a claim that
+    commits in between is seen whole or not at all). The estimate is never earlier than a
+    delivery already promised to a row ahead of it or in flight (:func:`promise`), so
+    messages queued one after another on one account and priority get non-decreasing
+    estimates. An open breaker adds its cooldown; a retry waits for its ``not_before``; an
+    account waiting to be reconnected gets no time at all.
     """
     if msg.status not in ("queued", "processing"):
-        return None
-    if msg.status == "processing":
-        return now
+        return Estimate(None)
     account = session.get(SendingAccount, msg.account_id)
     if account is None:
-        return None
-    windows = outbox.limits_for(account.platform, account.send_limits)
+        return Estimate(None)
+    if account.status != "active":
+        return Estimate(None, "account_paused")
+    if msg.status == "processing":
+        return Estimate(now)
+    windows = widened(outbox.limits_for(account.platform, account.send_limits), outbox.guard)
     aged = now - timedelta(seconds=outbox.low_priority_max_age)
-    eff = case((OutboxMessage.created_at < aged, 0), else_=OutboxMessage.priority)
-    mine = 0 if msg.created_at < aged else msg.priority
-    ahead = (
-        session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(
-                OutboxMessage.account_id == msg.account_id,
-                OutboxMessage.status == QUEUED,
-                or_(
-                    eff < mine,
-                    and_(
-                        eff == mine,
-                        or_(
-                            OutboxMessage.created_at < msg.created_at,
-                            and_(
-                                OutboxMessage.created_at == msg.created_at,
-                                OutboxMessage.id < msg.id,
-                            ),
-                        ),
-                    ),
-                ),
-            )
-        )
-        or 0
-    )
-    starts: list[datetime] = []
+    stamp = type_coerce(SendAttempt.started_at, UTCDateTime())
+    parts: list[Any] = [
+        select(
+            literal(1).label("kind"),
+            type_coerce(func.max(OutboxMessage.estimated_delivery), UTCDateTime()).label("t"),
+            func.count().label("n"),
+        ).where(_ahead(msg, aged)),
+        select(
+            literal(2),
+            type_coerce(func.max(OutboxMessage.estimated_delivery), UTCDateTime()),
+            literal(0),
+        ).where(
+            OutboxMessage.account_id == msg.account_id,
+            OutboxMessage.status == PROCESSING,
+            OutboxMessage.created_at <= msg.created_at,
+        ),
+    ]
     if windows:
-        since = now - max(w.span for w in windows)
-        starts = list(
-            session.scalars(
-                select(SendAttempt.started_at)
-                .where(SendAttempt.account_id == msg.account_id, SendAttempt.started_at > since)
-                .order_by(SendAttempt.started_at)
+        since = now - longest(windows)
+        parts.append(
+            select(literal(0), stamp, literal(0)).where(
+                SendAttempt.account_id == msg.account_id, SendAttempt.started_at > since
             )
         )
+    ahead = 0
+    floor: datetime | None = None
+    starts: list[datetime] = []
+    for kind, t, n in session.execute(union_all(*parts)):
+        if kind == 0:
+            starts.append(t)
+        else:
+            ahead += int(n or 0) if kind == 1 else 0
+            if t is not None and (floor is None or t > floor):
+                floor = t
+    starts.sort()
     start = max(now, msg.not_before)
+    reason = "retry_backoff" if msg.not_before > now else None
     if account.breaker_state != "closed" and account.breaker_opened_at is not None:
-        start = max(
-            start, account.breaker_opened_at + timedelta(seconds=outbox.breaker.cooldown_seconds)
-        )
-    return schedule_time(windows, starts, start, int(ahead))
+        reopens = account.breaker_opened_at + timedelta(seconds=outbox.breaker.cooldown_seconds)
+        if reopens > start:
+            start, reason = reopens, "circuit_open"
+    when = schedule_time(windows, starts, start, ahead)
+    if floor is not None and floor > when:
+        when = floor
+    return Estimate(when, reason)
+
+
+def estimate_delivery(
+    session: Session, outbox: Outbox, msg: OutboxMessage, now: datetime
+) -> datetime | None:
+    """:func:`estimate`'s instant alone."""
+    return estimate(session, outbox, msg, now).when
+
+
+def promise(session: Session, outbox: Outbox, msg: OutboxMessage, now: datetime) -> Estimate:
+    """:func:`estimate` ``msg`` and keep the time promised on its row (flushed with the
+    caller's transaction), so the messages queued after it are never promised earlier."""
+    result = estimate(session, outbox, msg, now)
+    if result.when is not None:
+        msg.estimated_delivery = result.when
+        session.flush()
+    return result
 
 
 def status_view(
     session: Session, outbox: Outbox, msg: OutboxMessage, now: datetime
 ) -> dict[str, Any]:
     """The seed's status shape: ``{messageId, status, sentAt, attempts, lastError?,
-    estimatedDelivery?}`` plus platform, priority and ids for context."""
+    estimatedDelivery?, delayReason?}`` plus platform, priority and ids for context."""
     view: dict[str, Any] = {
         "messageId": msg.id,
         "status": msg.status,
@@ -121,9 +185,11 @@ def status_view(
     }
     if msg.last_error:
         view["lastError"] = msg.last_error
-    estimate = estimate_delivery(session, outbox, msg, now)
-    if estimate is not None:
-        view["estimatedDelivery"] = estimate
+    result = estimate(session, outbox, msg, now)
+    if result.when is not None:
+        view["estimatedDelivery"] = result.when
+    if result.delay_reason is not None:
+        view["delayReason"] = result.delay_reason
     return view
 
 
