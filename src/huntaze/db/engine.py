@@ -30,6 +30,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     (the recipe of SQLAlchemy's pysqlite docs, "Serializable isolation / Savepoints").
     PostgreSQL gets a pre-ping pool; a connection with the execution option
     ``postgresql_synchronous_commit_off=True`` commits without waiting for the WAL flush.
+    Both hide bound parameters from error messages (``hide_parameters``): a failed statement
+    must never print a request body, a token hash or an encrypted secret into a log.
 
     Raises:
         sqlalchemy.exc.ArgumentError: for a malformed URL.
@@ -38,7 +40,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,
+            **kwargs,
         )
 
         @event.listens_for(engine, "connect")
@@ -67,7 +72,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
     @event.listens_for(engine, "begin")
     def _pg_begin(conn: Any) -> None:
