@@ -48,7 +48,7 @@ class ScriptedFactory(ChannelFactory):
         self.channel = channel
         self._channels = {}
 
-    def get(self, account_id: str) -> Any:
+    def get(self, account_id: str, version: int = 0) -> Any:
         return self.channel
 
     def forget(self, account_id: str) -> None:
@@ -84,8 +84,9 @@ def channel(clock) -> ScriptedChannel:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def make_outbox(engine, clock) -> Callable[..., Outbox]:  # type: ignore[no-untyped-def]
-    def make(limits: str = '{"onlyfans": "10/minute"}', **kw: Any) -> Outbox:
-        return Outbox(engine, clock, Settings(send_limits=limits), rng=random.Random(7), **kw)
+    def make(limits: str = '{"onlyfans": "10/minute"}', guard: float = 0.5, **kw: Any) -> Outbox:
+        settings = Settings(send_limits=limits, send_limit_guard_seconds=guard)
+        return Outbox(engine, clock, settings, rng=random.Random(7), **kw)
 
     return make
 

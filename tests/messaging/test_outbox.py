@@ -29,7 +29,7 @@ def test_rate_limit_holds_in_every_rolling_window(
 ) -> None:
     world = seed(tenant)
     enqueue(world, 35)
-    worker = make_worker(make_outbox('{"onlyfans": "10/minute"}'))
+    worker = make_worker(make_outbox('{"onlyfans": "10/minute"}', guard=0))
     for _ in range(40):  # 40 polls, 7.5 s of domain time apart
         worker.run_once()
         clock.advance(7.5)
@@ -38,6 +38,22 @@ def test_rate_limit_holds_in_every_rolling_window(
     assert _max_in_window(times, 60) == 10
     # the backlog used the whole allowance: 10 per minute from the first send
     assert times[9] == times[0] and times[10] - times[0] == timedelta(seconds=60)
+
+
+def test_the_guard_widens_every_window(
+    tenant, seed, enqueue, make_outbox, make_worker, channel, clock
+) -> None:
+    world = seed(tenant)
+    enqueue(world, 12)
+    worker = make_worker(make_outbox('{"onlyfans": "5/2seconds"}', guard=0.5))
+    for _ in range(60):  # every 0.25 s of domain time
+        worker.run_once()
+        clock.advance(0.25)
+    times = [t for t, _ in channel.sent]
+    assert len(times) == 12
+    # 5 at once, then the next five only once 2.5 s (window plus guard) have passed
+    assert _max_in_window(times, 2.5) == 5
+    assert times[5] - times[0] == timedelta(seconds=2.5)
 
 
 def test_several_windows_combine(

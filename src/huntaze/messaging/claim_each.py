@@ -53,7 +53,12 @@ def _aged_rows(lock: bool) -> Select[Any]:
 def _picks(lock: bool) -> tuple[Select[Any], ...]:
     expired = (
         select(OUTBOX.c.id)
-        .where(_ACCOUNT, OUTBOX.c.status == PROCESSING, OUTBOX.c.claimed_until < _NOW)
+        .where(
+            _ACCOUNT,
+            OUTBOX.c.status == PROCESSING,
+            OUTBOX.c.claimed_until < _NOW,
+            OUTBOX.c.attempts < OUTBOX.c.max_attempts,
+        )
         .order_by(OUTBOX.c.created_at, OUTBOX.c.id)
         .limit(_TAKE)
     )

@@ -45,7 +45,7 @@ CROSS JOIN LATERAL (
     SELECT * FROM (
         SELECT o.id, 0 AS kind, o.created_at FROM outbox o
         WHERE o.account_id = w.account_id AND o.status = 'processing'
-          AND o.claimed_until < %(now)s
+          AND o.claimed_until < %(now)s AND o.attempts < o.max_attempts
         ORDER BY o.created_at, o.id LIMIT w.take FOR UPDATE SKIP LOCKED
     ) expired
     UNION ALL
@@ -112,11 +112,13 @@ class Plan:
         take: the most rows to claim (send-rate capacity, batch room, per-account share).
         probe: True when the breaker half-opens: ``take`` is 1 and the account is marked
             ``half_open`` if the probe is claimed.
+        limited: the account has send-rate windows.
     """
 
     account: Any
     take: int
     probe: bool = False
+    limited: bool = False
 
 
 def recent_starts_many(conn: Connection, since: dict[str, datetime]) -> dict[str, list[datetime]]:

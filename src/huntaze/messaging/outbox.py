@@ -19,13 +19,20 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, or_, select
+from sqlalchemy import Connection, Engine, Select, or_, select, update
 
 from huntaze.config import Settings
 from huntaze.kit.clock import Clock
 from huntaze.messaging.claim_each import claim_account_rows
 from huntaze.messaging.claim_pg import Plan, claim_rows, recent_starts_many
-from huntaze.messaging.limits import Window, capacity, longest, parse_limits, parse_platform_limits
+from huntaze.messaging.limits import (
+    Window,
+    capacity,
+    longest,
+    parse_limits,
+    parse_platform_limits,
+    widened,
+)
 from huntaze.messaging.outcomes import OutcomeRecorder
 from huntaze.messaging.policy import BreakerPolicy, RetryPolicy
 from huntaze.messaging.tables import (
@@ -51,6 +58,12 @@ _ACCOUNT_COLUMNS = select(
     ACCOUNTS.c.breaker_opened_at,
     ACCOUNTS.c.breaker_failures,
     ACCOUNTS.c.last_served_at,
+    ACCOUNTS.c.config_version,
+)
+
+#: Why a row whose last attempt never reported back is failed instead of claimed again.
+EXHAUSTED = (
+    "the last attempt's outcome was never recorded before its lease ran out (no attempts left)"
 )
 
 
@@ -79,6 +92,7 @@ def _due_accounts(now: datetime) -> Select[Any]:
                 OUTBOX.c.account_id == ACCOUNTS.c.id,
                 OUTBOX.c.status == PROCESSING,
                 OUTBOX.c.claimed_until < now,
+                OUTBOX.c.attempts < OUTBOX.c.max_attempts,
             )
             .order_by(OUTBOX.c.claimed_until)
             .limit(1)
@@ -169,19 +183,24 @@ class Outbox(OutcomeRecorder):
         """Claim due rows across accounts, each within its limits; commit and return them.
 
         Manual accounts are skipped (chatters claim those through the API), and so are
-        accounts waiting to be reconnected.
+        accounts waiting to be reconnected. The attempts are stamped with the clock read
+        once the claim holds its lock (SQLite's write lock, PostgreSQL's account rows), never
+        before: a claim that waited for the lock must not look older than it is, or the next
+        claim would find capacity too early. Rows whose lease ran out after their last
+        attempt are failed (:data:`EXHAUSTED`), never claimed again.
         """
-        now = self.clock.now()
         with self._begin() as conn, conn.begin():
+            # SQLite: BEGIN IMMEDIATE has run, this connection is the only writer from here
+            now = self.clock.now()
+            self._fail_exhausted(conn, now)
             accounts = conn.execute(_due_accounts(now).limit(max_accounts)).all()
             if not self.pg:
-                # SQLite: BEGIN IMMEDIATE already made this the only writer
                 plans = self._plan(conn, accounts, now, max_messages, per_account)
                 claimed: list[Claimed] = []
                 for plan in plans:
                     claimed.extend(self._claim_planned(conn, plan, worker_id, now))
                 return claimed
-            plans = self._lock_planned(conn, accounts, now, max_messages, per_account)
+            plans, now = self._lock_planned(conn, accounts, now, max_messages, per_account)
             rows = claim_rows(
                 conn,
                 plans,
@@ -190,25 +209,43 @@ class Outbox(OutcomeRecorder):
                 now + self.lease,
                 now - timedelta(seconds=self.low_priority_max_age),
             )
-            by_id = {p.account.id: p.account for p in plans}
-            return [self._claimed(by_id[r.account_id], r, now) for r in rows]
+            by_id = {p.account.id: p for p in plans}
+            return [
+                self._claimed(by_id[r.account_id].account, r, now, by_id[r.account_id].limited)
+                for r in rows
+            ]
+
+    def _fail_exhausted(self, conn: Connection, now: datetime) -> None:
+        """Fail the rows whose lease ran out after their last attempt: a worker took them and
+        never recorded an outcome (it was killed, or the outcome could not be written), and
+        the attempt budget is spent, so they must not be sent again."""
+        conn.execute(
+            update(OUTBOX)
+            .where(
+                OUTBOX.c.status == PROCESSING,
+                OUTBOX.c.claimed_until < now,
+                OUTBOX.c.attempts >= OUTBOX.c.max_attempts,
+            )
+            .values(status="failed", claimed_until=None, last_error=EXHAUSTED, updated_at=now)
+        )
 
     def _lock_planned(
         self, conn: Connection, accounts: Sequence[Any], now: datetime, room: int, share: int
-    ) -> list[Plan]:
+    ) -> tuple[list[Plan], datetime]:
         """PostgreSQL: lock just the accounts this claim needs, then plan under the locks.
 
         The candidates were read without locks. Those that may take rows now are tried in
         round-robin order with ``FOR UPDATE SKIP LOCKED``, as many as filled ``room`` in the
         unlocked plan: accounts another worker holds are passed over for the next ones, so
         concurrent workers claim for disjoint accounts instead of one holding them all, and
-        accounts at their send-rate limit are never locked. Capacity is computed again under
-        the locks, as a claim may have committed since the first read.
+        accounts at their send-rate limit are never locked. The clock is read again once the
+        locks are held, and capacity is computed again under them, as a claim may have
+        committed since the first read. Returns the plans and that instant.
         """
         hopeful = self._plan(conn, accounts, now, sys.maxsize, share)
         needed = len(self._fill(hopeful, room))
         if not needed:
-            return []
+            return [], now
         locked = conn.execute(
             _ACCOUNT_COLUMNS.where(
                 ACCOUNTS.c.id.in_([p.account.id for p in hopeful]),
@@ -222,7 +259,8 @@ class Outbox(OutcomeRecorder):
             # to the account (FOR KEY SHARE, e.g. a bulk being queued) do not block it
             .with_for_update(skip_locked=True, key_share=True)
         ).all()
-        return self._plan(conn, locked, now, room, share)
+        now = self.clock.now()
+        return self._plan(conn, locked, now, room, share), now
 
     def _plan(
         self, conn: Connection, accounts: Sequence[Any], now: datetime, room: int, share: int
@@ -230,7 +268,9 @@ class Outbox(OutcomeRecorder):
         """How many rows each account may take now: its send-rate capacity, its breaker's
         allowance (one probe when half-opening), its ``share`` and what is left of ``room``.
         Accounts that may take nothing are left out."""
-        windows = {a.id: self.limits_for(a.platform, a.send_limits) for a in accounts}
+        windows = {
+            a.id: widened(self.limits_for(a.platform, a.send_limits), self.guard) for a in accounts
+        }
         since = {a: now - longest(w) for a, w in windows.items() if w}
         if self.pg:
             starts = recent_starts_many(conn, since)
@@ -249,7 +289,7 @@ class Outbox(OutcomeRecorder):
             take = min(free, room, share, allowed if allowed > 0 else free)
             if take <= 0:
                 continue
-            plans.append(Plan(account, take, probe=allowed == 1))
+            plans.append(Plan(account, take, probe=allowed == 1, limited=bool(windows[account.id])))
             room -= take
         return plans
 
@@ -267,12 +307,12 @@ class Outbox(OutcomeRecorder):
     def claim_account(self, account_id: str, worker_id: str, limit: int) -> list[Claimed]:
         """Claim up to ``limit`` due rows of one account (any channel, manual included),
         within its limits; used by chatters working a manual account."""
-        now = self.clock.now()
         with self._begin() as conn, conn.begin():
             q = _ACCOUNT_COLUMNS.where(ACCOUNTS.c.id == account_id, ACCOUNTS.c.status == "active")
             if self.pg:
                 q = q.with_for_update(key_share=True)
             account = conn.execute(q).first()
+            now = self.clock.now()  # once the account (or SQLite's write lock) is held
             if account is None:
                 return []
             plans = self._plan(conn, [account], now, limit, limit)
@@ -291,10 +331,55 @@ class Outbox(OutcomeRecorder):
             now - timedelta(seconds=self.low_priority_max_age),
             lock=self.pg,
         )
-        return [self._claimed(plan.account, r, now) for r in rows]
+        return [self._claimed(plan.account, r, now, plan.limited) for r in rows]
+
+    def restamp(self, worker_id: str, item: Claimed) -> Claimed | None:
+        """Move a claimed attempt's start to now, just before a send that starts late.
+
+        A claim stamps its attempts when it commits, but a worker sends its batch one
+        message after another: a send that starts well after its stamp would let the limit
+        count it as older than it is. Under the same lock a claim takes (SQLite's write
+        lock; the account row on PostgreSQL), with the clock read once the lock is held,
+        the account's recent attempts are counted again without this one: if the send still
+        fits in every window (widened by the guard), its ``send_attempts`` row is stamped
+        now and the updated value is returned; if not, the row goes back to the queue with
+        its attempt undone (as :meth:`release` does) and ``None`` is returned. ``None`` too
+        when this worker no longer holds the row (its lease ran out and another took it).
+        """
+        with self._begin() as conn, conn.begin():
+            q = select(ACCOUNTS.c.platform, ACCOUNTS.c.send_limits).where(
+                ACCOUNTS.c.id == item.account_id
+            )
+            if self.pg:
+                q = q.with_for_update(key_share=True)
+            account = conn.execute(q).first()
+            now = self.clock.now()
+            held = conn.execute(
+                update(OUTBOX)
+                .where(self._mine(item.message.message_id, worker_id))
+                .values(updated_at=now)
+            ).rowcount
+            if account is None or not held:
+                return None
+            windows = widened(self.limits_for(account.platform, account.send_limits), self.guard)
+            starts = self.recent_starts(conn, item.account_id, windows, now)
+            if item.claimed_at in starts:  # its own attempt does not count against itself
+                starts.remove(item.claimed_at)
+            if capacity(windows, starts, now) < 1:
+                self._release(conn, worker_id, [item], now)
+                return None
+            conn.execute(
+                update(ATTEMPTS)
+                .where(
+                    ATTEMPTS.c.message_id == item.message.message_id,
+                    ATTEMPTS.c.started_at == item.claimed_at,
+                )
+                .values(started_at=now)
+            )
+        return replace(item, claimed_at=now)
 
     @staticmethod
-    def _claimed(account: Any, r: Any, now: datetime) -> Claimed:
+    def _claimed(account: Any, r: Any, now: datetime, limited: bool) -> Claimed:
         return Claimed(
             message=OutgoingMessage(
                 message_id=r.id,
@@ -314,6 +399,8 @@ class Outbox(OutcomeRecorder):
             max_attempts=r.max_attempts,
             claimed_at=now,
             breaker_clean=account.breaker_state == "closed" and not account.breaker_failures,
+            limited=limited,
+            config_version=account.config_version,
         )
 
 
@@ -325,5 +412,8 @@ def outbox_from_settings(engine: Engine, clock: Clock, settings: Settings) -> Ou
         settings,
         lease_seconds=settings.lease_seconds,
         low_priority_max_age=settings.low_priority_max_age_seconds,
-        retry=RetryPolicy(max_attempts=settings.max_attempts),
+        retry=RetryPolicy(
+            max_attempts=settings.max_attempts,
+            max_delay_seconds=settings.max_retry_delay_seconds,
+        ),
     )

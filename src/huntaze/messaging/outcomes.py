@@ -17,6 +17,29 @@ from huntaze.platforms.base import SendResult
 
 log = structlog.get_logger("huntaze.outbox")
 
+ERROR_MAX = 2000
+"""Longest reason kept in ``last_error``, in characters."""
+EXTERNAL_ID_MAX = 255
+"""Longest platform id kept in ``external_id`` (its column's length), in characters."""
+
+
+def bounded(reason: str) -> str:
+    """``reason`` as stored in ``last_error``: NUL and other control characters (but line
+    breaks) dropped, cut to :data:`ERROR_MAX` characters."""
+    kept = "".join(c for c in reason if c in "\n\t" or c.isprintable())
+    return kept[:ERROR_MAX]
+
+
+def external_id_of(result: SendResult) -> str | None:
+    """The platform's id as stored: ``None`` when it is longer than :data:`EXTERNAL_ID_MAX`
+    characters or holds control characters (a relay's answer is bounded, never trusted to
+    fit; the message is sent all the same)."""
+    value = result.external_id
+    if value is None or len(value) > EXTERNAL_ID_MAX or not value.isprintable():
+        return None
+    return value
+
+
 _MARK_SENT_SQLITE = (
     "UPDATE outbox SET status = 'sent', sent_at = ?, external_id = ?, claimed_until = NULL, "
     "last_error = NULL, updated_at = ? WHERE id = ? AND status = 'processing' AND claimed_by = ?"
@@ -87,7 +110,7 @@ class OutcomeRecorder:
                     {
                         "now": now,
                         "ids": [item.message.message_id for item, _ in done],
-                        "external_ids": [result.external_id for _, result in done],
+                        "external_ids": [external_id_of(result) for _, result in done],
                         "worker": worker_id,
                     },
                 )
@@ -99,7 +122,13 @@ class OutcomeRecorder:
                     cur.executemany(
                         _MARK_SENT_SQLITE,
                         [
-                            (stamp, result.external_id, stamp, item.message.message_id, worker_id)
+                            (
+                                stamp,
+                                external_id_of(result),
+                                stamp,
+                                item.message.message_id,
+                                worker_id,
+                            )
                             for item, result in done
                         ],
                     )
@@ -130,7 +159,7 @@ class OutcomeRecorder:
         values: dict[str, Any] = (
             {"status": "sent", "sent_at": now, "external_id": external_id, "last_error": None}
             if sent
-            else {"status": "failed", "last_error": (reason or "reported failed by hand")[:2000]}
+            else {"status": "failed", "last_error": bounded(reason or "reported failed by hand")}
         )
         with self._record() as conn, conn.begin():
             res = conn.execute(
@@ -166,7 +195,7 @@ class OutcomeRecorder:
                     .values(
                         status="sent",
                         sent_at=now,
-                        external_id=result.external_id,
+                        external_id=external_id_of(result),
                         claimed_until=None,
                         last_error=None,
                         updated_at=now,
@@ -193,9 +222,12 @@ class OutcomeRecorder:
 
     def mark_retry(
         self, worker_id: str, item: Claimed, reason: str, retry_after: float | None
-    ) -> str:
-        """Record a transient failure: back to ``queued`` after a backoff, or ``failed`` after
-        the last attempt. Feeds the account's breaker. Returns the new status."""
+    ) -> tuple[str, bool]:
+        """Record a transient failure: back to ``queued`` after a backoff (at most
+        :attr:`RetryPolicy.max_delay_seconds`, whatever ``retry_after`` asks), or ``failed``
+        after the last attempt. Feeds the account's breaker. Returns the new status, and
+        whether the account's breaker is open now (the worker then gives back the account's
+        other claimed rows)."""
         now = self.clock.now()
         final = item.attempts >= item.max_attempts
         with self._record() as conn, conn.begin():
@@ -211,12 +243,12 @@ class OutcomeRecorder:
             conn.execute(
                 update(OUTBOX)
                 .where(self._mine(item.message.message_id, worker_id))
-                .values(last_error=reason[:2000], updated_at=now, **values)
+                .values(last_error=bounded(reason), updated_at=now, **values)
             )
-            self._breaker_failure(conn, item.account_id, now)
-        return str(values["status"])
+            opened = self._breaker_failure(conn, item.account_id, now)
+        return str(values["status"]), opened
 
-    def _breaker_failure(self, conn: Connection, account_id: str, now: datetime) -> None:
+    def _breaker_failure(self, conn: Connection, account_id: str, now: datetime) -> bool:
         q = select(ACCOUNTS.c.breaker_state, ACCOUNTS.c.breaker_failures).where(
             ACCOUNTS.c.id == account_id
         )
@@ -224,7 +256,7 @@ class OutcomeRecorder:
             q = q.with_for_update()
         row = conn.execute(q).first()
         if row is None:
-            return
+            return False
         state, failures = self.breaker.after_failure(row.breaker_state, row.breaker_failures)
         values: dict[str, Any] = {"breaker_state": state, "breaker_failures": failures}
         if state == "open":
@@ -232,6 +264,7 @@ class OutcomeRecorder:
         conn.execute(
             update(ACCOUNTS).where(ACCOUNTS.c.id == account_id).values(updated_at=now, **values)
         )
+        return state == "open"
 
     def mark_failed(self, worker_id: str, item: Claimed, reason: str) -> None:
         """Record a permanent failure: the message fails at once with ``reason``."""
@@ -241,7 +274,7 @@ class OutcomeRecorder:
                 update(OUTBOX)
                 .where(self._mine(item.message.message_id, worker_id))
                 .values(
-                    status="failed", claimed_until=None, last_error=reason[:2000], updated_at=now
+                    status="failed", claimed_until=None, last_error=bounded(reason), updated_at=now
                 )
             )
 
@@ -257,43 +290,49 @@ class OutcomeRecorder:
                     status="queued",
                     claimed_until=None,
                     attempts=OUTBOX.c.attempts - 1,
-                    last_error=reason[:2000],
+                    last_error=bounded(reason),
                     updated_at=now,
                 )
             )
             conn.execute(
                 update(ACCOUNTS)
                 .where(ACCOUNTS.c.id == item.account_id)
-                .values(status="reconnect_required", status_reason=reason[:2000], updated_at=now)
+                .values(status="reconnect_required", status_reason=bounded(reason), updated_at=now)
             )
 
     def release(self, worker_id: str, items: Sequence[Claimed]) -> int:
-        """Give back rows claimed but not sent (graceful stop): queued again, attempt undone,
-        and their ``send_attempts`` removed so they do not hold rate capacity."""
+        """Give back rows claimed but not sent (graceful stop, a breaker that opened, an
+        account paused mid-batch): queued again, attempt undone, and their ``send_attempts``
+        removed so they do not hold rate capacity. Returns how many this worker still held."""
         if not items:
             return 0
-        now = self.clock.now()
-        ids = [i.message.message_id for i in items]
         with self._begin() as conn, conn.begin():
-            res = conn.execute(
-                update(OUTBOX)
-                .where(
-                    OUTBOX.c.id.in_(ids),
-                    OUTBOX.c.status == "processing",
-                    OUTBOX.c.claimed_by == worker_id,
-                )
-                .values(
-                    status="queued",
-                    claimed_until=None,
-                    attempts=OUTBOX.c.attempts - 1,
-                    updated_at=now,
-                )
+            return self._release(conn, worker_id, items, self.clock.now())
+
+    def _release(
+        self, conn: Connection, worker_id: str, items: Sequence[Claimed], now: datetime
+    ) -> int:
+        ids = [i.message.message_id for i in items]
+        res = conn.execute(
+            update(OUTBOX)
+            .where(
+                OUTBOX.c.id.in_(ids),
+                OUTBOX.c.status == "processing",
+                OUTBOX.c.claimed_by == worker_id,
             )
-            conn.execute(
-                delete(ATTEMPTS).where(
-                    ATTEMPTS.c.message_id.in_(ids), ATTEMPTS.c.started_at == items[0].claimed_at
-                )
+            .values(
+                status="queued",
+                claimed_until=None,
+                attempts=OUTBOX.c.attempts - 1,
+                updated_at=now,
             )
+        )
+        conn.execute(
+            delete(ATTEMPTS).where(
+                ATTEMPTS.c.message_id.in_(ids),
+                ATTEMPTS.c.started_at.in_(sorted({i.claimed_at for i in items})),
+            )
+        )
         return res.rowcount or 0
 
     def prune_attempts(self, keep_seconds: float = 86_400.0) -> int:

@@ -13,25 +13,34 @@ class RetryPolicy:
 
     The delay before attempt ``n + 1`` is uniform in ``[0, min(cap, base * 2**n))`` seconds
     ("Full Jitter" in Marc Brooker, *Exponential Backoff And Jitter*, AWS Architecture Blog,
-    2015), and never shorter than the platform's ``Retry-After``.
+    2015), and never shorter than the platform's ``Retry-After`` (RFC 9110 §10.2.3), up to
+    ``max_delay_seconds``: a relay answering ``Retry-After: 999999999999`` waits an hour,
+    not thirty thousand years (and never overflows a date).
 
     Attributes:
         base_seconds: the first delay's upper bound.
-        cap_seconds: the largest delay.
+        cap_seconds: the largest backoff of our own.
         max_attempts: attempts before a message fails (the seed's 3).
+        max_delay_seconds: the longest any retry waits, ``Retry-After`` included
+            (``HUNTAZE_MAX_RETRY_DELAY_SECONDS``, one hour by default).
     """
 
     base_seconds: float = 2.0
     cap_seconds: float = 300.0
     max_attempts: int = 3
+    max_delay_seconds: float = 3600.0
 
     def delay(
         self, attempts: int, retry_after: float | None, rng: random.Random | None = None
     ) -> float:
-        """Seconds to wait after ``attempts`` failed attempts (``attempts`` ≥ 1)."""
-        bound = min(self.cap_seconds, self.base_seconds * (2 ** max(attempts - 1, 0)))
+        """Seconds to wait after ``attempts`` failed attempts (``attempts`` ≥ 1), in
+        ``[0, max_delay_seconds]``; a ``retry_after`` that is negative, not a number or
+        infinite counts as no hint and as the maximum respectively."""
+        exponent = min(max(attempts - 1, 0), 64)  # 2**64 times base is past any cap already
+        bound = min(self.cap_seconds, self.base_seconds * (2**exponent))
         jittered = (rng or random).uniform(0, bound)
-        return max(jittered, retry_after or 0.0)
+        hint = retry_after if retry_after is not None and retry_after == retry_after else 0.0
+        return min(max(jittered, hint, 0.0), self.max_delay_seconds)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,8 @@ class SupervisedWorker:
         stall_seconds: a loop silent for longer than this is reported ``stalled`` (wall
             seconds; longer than any single send may take, 10 s timeouts per call).
         restart: False to report a crash as ``dead`` instead of restarting (tests).
+        first_pause: seconds before the first restart; each further one doubles it, up to
+            :data:`RESTART_PAUSE_MAX`.
     """
 
     def __init__(
@@ -65,10 +67,12 @@ class SupervisedWorker:
         *,
         stall_seconds: float = 120.0,
         restart: bool = True,
+        first_pause: float = 1.0,
     ) -> None:
         self._make = make_worker
         self._stall = stall_seconds
         self._restart = restart
+        self._first_pause = first_pause
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._worker: Worker | None = None
@@ -90,7 +94,7 @@ class SupervisedWorker:
         return self
 
     def _run(self) -> None:
-        pause = 1.0
+        pause = self._first_pause
         while not self._stopping.is_set():
             worker = self._make()
             with self._lock:

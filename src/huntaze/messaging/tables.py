@@ -28,7 +28,19 @@ ATTEMPTS = cast(Table, SendAttempt.__table__)
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
-    """A row a worker holds under lease, ready to hand to its account's channel."""
+    """A row a worker holds under lease, ready to hand to its account's channel.
+
+    Attributes:
+        message: what to send.
+        account_id, channel: the sending account and its channel name.
+        attempts, max_attempts: this attempt's number (already counted) and the budget.
+        claimed_at: when its ``send_attempts`` row says the attempt started (UTC); moved
+            forward by :meth:`huntaze.messaging.outbox.Outbox.restamp` when the send starts
+            later.
+        breaker_clean: the account's breaker was closed with no failures at claim time.
+        limited: the account has send-rate windows (its sends are restamped when late).
+        config_version: the account's ``config_version`` at claim time (the channel cache key).
+    """
 
     message: OutgoingMessage
     account_id: str
@@ -37,3 +49,5 @@ class Claimed:
     max_attempts: int
     claimed_at: datetime
     breaker_clean: bool = True
+    limited: bool = False
+    config_version: int = 0

@@ -31,6 +31,9 @@ from huntaze.platforms.base import (
 
 log = structlog.get_logger("huntaze.worker")
 HOUSEKEEPING_SECONDS = 600.0
+RESTAMP_AFTER = 0.05
+"""Seconds after its claim beyond which a rate-limited send is restamped before it starts
+(well inside the outbox's guard, so a send that starts a little late needs no extra write)."""
 
 #: Called with (claimed, outcome, seconds taken) after each send; metrics hook in here.
 SendObserver = Callable[[Claimed, str, float], None]
@@ -88,20 +91,42 @@ class Worker:
         Successes on channels that deduplicate (``Channel.deduplicates``) are recorded together,
         at the end of the batch or after ``group_seconds`` of wall time, whichever comes
         first; every other outcome is recorded right after its send.
+
+        A send on a rate-limited account that starts more than :data:`RESTAMP_AFTER` after
+        its claim is restamped first (:meth:`Outbox.restamp`), or given back when it no
+        longer fits the limit. Once an account's breaker opens, or the account must be
+        reconnected, its other rows of the batch are given back without spending an attempt.
         """
         claimed = self.outbox.claim(self.worker_id, max_messages=self.batch)
         group: list[tuple[Claimed, SendResult, float]] = []
         group_started = 0.0
         done = 0
+        stopped: set[str] = set()  # accounts whose breaker opened or that were paused
+        held_back: list[Claimed] = []
         try:
             for index, item in enumerate(claimed):
                 if self.stopping.is_set():
                     self._flush(group)
-                    self.outbox.release(self.worker_id, claimed[index:])
+                    held_back.extend(claimed[index:])
                     break
+                if item.account_id in stopped:
+                    held_back.append(item)
+                    continue
+                if item.limited:
+                    # build the channel first (a first use makes an HTTP client or opens an
+                    # SMTP session): the restamp must sit right before the request
+                    self._warm(item)
+                if item.limited and self._late(item):
+                    restamped = self.outbox.restamp(self.worker_id, item)
+                    if restamped is None:
+                        continue
+                    item = restamped
                 started = time.perf_counter()
                 outcome, held = self._send(item)
                 done += 1
+                if outcome in ("reconnect", "breaker_open"):
+                    stopped.add(item.account_id)
+                    outcome = "reconnect" if outcome == "reconnect" else "retry"
                 if held is not None:
                     if not group:
                         group_started = time.monotonic()
@@ -112,46 +137,114 @@ class Worker:
                     self.observer(item, outcome, time.perf_counter() - started)
         finally:
             self._flush(group)
+            if held_back:
+                self.outbox.release(self.worker_id, held_back)
         return done
 
+    def _warm(self, item: Claimed) -> None:
+        """Build (or rebuild) the item's channel now; an error is raised again, and handled,
+        by :meth:`_send`."""
+        try:
+            self.channels.get(item.account_id, item.config_version)
+        except Exception:
+            return
+
+    def _late(self, item: Claimed) -> bool:
+        return (self.outbox.clock.now() - item.claimed_at).total_seconds() > RESTAMP_AFTER
+
     def _flush(self, group: list[tuple[Claimed, SendResult, float]]) -> None:
-        """Record a group of successes in one write, then report them to the observer."""
+        """Record a group of successes in one write, then report them to the observer.
+
+        If the group cannot be written, each success is recorded on its own, and one that
+        still cannot be is recorded without its platform id; one that cannot be recorded at
+        all is logged and left to its lease (it is not sent again once its attempts are
+        spent). One bad outcome never loses the others."""
         if not group:
             return
-        self.outbox.mark_sent(self.worker_id, [(item, result) for item, result, _ in group])
+        try:
+            self.outbox.mark_sent(self.worker_id, [(item, result) for item, result, _ in group])
+        except Exception as exc:
+            log.warning("group_outcome_failed", error_type=type(exc).__name__, size=len(group))
+            self.outbox.close()
+            for item, result, _ in group:
+                self._record_sent(item, result)
         if self.observer is not None:
             for item, _, seconds in group:
                 self.observer(item, "sent", seconds)
         group.clear()
 
+    def _record_sent(self, item: Claimed, result: SendResult) -> None:
+        for attempt in (result, SendResult(external_id=None)):
+            try:
+                self.outbox.mark_sent(self.worker_id, [(item, attempt)])
+                return
+            except Exception as exc:
+                log.warning(
+                    "outcome_failed",
+                    message_id=item.message.message_id,
+                    error_type=type(exc).__name__,
+                )
+                self.outbox.close()
+
     def _send(self, item: Claimed) -> tuple[str, SendResult | None]:
-        """Send one message. Returns its outcome, and the result when it is a success left
-        for :meth:`_flush` to record (a channel that deduplicates); every other outcome is
-        recorded at once, so a worker killed right after such a send repeats that one
-        message only, and duplicates never exceed the kills."""
+        """Send one message. Returns its outcome (``sent``, ``retry``, ``failed``,
+        ``reconnect``, or ``breaker_open`` for a retry that opened the account's breaker),
+        and the result when it is a success left for :meth:`_flush` to record (a channel
+        that deduplicates); every other outcome is recorded at once, so a worker killed
+        right after such a send repeats that one message only, and duplicates never exceed
+        the kills. Nothing raised here escapes: a channel bug retries the message, and an
+        outcome that cannot be recorded fails it with that reason."""
         try:
-            channel = self.channels.get(item.account_id)
+            channel = self.channels.get(item.account_id, item.config_version)
             result = channel.send(item.message)
         except RetryableError as exc:
-            status = self.outbox.mark_retry(self.worker_id, item, exc.reason, exc.retry_after)
-            return ("failed" if status == "failed" else "retry"), None
+            return self._record(item, "retry", exc.reason, exc.retry_after), None
         except PermanentError as exc:
-            self.outbox.mark_failed(self.worker_id, item, exc.reason)
-            return "failed", None
+            return self._record(item, "failed", exc.reason), None
         except ReconnectRequired as exc:
-            self.outbox.mark_reconnect(self.worker_id, item, exc.reason)
+            outcome = self._record(item, "reconnect", exc.reason)
             self.channels.forget(item.account_id)
-            return "reconnect", None
+            return outcome, None
         except Exception as exc:  # a bug in a channel must not kill the worker
             log.exception("channel_error", message_id=item.message.message_id)
-            self.outbox.mark_retry(
-                self.worker_id, item, f"internal error: {type(exc).__name__}", None
-            )
-            return "retry", None
+            return self._record(item, "retry", f"internal error: {type(exc).__name__}"), None
         if channel.deduplicates:
             return "sent", result
-        self.outbox.mark_sent(self.worker_id, [(item, result)])
+        self._record_sent(item, result)
         return "sent", None
+
+    def _record(
+        self, item: Claimed, outcome: str, reason: str, retry_after: float | None = None
+    ) -> str:
+        """Record a retry, a failure or a pause; return the outcome as :meth:`_send` says it.
+        If that write fails, the message is failed with the write's error type instead, and
+        if even that fails it is logged and left to its lease."""
+        try:
+            if outcome == "retry":
+                status, opened = self.outbox.mark_retry(self.worker_id, item, reason, retry_after)
+                if status == "failed":
+                    return "failed"
+                return "breaker_open" if opened else "retry"
+            if outcome == "failed":
+                self.outbox.mark_failed(self.worker_id, item, reason)
+                return "failed"
+            self.outbox.mark_reconnect(self.worker_id, item, reason)
+            return "reconnect"
+        except Exception as exc:
+            error_type = type(exc).__name__
+            log.warning("outcome_failed", message_id=item.message.message_id, error_type=error_type)
+            self.outbox.close()
+        try:
+            self.outbox.mark_failed(
+                self.worker_id, item, f"internal error recording the outcome: {error_type}"
+            )
+        except Exception as again:
+            log.error(
+                "outcome_lost",
+                message_id=item.message.message_id,
+                error_type=type(again).__name__,
+            )
+        return "failed"
 
     def housekeeping(self) -> None:
         """Delete send attempts older than a day and expired idempotency keys."""
