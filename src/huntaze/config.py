@@ -14,6 +14,12 @@ class Settings(BaseSettings):
     Attributes:
         database_url: SQLAlchemy URL. Default ``sqlite:///./huntaze.db`` (WAL on); PostgreSQL
             through ``postgresql+psycopg://user@host/db``.
+        db_pool_size: database connections each process's pool keeps, opened as needed
+            (default 50); up to 10 more open for a burst. Requests run in a pool of 40 threads
+            and hold at most one connection each, only while a transaction is open, so 50
+            covers them plus the in-process worker. Lower it when many processes share a
+            PostgreSQL server's ``max_connections``: requests then wait for a connection (up to
+            30 s) rather than failing.
         secret_keys: comma-separated Fernet keys (urlsafe base64, 32 bytes) for platform tokens
             at rest. The first encrypts; all decrypt, so a new key is rotated in by putting it
             first. Empty means a key derived from ``secret_key_file`` (created on first use).
@@ -51,6 +57,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUNTAZE_", env_file=None, extra="ignore")
 
     database_url: str = "sqlite:///./huntaze.db"
+    db_pool_size: int = Field(default=50, ge=1, le=1000)
     secret_keys: SecretStr = SecretStr("")
     secret_key_file: str = "./huntaze.key"  # noqa: S105 - a path
     log_level: str = "INFO"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -47,15 +48,26 @@ class Principal:
 def get_session(request: Request) -> Iterator[Session]:
     """Yield a session for this request; routes commit their own writes.
 
-    On SQLite a request that may write takes the write lock when its transaction begins
-    (``BEGIN IMMEDIATE``): a read that later turns into a write could otherwise fail once a
-    worker has committed in between (SQLite's ``SQLITE_BUSY_SNAPSHOT``).
+    The session holds a pooled connection only while a transaction is open: it takes one at
+    its first statement and gives it back at each commit or rollback, so a request never
+    holds two. ``get_principal`` ends its read before the route's own thread call, and a
+    route that commits or rolls back before it returns (every ``Idempotency-Key`` route does)
+    holds no connection, and no SQLite lock, while it waits for one of anyio's threads. A
+    route that returns with its transaction open keeps the connection until the rollback
+    here, which runs on FastAPI's own exit thread, after the response model is validated.
+
+    On SQLite a request that may write (any method but GET, HEAD and OPTIONS) begins its
+    transactions with ``BEGIN IMMEDIATE``, taking the write lock at once: a read that later
+    turns into a write could otherwise fail once a worker has committed in between (SQLite's
+    ``SQLITE_BUSY_SNAPSHOT``, https://sqlite.org/rescode.html#busy_snapshot), while one that
+    asks for the lock at BEGIN waits for it (up to the 30 s busy timeout).
+
+    Yields:
+        Session: ``expire_on_commit=False``; rolled back and closed when the request ends.
     """
     ctx = request.app.state.ctx
-    conn = None
     if request.method not in ("GET", "HEAD", "OPTIONS") and ctx.engine.dialect.name == "sqlite":
-        conn = ctx.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
-        session: Session = Session(bind=conn, expire_on_commit=False)
+        session: Session = ctx.sessions(bind=ctx.engine.execution_options(sqlite_begin="IMMEDIATE"))
     else:
         session = ctx.sessions()
     try:
@@ -63,8 +75,6 @@ def get_session(request: Request) -> Iterator[Session]:
     finally:
         session.rollback()
         session.close()
-        if conn is not None:
-            conn.close()
 
 
 DbSession = Annotated[Session, Depends(get_session)]
@@ -93,6 +103,41 @@ def get_principal(
     secret = authorization[7:].strip()
     if not secret.startswith(TOKEN_PREFIX):
         raise _UNAUTHENTICATED
+    if not session.in_transaction():
+        # only reads follow, so no write lock: BEGIN DEFERRED even on a session that will
+        # write later (get_session); the option lasts for this transaction only
+        session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+    try:
+        principal, last_used = _lookup(session, secret, x_huntaze_creator)
+    finally:
+        # End the read before returning: the route runs in another thread call, and a
+        # transaction left open would hold a connection while it waits for that thread.
+        session.rollback()
+    now = request.app.state.ctx.clock.now()
+    if last_used is None or now - last_used > LAST_USED_RESOLUTION:
+        # A transaction of its own that begins with the write: on SQLite a read transaction
+        # that turns into a write fails at once (SQLITE_BUSY_SNAPSHOT, no busy wait) if a
+        # worker committed in between, while one that starts with the write waits for the lock
+        # (https://sqlite.org/rescode.html#busy_snapshot).
+        try:
+            session.execute(
+                update(ApiToken).where(ApiToken.id == principal.token_id).values(last_used_at=now)
+            )
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return principal
+
+
+def _lookup(
+    session: Session, secret: str, x_huntaze_creator: str | None
+) -> tuple[Principal, datetime | None]:
+    """The principal of token ``secret`` and the token's ``last_used_at``.
+
+    Raises:
+        ApiError: as :func:`get_principal`.
+    """
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
     if token is None or token.revoked_at is not None:
         raise _UNAUTHENTICATED
@@ -108,18 +153,7 @@ def get_principal(
     if row is None:
         raise ApiError(404, "creator_not_found", "Creator not found")
     principal = Principal(user_id=token.user_id, creator_id=row[1], role=row[0], token_id=token.id)
-    now = request.app.state.ctx.clock.now()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        # End the read first: on SQLite a read transaction that turns into a write fails at
-        # once (SQLITE_BUSY_SNAPSHOT, no busy wait) if a worker committed in between, while a
-        # transaction that starts with the write waits for the lock
-        # (https://sqlite.org/rescode.html#busy_snapshot).
-        session.rollback()
-        session.execute(
-            update(ApiToken).where(ApiToken.id == principal.token_id).values(last_used_at=now)
-        )
-        session.commit()
-    return principal
+    return principal, token.last_used_at
 
 
 def require(permission: str) -> Callable[..., Principal]:

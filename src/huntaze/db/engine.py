@@ -7,8 +7,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from huntaze.config import get_settings
+
+#: connections a pool may open beyond ``pool_size`` for a burst (closed again when returned)
+POOL_OVERFLOW = 10
 
 
 def normalise_url(url: str) -> str:
@@ -20,8 +25,17 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, pool_size: int | None = None, **kwargs: Any) -> Engine:
     """Create an engine for ``url``.
+
+    The pool (SQLAlchemy's ``QueuePool``) keeps up to ``pool_size`` connections, by default
+    ``HUNTAZE_DB_POOL_SIZE`` (50), and opens up to ``POOL_OVERFLOW`` more for a burst. Sync
+    routes run in anyio's thread pool (40 threads) and a request's session holds at most one
+    connection, only while a transaction is open (:func:`huntaze.auth.deps.get_session`), so
+    50 leaves room for the in-process worker, the health check and an import's writer. In
+    ``kwargs``, ``pool_timeout`` (default 30 s) bounds the wait for a connection, and a
+    ``poolclass`` replaces the pool; in-memory SQLite URLs keep SQLAlchemy's
+    ``SingletonThreadPool``; both ignore ``pool_size``.
 
     SQLite gets WAL journaling, ``synchronous=NORMAL``, a 30 s busy timeout, a 64 MiB page
     cache and foreign keys on (https://www.sqlite.org/wal.html, /pragma.html). Its transactions
@@ -38,6 +52,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """
     url = normalise_url(url)
     parsed = make_url(url)
+    if "poolclass" not in kwargs and "pool" not in kwargs and _queue_pooled(parsed):
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
+        kwargs["pool_size"] = get_settings().db_pool_size if pool_size is None else pool_size
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
             url,
@@ -80,6 +97,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
 
     return engine
+
+
+def _queue_pooled(url: URL) -> bool:
+    """True when SQLAlchemy gives ``url`` a ``QueuePool``: anything but in-memory SQLite,
+    which gets a ``SingletonThreadPool`` (the rule of the pysqlite dialect)."""
+    if url.get_backend_name() != "sqlite":
+        return True
+    return bool(url.database) and url.database != ":memory:" and url.query.get("mode") != "memory"
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
@@ -48,6 +49,7 @@ from huntaze.messaging.status import (
 from huntaze.models.crm import Fan
 
 router = APIRouter(tags=["messaging"])
+log = structlog.get_logger("huntaze.messaging")
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
@@ -64,20 +66,46 @@ def run_idempotent(
     handler: Any,
     status_code: int = 200,
 ) -> Any:
-    """Run ``handler()`` under the request's ``Idempotency-Key`` (see
-    :mod:`huntaze.messaging.idempotency`); the handler adds its writes to ``session``, and
-    this commits them together with the stored response."""
+    """Run ``handler()`` under the request's ``Idempotency-Key`` and answer its result as JSON.
+
+    Without a key the handler runs and its writes are committed. With one, everything runs on
+    the request's own session, so the request holds at most one pooled connection, one
+    transaction at a time (:func:`huntaze.auth.deps.get_session`):
+
+    1. the key is reserved in a short transaction of its own, committed before the handler
+       runs (:func:`huntaze.messaging.idempotency.begin`); a completed key answers its stored
+       response again with ``Idempotent-Replayed: true`` and the handler does not run;
+    2. the handler adds its writes to ``session``, and the response is stored in the same
+       transaction (:func:`~huntaze.messaging.idempotency.finish`), so it always matches
+       what happened;
+    3. an ``ApiError`` from the handler rolls its writes back and stores the error answer
+       instead; any other exception frees the key (``abandon``) and propagates.
+
+    Args:
+        payload: the parsed body, hashed with the method and path to tell a replay from a
+            reuse; None for a route without a body.
+        handler: a function of no arguments returning a response model.
+        status_code: the status of a success.
+
+    Raises:
+        ApiError: the handler's, and from ``begin``: 400 ``invalid_idempotency_key``, 409
+            ``idempotency_key_in_flight``, 422 ``idempotency_key_reused``.
+    """
     ctx = _ctx(request)
     now = ctx.clock.now()
     if not key:
-        result = handler()
-        session.commit()
+        try:
+            result = handler()
+            session.commit()
+        except BaseException:
+            session.rollback()  # free the connection (and SQLite's write lock) now
+            raise
         return JSONResponse(jsonable_encoder(result, by_alias=True), status_code=status_code)
-    session.commit()  # end the request's transaction: the key is reserved on its own
     digest = idempotency.request_hash(
         request.method, request.url.path, payload.model_dump(mode="json") if payload else None
     )
-    stored = idempotency.begin(ctx.engine, principal.creator_id, key, digest, now)
+    session.commit()  # the reservation must be a transaction of its own
+    stored = idempotency.begin(session, principal.creator_id, key, digest, now)
     if stored is not None:
         return JSONResponse(
             stored.body, status_code=stored.status, headers={"Idempotent-Replayed": "true"}
@@ -95,7 +123,12 @@ def run_idempotent(
         raise
     except BaseException:
         session.rollback()
-        idempotency.abandon(ctx.engine, principal.creator_id, key)
+        try:
+            idempotency.abandon(session, principal.creator_id, key)
+        except Exception as exc:
+            # the database itself failed: the key frees itself after IN_FLIGHT_TIMEOUT
+            session.rollback()
+            log.warning("idempotency_abandon_failed", error_type=type(exc).__name__)
         raise
 
 
