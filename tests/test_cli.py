@@ -12,6 +12,7 @@ import sys
 import time
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -178,3 +179,80 @@ def test_every_format_through_the_cli(env, monkeypatch, filename, fmt, platform,
         )
     finally:
         get_settings.cache_clear()
+
+
+def _get(url: str, headers: dict[str, Any] | None = None) -> httpx.Response:
+    return httpx.get(url, headers=headers or {}, timeout=10)
+
+
+def test_worker_metrics_server_wants_the_bearer_token() -> None:
+    """D16, the server ``huntaze worker --metrics-port`` runs, in process: with a token, no
+    header or a wrong one answers 401 (the API's error body); the right one answers the
+    registry; with no token, anyone may scrape (as ``/metrics``)."""
+    from prometheus_client import CollectorRegistry, Counter
+
+    from huntaze.cli import _serve_metrics
+
+    registry = CollectorRegistry()
+    Counter("demo_things", "things", registry=registry).inc(3)
+    server = _serve_metrics(registry, "127.0.0.1", 0, "s3cret-token")
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/metrics"
+        refused = _get(url)
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "unauthenticated"
+        assert refused.headers["WWW-Authenticate"] == "Bearer"
+        for wrong in ("Bearer s3cret", "Bearer s3cret-tokens", "s3cret-token", "bearer x"):
+            assert _get(url, {"Authorization": wrong}).status_code == 401, wrong
+        latin = httpx.get(url, headers={"Authorization": b"Bearer \xe9t\xe9"}, timeout=10)
+        assert latin.status_code == 401
+        ok = _get(url, {"Authorization": "Bearer s3cret-token"})
+        assert ok.status_code == 200 and "demo_things_total 3.0" in ok.text
+    finally:
+        server.shutdown()
+        server.server_close()
+    server = _serve_metrics(registry, "127.0.0.1", 0, "")
+    try:
+        assert _get(f"http://127.0.0.1:{server.server_port}/metrics").status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.slow
+def test_worker_metrics_port_is_protected_by_the_metrics_token(env) -> None:
+    """D16: ``huntaze worker --metrics-port`` with HUNTAZE_METRICS_TOKEN set answers 401
+    without the bearer token and the worker's metrics with it."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "huntaze", "worker", "--metrics-port", str(port)],
+        env={**env, "HUNTAZE_METRICS_TOKEN": "scrape-me-please"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                refused = _get(url)
+                break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None:
+                raise AssertionError(proc.stderr.read() if proc.stderr else "worker exited")
+            assert time.monotonic() < deadline, "the worker's metrics never answered"
+            time.sleep(0.2)  # polling a real process, not waiting on domain time
+        assert refused.status_code == 401
+        assert _get(url, {"Authorization": "Bearer wrong"}).status_code == 401
+        ok = _get(url, {"Authorization": "Bearer scrape-me-please"})
+        assert ok.status_code == 200
+        assert "huntaze_messages_sent_total" in ok.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=60)

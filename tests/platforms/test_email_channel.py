@@ -40,6 +40,7 @@ def settings(**overrides: object) -> Settings:
         "email_from": "",
         "onlyfans_relay_url": "",
         "onlyfans_relay_secret": SecretStr(""),
+        "allow_private_urls": True,  # the fakes listen on loopback
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

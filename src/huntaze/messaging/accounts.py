@@ -3,14 +3,20 @@
 A creator with no account for a platform gets one made from the environment's defaults
 (``HUNTAZE_ONLYFANS_RELAY_URL`` / ``…_SECRET``, ``HUNTAZE_SMTP_URL`` / ``HUNTAZE_EMAIL_FROM``)
 the first time a message is queued for that platform.
+
+The URLs an account names (``settings.relayUrl``, ``settings.smtpUrl``) are user-given hosts
+the server will connect to, so they are checked when set (create and PATCH) as well as at
+connect time (:mod:`huntaze.kit.netguard`), and shown with their credentials masked
+(:func:`public_settings`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,9 +24,20 @@ from huntaze.config import Settings
 from huntaze.kit.crypto import SecretBox
 from huntaze.kit.errors import ApiError, not_found
 from huntaze.kit.ids import new_id
+from huntaze.kit.netguard import (
+    TargetPolicy,
+    UnresolvableTarget,
+    UnsafeTarget,
+    check_address,
+    check_target,
+    literal_address,
+)
+from huntaze.kit.redact import redact_value
 from huntaze.messaging.limits import parse_limits
 from huntaze.models.messaging import SendingAccount
-from huntaze.platforms.base import AccountConfig
+from huntaze.platforms.base import AccountConfig, PermanentError
+from huntaze.platforms.email.channel import parse_smtp_url
+from huntaze.platforms.onlyfans.relay import parse_relay_url
 
 #: platform -> the channel its accounts use unless told otherwise.
 DEFAULT_CHANNELS = {"onlyfans": "onlyfans_relay", "email": "email"}
@@ -58,6 +75,115 @@ def validate_limits(text: str | None) -> str | None:
     except ValueError as exc:
         raise ApiError(422, "invalid_send_limits", str(exc), [{"field": "sendLimits"}]) from exc
     return text
+
+
+def url_policy(settings: Settings) -> TargetPolicy:
+    """The address guard's policy from the operator's settings
+    (``HUNTAZE_ALLOW_PRIVATE_URLS``, ``HUNTAZE_ALLOWED_PRIVATE_TARGETS``).
+
+    Raises:
+        ValueError: ``allowed_private_targets`` is malformed (an operator error).
+    """
+    return TargetPolicy.parse(settings.allow_private_urls, settings.allowed_private_targets)
+
+
+#: The settings that name a host the server connects to.
+URL_SETTINGS = ("relayUrl", "smtpUrl")
+
+
+def _url_host_port(key: str, url: str) -> tuple[str, int]:
+    """Host and port of an account URL (shape checked by the channel's own parser).
+
+    Raises:
+        PermanentError: the URL is malformed, with a reason that never repeats it.
+    """
+    if key == "relayUrl":
+        _scheme, host, port = parse_relay_url(url)
+        return host, port
+    target = parse_smtp_url(url)
+    return target.host, target.port
+
+
+def validate_settings(values: Mapping[str, Any], policy: TargetPolicy | None) -> dict[str, Any]:
+    """Check the URLs among an account's ``settings`` and return the settings as a dict.
+
+    ``relayUrl`` must be an ``http(s)://`` URL and ``smtpUrl`` an ``smtp://`` or ``smtps://``
+    URL (an empty string means "use the server's default"). Their host must be allowed by the
+    address guard (:func:`huntaze.kit.netguard.check_target`): when private targets are
+    refused the name is resolved now and every address checked; when the operator allows
+    them, only IP literals are checked here (names are resolved at connect time, where the
+    check runs again anyway). With ``policy=None`` (trusted callers: fixtures, the demo) only
+    the shape is checked; channels still apply the guard at connect time.
+
+    Raises:
+        ApiError: 422 ``invalid_url`` (not a string, malformed, or the host does not resolve)
+            or 422 ``unsafe_url`` (the host is or resolves to a refused address), with
+            ``details: [{"field": "settings.<key>"}]``. Messages never repeat the URL.
+    """
+    checked = dict(values)
+    for key in URL_SETTINGS:
+        if key not in checked or checked[key] in (None, ""):
+            continue
+        field = f"settings.{key}"
+        url = checked[key]
+        if not isinstance(url, str):
+            raise ApiError(422, "invalid_url", f"{field} must be a string", [{"field": field}])
+        try:
+            host, port = _url_host_port(key, url)
+        except PermanentError as exc:
+            raise ApiError(
+                422, "invalid_url", f"{field}: {exc.reason}", [{"field": field}]
+            ) from None
+        if policy is None:
+            continue
+        try:
+            if policy.allow_private:
+                literal = literal_address(host)
+                if literal is not None:
+                    check_address(literal, host, port, policy)
+            else:
+                check_target(host, port, policy)
+        except UnsafeTarget as exc:
+            hint = (
+                ""
+                if not exc.overridable
+                else " (the server's operator can allow private "
+                "targets with HUNTAZE_ALLOW_PRIVATE_URLS)"
+            )
+            raise ApiError(
+                422,
+                "unsafe_url",
+                f"{field}: host {exc.host} resolves to a {exc.rule} address, which this server "
+                f"does not connect to{hint}",
+                [{"field": field}],
+            ) from None
+        except UnresolvableTarget as exc:
+            raise ApiError(
+                422,
+                "invalid_url",
+                f"{field}: host {exc.host} does not resolve",
+                [{"field": field}],
+            ) from None
+    return checked
+
+
+def public_settings(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An account's settings as the API shows them: URL userinfo passwords, secret-looking
+    query values and values under secret-looking keys replaced by ``***``
+    (:func:`huntaze.kit.redact.redact_value`)."""
+    shown = redact_value(dict(values or {}))
+    return shown if isinstance(shown, dict) else {}
+
+
+def _keep_masked(new: Mapping[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
+    """``new`` settings where a value sent back exactly as :func:`public_settings` showed it
+    (masked) keeps the stored value, so reading an account and PATCHing its settings back
+    does not replace a password with ``***``."""
+    merged = dict(new)
+    for key, value in new.items():
+        if key in old and value != old[key] and value == public_settings({key: old[key]})[key]:
+            merged[key] = old[key]
+    return merged
 
 
 def get_account(session: Session, creator_id: str, account_id: str) -> SendingAccount:
@@ -99,28 +225,39 @@ def create_account(
     settings: dict[str, Any] | None = None,
     secret: str | None = None,
     send_limits: str | None = None,
+    policy: TargetPolicy | None = None,
 ) -> SendingAccount:
     """Create a sending account; ``secret`` is stored encrypted.
 
+    Args:
+        policy: the address guard's policy for the URLs in ``settings`` (:func:`url_policy`;
+            the API always passes it); ``None`` checks their shape only (trusted callers),
+            the channel's connect-time check still applies.
+
     Raises:
         ApiError: 409 ``sending_account_exists`` for a taken (platform, name); 422 for an
-            invalid channel or limit.
+            invalid channel or limit; 422 ``invalid_url`` / ``unsafe_url`` for a refused
+            ``settings.relayUrl`` or ``settings.smtpUrl`` (:func:`validate_settings`).
     """
+    chosen = channel_for(platform, channel)
+    limits = validate_limits(send_limits)
+    values = validate_settings(settings or {}, policy)
     account = SendingAccount(
         id=new_id("acc"),
         creator_id=creator_id,
         platform=platform,
         name=name,
-        channel=channel_for(platform, channel),
-        settings=settings or {},
+        channel=chosen,
+        settings=values,
         secret_encrypted=box.encrypt(secret) if secret else None,
-        send_limits=validate_limits(send_limits),
+        send_limits=limits,
         status="active",
         status_reason=None,
         breaker_state="closed",
         breaker_failures=0,
         breaker_opened_at=None,
         last_served_at=None,
+        config_version=0,
         created_at=now,
         updated_at=now,
     )
@@ -129,13 +266,125 @@ def create_account(
         session.flush()
     except IntegrityError as exc:
         session.rollback()
-        raise ApiError(
-            409,
-            "sending_account_exists",
-            f"An account named {name!r} already exists for {platform}",
-            [{"field": "name"}],
-        ) from exc
+        raise _name_taken(name, platform) from exc
     return account
+
+
+#: The fields a PATCH may change. All but ``name`` are what a channel is built from.
+PATCHABLE = ("name", "channel", "settings", "secret", "send_limits", "status")
+
+
+def change_account(
+    session: Session,
+    creator_id: str,
+    account_id: str,
+    box: SecretBox,
+    now: datetime,
+    changes: Mapping[str, Any],
+    *,
+    policy: TargetPolicy | None = None,
+) -> SendingAccount:
+    """Apply a PATCH to the creator's sending account; flushes, never commits.
+
+    Args:
+        changes: the fields the caller sent, by their Python names (:data:`PATCHABLE`):
+            ``name`` (``None`` keeps it), ``channel`` (``None`` keeps it), ``settings`` (the
+            whole new dict; ``None`` keeps them; a value sent back masked as
+            :func:`public_settings` shows it keeps the stored one), ``secret`` (``None`` or
+            ``""`` removes it), ``send_limits`` (``None`` or ``""``: the platform default),
+            ``status`` (``"active"``: resume a paused account and close its breaker).
+        policy: the address guard's policy for the URLs in ``settings`` (:func:`url_policy`;
+            the API always passes it); ``None`` checks their shape only (trusted callers),
+            the channel's connect-time check still applies.
+
+    Every check runs before anything changes, so an error leaves the account as it was.
+    ``config_version`` goes up by one when anything a channel is built from changes
+    (channel, settings, secret, limits, status or breaker), so workers rebuild their cached
+    channel on their next claim; a sent secret always counts as a change (it is not
+    compared). ``updated_at`` becomes ``now`` when anything changes, the name included.
+
+    Raises:
+        ApiError: 404 ``sending_account_not_found`` (also for another creator's); 409
+            ``sending_account_exists`` when the new name is taken on the platform; 422
+            ``invalid_channel``, ``invalid_send_limits``, ``invalid_url`` or ``unsafe_url``.
+        ValueError: ``changes`` names a field outside :data:`PATCHABLE` (a programming error).
+    """
+    unknown = set(changes) - set(PATCHABLE)
+    if unknown:
+        raise ValueError(f"unknown account fields: {sorted(unknown)}")
+    account = get_account(session, creator_id, account_id)
+    name = changes.get("name") or account.name
+    if name != account.name and session.scalar(
+        select(SendingAccount.id).where(
+            SendingAccount.creator_id == creator_id,
+            SendingAccount.platform == account.platform,
+            SendingAccount.name == name,
+            SendingAccount.id != account.id,
+        )
+    ):
+        raise _name_taken(name, account.platform)
+    channel = (
+        channel_for(account.platform, changes["channel"])
+        if changes.get("channel")
+        else account.channel
+    )
+    settings = dict(account.settings or {})
+    if changes.get("settings") is not None:
+        settings = validate_settings(_keep_masked(changes["settings"], settings), policy)
+    limits = (
+        validate_limits(changes["send_limits"]) if "send_limits" in changes else account.send_limits
+    )
+
+    before = _channel_state(account)
+    account.name = name
+    account.channel = channel
+    account.settings = settings
+    account.send_limits = limits
+    secret_sent = "secret" in changes
+    if secret_sent:
+        secret = changes["secret"]
+        account.secret_encrypted = box.encrypt(secret) if secret else None
+    if changes.get("status") == "active":
+        account.status = "active"
+        account.status_reason = None
+        account.breaker_state = "closed"
+        account.breaker_failures = 0
+        account.breaker_opened_at = None
+    config_changed = secret_sent or _channel_state(account)[1:] != before[1:]
+    if config_changed:
+        account.config_version = (account.config_version or 0) + 1
+    if config_changed or name != before[0]:
+        account.updated_at = now
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent request took the name in between
+        session.rollback()
+        raise _name_taken(name, account.platform) from exc
+    return account
+
+
+def _channel_state(account: SendingAccount) -> tuple[Any, ...]:
+    """The name, then what a channel is built from (the secret aside), for comparisons."""
+    return (
+        account.name,
+        account.channel,
+        dict(account.settings or {}),
+        account.send_limits,
+        account.status,
+        account.status_reason,
+        account.breaker_state,
+        account.breaker_failures,
+        account.breaker_opened_at,
+    )
+
+
+def _name_taken(name: str, platform: str) -> ApiError:
+    return ApiError(
+        409,
+        "sending_account_exists",
+        f"An account named {name!r} already exists for {platform}",
+        [{"field": "name"}],
+    )
 
 
 def _env_default_available(platform: str, settings: Settings) -> bool:
@@ -156,8 +405,12 @@ def resolve_account(
     box: SecretBox,
     now: datetime,
 ) -> SendingAccount:
-    """Return the creator's sending account for ``platform`` (the oldest active one), creating
-    the ``default`` account from the environment when there is none.
+    """Return the creator's sending account for ``platform``, creating the ``default``
+    account from the environment when there is none.
+
+    The oldest **active** account is chosen; only when none is active does the oldest
+    account (paused, ``reconnect_required``) get the message, which then waits for the
+    account to be reconnected.
 
     Raises:
         ApiError: 409 ``no_sending_account`` when there is no account and no default.
@@ -165,7 +418,11 @@ def resolve_account(
     account = session.scalar(
         select(SendingAccount)
         .where(SendingAccount.creator_id == creator_id, SendingAccount.platform == platform)
-        .order_by(SendingAccount.created_at, SendingAccount.id)
+        .order_by(
+            case((SendingAccount.status == "active", 0), else_=1),
+            SendingAccount.created_at,
+            SendingAccount.id,
+        )
         .limit(1)
     )
     if account is not None:

@@ -9,11 +9,16 @@ from sqlalchemy import select
 
 from huntaze.auth.deps import DbSession, Reader, Writer
 from huntaze.crm.fans_router import ERRORS
+from huntaze.kit.redact import redact_text
+from huntaze.messaging.accounts import (
+    change_account as change_account_service,
+)
 from huntaze.messaging.accounts import (
     create_account,
     delete_account,
     get_account,
-    validate_limits,
+    public_settings,
+    url_policy,
 )
 from huntaze.messaging.schemas import AccountIn, AccountList, AccountOut, AccountPatch
 from huntaze.models.messaging import SendingAccount
@@ -30,12 +35,12 @@ def _out(request: Request, account: SendingAccount) -> AccountOut:
         platform=account.platform,
         name=account.name,
         channel=account.channel,
-        settings=dict(account.settings or {}),
+        settings=public_settings(account.settings),
         has_secret=account.secret_encrypted is not None,
         send_limits=account.send_limits,
         effective_send_limits=effective,
         status=account.status,
-        status_reason=account.status_reason,
+        status_reason=redact_text(account.status_reason) if account.status_reason else None,
         breaker_state=account.breaker_state,
         breaker_failures=account.breaker_failures,
         breaker_opened_at=account.breaker_opened_at,
@@ -59,7 +64,10 @@ def list_accounts(request: Request, session: DbSession, principal: Reader) -> Ac
 def add_account(
     data: AccountIn, request: Request, session: DbSession, principal: Writer
 ) -> AccountOut:
-    """Add a sending account (an OnlyFans relay, an SMTP sender, a manual queue)."""
+    """Add a sending account (an OnlyFans relay, an SMTP sender, a manual queue).
+
+    ``settings.relayUrl`` and ``settings.smtpUrl`` must name a host the server may reach
+    (422 ``invalid_url`` / ``unsafe_url``); credentials in them are masked in every answer."""
     ctx = request.app.state.ctx
     account = create_account(
         session,
@@ -72,6 +80,7 @@ def add_account(
         settings=data.settings,
         secret=data.secret,
         send_limits=data.send_limits,
+        policy=url_policy(ctx.settings),
     )
     session.commit()
     return _out(request, account)
@@ -89,26 +98,20 @@ def read_account(
 def change_account(
     account_id: str, data: AccountPatch, request: Request, session: DbSession, principal: Writer
 ) -> AccountOut:
-    """Change settings, secret or limits; ``status: "active"`` resumes an account that was
-    waiting to be reconnected (and closes its breaker)."""
+    """Change name, channel, settings, secret or limits; ``status: "active"`` resumes an
+    account that was waiting to be reconnected (and closes its breaker). Changes take effect
+    on the workers' next claim. 409 ``sending_account_exists`` for a taken name."""
     ctx = request.app.state.ctx
-    account = get_account(session, principal.creator_id, account_id)
     sent: dict[str, Any] = data.model_dump(include=data.model_fields_set)
-    if sent.get("name"):
-        account.name = sent["name"]
-    if "settings" in sent and sent["settings"] is not None:
-        account.settings = sent["settings"]
-    if "secret" in sent:
-        account.secret_encrypted = ctx.box.encrypt(sent["secret"]) if sent["secret"] else None
-    if "send_limits" in sent:
-        account.send_limits = validate_limits(sent["send_limits"])
-    if sent.get("status") == "active":
-        account.status = "active"
-        account.status_reason = None
-        account.breaker_state = "closed"
-        account.breaker_failures = 0
-        account.breaker_opened_at = None
-    account.updated_at = ctx.clock.now()
+    account = change_account_service(
+        session,
+        principal.creator_id,
+        account_id,
+        ctx.box,
+        ctx.clock.now(),
+        sent,
+        policy=url_policy(ctx.settings),
+    )
     session.commit()
     return _out(request, account)
 

@@ -203,9 +203,12 @@ class AccountIn(CamelModel):
 
 
 class AccountPatch(CamelModel):
-    """Change some fields of a sending account; ``status: "active"`` after a reconnect."""
+    """Change some fields of a sending account; ``status: "active"`` after a reconnect.
+    ``settings`` replaces the whole object; a value sent back masked (``***``) as the API
+    showed it keeps the stored one."""
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
+    channel: Literal["onlyfans_relay", "email", "manual", "noop"] | None = None
     settings: dict[str, Any] | None = None
     secret: str | None = Field(default=None, max_length=4096)
     send_limits: str | None = Field(default=None, max_length=200)
@@ -213,7 +216,8 @@ class AccountPatch(CamelModel):
 
 
 class AccountOut(CamelModel):
-    """A sending account as the API shows it: no secret, only whether one is set."""
+    """A sending account as the API shows it: no secret, only whether one is set; passwords
+    and secret-looking query values in ``settings`` URLs are masked as ``***``."""
 
     id: str
     platform: str

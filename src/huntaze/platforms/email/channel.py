@@ -12,6 +12,14 @@ login (``AUTH``) happens only when the URL names a user.
 
 Reply codes are mapped per RFC 5321 §4.2: ``5yz`` is a permanent failure, ``4yz`` a transient
 one; ``535`` (RFC 4954, bad credentials) means the account must be reconnected.
+
+The server is user-given, so it is reached through :mod:`huntaze.kit.netguard`: the host is
+resolved once per connection, private, loopback, link-local and metadata addresses are refused
+unless the operator allows them (``HUNTAZE_ALLOW_PRIVATE_URLS``,
+``HUNTAZE_ALLOWED_PRIVATE_TARGETS``), and the socket connects to the checked address while
+STARTTLS and ``smtps://`` verify the certificate against the host name. Server replies kept
+in a reason are cut to :data:`REPLY_TEXT_MAX` characters, with control characters dropped and
+credentials masked; a reply that is not SMTP at all is not kept.
 """
 
 from __future__ import annotations
@@ -20,14 +28,26 @@ import contextlib
 import hashlib
 import re
 import smtplib
+import socket
 import ssl
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from huntaze.config import Settings
+from huntaze.kit.netguard import (
+    CheckedTarget,
+    TargetPolicy,
+    UnresolvableTarget,
+    UnsafeTarget,
+    check_target,
+    connect_checked,
+    unsafe_reason,
+)
+from huntaze.kit.redact import redact_text
 from huntaze.platforms.base import (
     AccountConfig,
     OutgoingMessage,
@@ -39,6 +59,12 @@ from huntaze.platforms.base import (
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds allowed for connecting and for each SMTP reply."""
+
+REPLY_TEXT_MAX = 300
+"""Longest server reply text kept in a reason, in characters."""
+
+URL_MAX = 2048
+"""Longest SMTP URL accepted, in characters."""
 
 SUBJECT_MAX = 78
 """Longest default subject, in characters (RFC 5322 §2.1.1's recommended line length)."""
@@ -69,14 +95,25 @@ class SmtpTarget:
 def parse_smtp_url(url: str, password: str | None = None) -> SmtpTarget:
     """Parse ``smtp://`` / ``smtps://`` URLs; ``password`` (when given) overrides the URL's.
 
+    Error messages never repeat the URL or a part of its authority (it may hold a password).
+
     Raises:
-        PermanentError: the URL is malformed, has another scheme or a bad ``starttls`` value.
+        PermanentError: the URL is malformed (too long, spaces or control characters, a bad
+            host or port), has another scheme or a bad ``starttls`` value.
     """
+    text = url.strip()
+    if len(text) > URL_MAX:
+        raise PermanentError(f"SMTP URL is longer than {URL_MAX} characters")
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise PermanentError("SMTP URL contains spaces or control characters")
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(text)
         port = parts.port
-    except ValueError as exc:
-        raise PermanentError(f"invalid SMTP URL: {exc}") from None
+        parts.hostname  # noqa: B018 - raises ValueError for a malformed IPv6 literal
+    except ValueError:
+        raise PermanentError("invalid SMTP URL: bad host or port (1-65535)") from None
+    if port == 0:
+        raise PermanentError("invalid SMTP URL: bad host or port (1-65535)")
     scheme = parts.scheme.lower()
     if scheme not in ("smtp", "smtps"):
         raise PermanentError(f"SMTP URL must start with smtp:// or smtps://, not {scheme!r}")
@@ -124,15 +161,25 @@ def default_subject(content: str) -> str:
     return line
 
 
-def _reply_text(code: int, text: bytes | str) -> str:
+def _reply_text(code: int, text: bytes | str, secrets: tuple[str, ...] = ()) -> str:
+    """``<code> <text>`` of a server reply, cleaned for a reason: control characters dropped,
+    credentials (and ``secrets``) masked, cut to :data:`REPLY_TEXT_MAX`. A reply whose code is
+    not a 2yz-5yz SMTP code (RFC 5321 §4.2) keeps no text: whatever answered is not an SMTP
+    server, and its words must not be read back."""
+    if not 200 <= code <= 599:
+        return "a reply that is not SMTP"
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    return f"{code} {text}".strip()
+    kept = "".join(c if c.isprintable() else " " for c in text).strip()
+    kept = redact_text(kept, secrets)
+    if len(kept) > REPLY_TEXT_MAX:
+        kept = kept[: REPLY_TEXT_MAX - 1] + "…"
+    return f"{code} {kept}".strip()
 
 
-def _by_code(code: int, what: str, text: bytes | str) -> Exception:
+def _by_code(code: int, what: str, text: bytes | str, secrets: tuple[str, ...] = ()) -> Exception:
     """RFC 5321 §4.2.1: 5yz is permanent; 4yz (and anything odd) is worth retrying."""
-    reason = f"{what}: {_reply_text(code, text)}"
+    reason = f"{what}: {_reply_text(code, text, secrets)}"
     if 500 <= code <= 599:
         return PermanentError(reason)
     return RetryableError(reason)
@@ -149,8 +196,10 @@ class EmailChannel:
         ssl_context: the TLS context for STARTTLS / ``smtps://`` (default: system trust store,
             hostname checked).
 
-    The channel is safe to share between threads (sends are serialised). An SMTP server does
-    not drop repeats, so ``deduplicates`` is False.
+    The server's host is checked on every new connection against
+    ``settings.allow_private_urls`` and ``settings.allowed_private_targets``
+    (:mod:`huntaze.kit.netguard`). The channel is safe to share between threads (sends are
+    serialised). An SMTP server does not drop repeats, so ``deduplicates`` is False.
     """
 
     deduplicates = False
@@ -169,6 +218,14 @@ class EmailChannel:
         self._ssl_context = ssl_context
         self._smtp: smtplib.SMTP | None = None
         self._lock = threading.Lock()
+        self._policy_error: str | None = None
+        try:
+            self._policy = TargetPolicy.parse(
+                settings.allow_private_urls, settings.allowed_private_targets
+            )
+        except ValueError as exc:
+            self._policy = TargetPolicy()
+            self._policy_error = f"HUNTAZE_ALLOWED_PRIVATE_TARGETS is invalid: {exc}"
 
     # -- configuration -------------------------------------------------------------------
 
@@ -194,15 +251,39 @@ class EmailChannel:
 
     # -- connection ----------------------------------------------------------------------
 
+    def _checked(self, target: SmtpTarget) -> CheckedTarget:
+        """Resolve and check the server's host once (:func:`check_target`).
+
+        Raises:
+            PermanentError: the host resolves to a refused address (the reason names the rule),
+                or the operator's allow-list is invalid.
+            RetryableError: the host does not resolve.
+        """
+        if self._policy_error is not None:
+            raise PermanentError(self._policy_error)
+        try:
+            return check_target(target.host, target.port, self._policy)
+        except UnsafeTarget as exc:
+            where = f"[{exc.host}]:{exc.port}" if ":" in exc.host else f"{exc.host}:{exc.port}"
+            hint = (
+                f"set HUNTAZE_ALLOW_PRIVATE_URLS=true (or add {where} to "
+                "HUNTAZE_ALLOWED_PRIVATE_TARGETS) to allow it"
+            )
+            raise PermanentError(unsafe_reason(exc, "SMTP URL", hint)) from None
+        except UnresolvableTarget as exc:
+            raise RetryableError(f"SMTP host {exc.host} does not resolve") from None
+
     def _connect(self, target: SmtpTarget) -> smtplib.SMTP:
+        checked = self._checked(target)
         smtp: smtplib.SMTP
         if target.implicit_tls:
-            smtp = smtplib.SMTP_SSL(
-                target.host, target.port, timeout=self._timeout, context=self._tls()
-            )
+            smtp = _PinnedSMTPSSL(checked, timeout=self._timeout, context=self._tls())
         else:
-            smtp = smtplib.SMTP(target.host, target.port, timeout=self._timeout)
+            smtp = _PinnedSMTP(checked, timeout=self._timeout)
         try:
+            code, text = smtp.connect(target.host, target.port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, text)
             smtp.ehlo_or_helo_if_needed()
             if target.starttls != "false":
                 if smtp.has_extn("starttls"):
@@ -270,19 +351,21 @@ class EmailChannel:
         """Send ``message`` as one email; the result's ``external_id`` is its ``Message-ID``.
 
         Raises:
-            PermanentError: configuration missing or invalid; a 5yz reply (RFC 5321 §4.2.1:
-                550 mailbox unavailable/unknown user, 552 storage exceeded, 553 mailbox name
+            PermanentError: configuration missing or invalid; the server's host resolves to an
+                address the guard refuses (:mod:`huntaze.kit.netguard`); a 5yz reply (RFC 5321
+                §4.2.1: 550 mailbox unavailable/unknown user, 552 storage exceeded, 553 mailbox name
                 not allowed, 554 transaction failed) with the server's text; STARTTLS required
                 but not offered; AUTH or SMTPUTF8 needed but not supported.
             RetryableError: a 4yz reply (421 service closing, 450/451/452), the connection
                 dropped (the message may have arrived: its Message-ID is the same on the retry),
-                a timeout or another network error.
+                a timeout or another network error, a host that does not resolve.
             ReconnectRequired: the server refused the login (RFC 4954 535 / 534).
         """
         with self._lock:
             target = self._target()
             sender = self._sender()
             email = self.build(message, sender)
+            secrets = tuple(s for s in (target.password, self._config.secret) if s)
             try:
                 smtp = self._connection(target)
                 smtp.send_message(email, from_addr=sender, to_addrs=[message.recipient.strip()])
@@ -291,36 +374,41 @@ class EmailChannel:
                 raise
             except smtplib.SMTPAuthenticationError as exc:
                 self._discard()
-                reason = "SMTP login refused: " + _reply_text(exc.smtp_code, exc.smtp_error)
+                reason = "SMTP login refused: " + _reply_text(
+                    exc.smtp_code, exc.smtp_error, secrets
+                )
                 if 400 <= exc.smtp_code <= 499:  # 454: temporary authentication failure
                     raise RetryableError(reason) from None
                 raise ReconnectRequired(reason) from None
             except smtplib.SMTPRecipientsRefused as exc:
                 # smtplib has already sent RSET: the connection stays usable.
                 code, text = next(iter(exc.recipients.values()), (554, b"recipient refused"))
-                raise _by_code(code, "recipient refused", text) from None
+                raise _by_code(code, "recipient refused", text, secrets) from None
             except smtplib.SMTPSenderRefused as exc:
-                raise _by_code(exc.smtp_code, "sender refused", exc.smtp_error) from None
+                raise _by_code(exc.smtp_code, "sender refused", exc.smtp_error, secrets) from None
             except smtplib.SMTPDataError as exc:
                 if exc.smtp_code == 421:
                     self._discard()
-                raise _by_code(exc.smtp_code, "message refused", exc.smtp_error) from None
+                raise _by_code(exc.smtp_code, "message refused", exc.smtp_error, secrets) from None
             except smtplib.SMTPNotSupportedError as exc:
                 self._discard()
-                raise PermanentError(f"SMTP server lacks a needed feature: {exc}") from None
+                detail = redact_text(str(exc), secrets)[:REPLY_TEXT_MAX]
+                raise PermanentError(f"SMTP server lacks a needed feature: {detail}") from None
             except smtplib.SMTPServerDisconnected as exc:
                 self._discard()
-                raise RetryableError(f"SMTP server disconnected: {exc}") from None
+                detail = redact_text(str(exc), secrets)[:REPLY_TEXT_MAX]
+                raise RetryableError(f"SMTP server disconnected: {detail}") from None
             except smtplib.SMTPResponseException as exc:  # connect, HELO, STARTTLS replies
                 self._discard()
-                raise _by_code(exc.smtp_code, "SMTP error", exc.smtp_error) from None
+                raise _by_code(exc.smtp_code, "SMTP error", exc.smtp_error, secrets) from None
             except TimeoutError:
                 self._discard()
                 raise RetryableError(f"SMTP server timed out after {self._timeout:g} s") from None
             except (smtplib.SMTPException, OSError) as exc:  # refused, reset, TLS failures
                 self._discard()
+                detail = redact_text(str(exc), secrets)[:REPLY_TEXT_MAX]
                 raise RetryableError(
-                    f"SMTP connection failed: {type(exc).__name__}: {exc}"
+                    f"SMTP connection failed: {type(exc).__name__}: {detail}"
                 ) from None
             return SendResult(external_id=str(email["Message-ID"]))
 
@@ -331,6 +419,39 @@ class EmailChannel:
                 with contextlib.suppress(smtplib.SMTPException, OSError):
                     self._smtp.quit()
                 self._discard()
+
+
+class _PinnedSMTP(smtplib.SMTP):
+    """:class:`smtplib.SMTP` whose socket connects to the checked addresses of a
+    :class:`CheckedTarget` (never resolving the host again), while ``_host`` (the name
+    STARTTLS sends as SNI and checks the certificate against) stays the host name. Built
+    unconnected; call ``connect(host, port)``."""
+
+    def __init__(self, checked: CheckedTarget, *, timeout: float, **kwargs: Any) -> None:
+        self._checked = checked
+        super().__init__(timeout=timeout, **kwargs)
+        self._host = checked.host
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return connect_checked(self._checked, timeout)
+
+
+class _PinnedSMTPSSL(smtplib.SMTP_SSL):
+    """:class:`smtplib.SMTP_SSL` connected like :class:`_PinnedSMTP`: TLS from the first
+    byte, server name and certificate check on the host name."""
+
+    def __init__(self, checked: CheckedTarget, *, timeout: float, context: ssl.SSLContext) -> None:
+        self._checked = checked
+        super().__init__(timeout=timeout, context=context)
+        self._host = checked.host
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = connect_checked(self._checked, timeout)
+        try:
+            return self.context.wrap_socket(sock, server_hostname=self._host)
+        except BaseException:
+            sock.close()
+            raise
 
 
 def _quietly_close(smtp: smtplib.SMTP) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -86,6 +87,10 @@ class FakeSmtpServer:
         tls_context: a server-side TLS context; with ``implicit_tls`` the whole session is TLS
             (for ``smtps://``), otherwise it is offered through STARTTLS (RFC 3207).
         implicit_tls: see ``tls_context``.
+        on_message: called with each accepted message in the server's thread, before the
+            ``250`` is answered; what it raises turns into a ``500`` reply (aiosmtpd's).
+        keep_records: False to keep nothing in ``messages`` (a long-running server such as
+            ``serve --demo``'s).
 
     Thread-safe: the server runs in its own thread and event loop.
     """
@@ -97,7 +102,11 @@ class FakeSmtpServer:
         password: str | None = None,
         tls_context: ssl.SSLContext | None = None,
         implicit_tls: bool = False,
+        on_message: Callable[[ReceivedEmail], None] | None = None,
+        keep_records: bool = True,
     ) -> None:
+        self.on_message = on_message
+        self.keep_records = keep_records
         self.username = username
         self.password = password
         self.implicit_tls = implicit_tls and tls_context is not None
@@ -297,6 +306,9 @@ class FakeSmtpServer:
             login=login,
             tls=session.ssl is not None or _over_tls(server),
         )
-        with self._lock:
-            self.messages.append(received)
+        if self.keep_records:
+            with self._lock:
+                self.messages.append(received)
+        if self.on_message is not None:
+            self.on_message(received)
         return "250 2.0.0 OK: queued"

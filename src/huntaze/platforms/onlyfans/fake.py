@@ -69,6 +69,11 @@ class FakeRelay:
         secret: the shared HMAC secret.
         now: the clock used to check signature timestamps, unix seconds.
         tolerance: accepted timestamp skew, seconds.
+        on_delivery: called with each first delivery (status 200, not a duplicate) in the
+            server's request thread, before the 200 is answered; what it raises is not caught.
+        keep_records: False to keep nothing in ``messages``, ``duplicates`` and ``requests``
+            (a long-running relay such as ``serve --demo``'s; the idempotency keys it has
+            answered are still remembered, as the contract requires).
 
     Attributes:
         messages: first deliveries, in arrival order (status 200, not duplicates).
@@ -82,10 +87,14 @@ class FakeRelay:
         *,
         now: Callable[[], float] = time.time,
         tolerance: float = DEFAULT_TOLERANCE,
+        on_delivery: Callable[[RelayRequest], None] | None = None,
+        keep_records: bool = True,
     ) -> None:
         self.secret = secret
         self.now = now
         self.tolerance = tolerance
+        self.on_delivery = on_delivery
+        self.keep_records = keep_records
         self.messages: list[RelayRequest] = []
         self.duplicates: list[RelayRequest] = []
         self.requests: list[RelayRequest] = []
@@ -198,10 +207,13 @@ class FakeRelay:
             received_monotonic=arrived,
             received_at=arrived_at,
         )
-        with self._lock:
-            self.requests.append(record)
-            if status == 200:
-                (self.duplicates if duplicate else self.messages).append(record)
+        if self.keep_records:
+            with self._lock:
+                self.requests.append(record)
+                if status == 200:
+                    (self.duplicates if duplicate else self.messages).append(record)
+        if status == 200 and not duplicate and self.on_delivery is not None:
+            self.on_delivery(record)
         return status, extra, document
 
     def _decide(

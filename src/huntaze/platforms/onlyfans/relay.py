@@ -10,6 +10,13 @@ it; docs/relay.md is its contract. The request carries::
 
 The signature is HMAC (RFC 2104) with SHA-256 over exactly the bytes sent; relays check it with
 :func:`verify_signature`.
+
+The relay URL is user-given, so the channel reaches it through :mod:`huntaze.kit.netguard`:
+each new connection resolves the host once, refuses private, loopback, link-local and metadata
+addresses unless the operator allows them (``HUNTAZE_ALLOW_PRIVATE_URLS``,
+``HUNTAZE_ALLOWED_PRIVATE_TARGETS``), and connects to the checked address while TLS verifies
+the host name. Redirects are never followed. What a refused relay answered never reaches the
+message's error: only the status and the contract's ``error`` field do (docs/relay.md).
 """
 
 from __future__ import annotations
@@ -24,11 +31,19 @@ from collections.abc import Callable
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 
 from huntaze.config import Settings
+from huntaze.kit.netguard import (
+    TargetPolicy,
+    UnresolvableTarget,
+    UnsafeTarget,
+    guarded_client,
+    unsafe_reason,
+)
+from huntaze.kit.redact import is_secret_name, redact_text, redact_url
 from huntaze.platforms.base import (
     AccountConfig,
     OutgoingMessage,
@@ -45,8 +60,14 @@ SIGNATURE_HEADER = "X-Huntaze-Signature"
 DEFAULT_TOLERANCE = 300.0
 """Seconds a signature's timestamp may differ from the verifier's clock (replay window)."""
 
-ERROR_TEXT_MAX = 500
-"""Longest relay error text kept as the message's reason, in characters."""
+ERROR_TEXT_MAX = 300
+"""Longest relay ``error`` text kept in the message's reason, in characters."""
+
+RESPONSE_BYTES_MAX = 64 * 1024
+"""Most bytes of a relay's answer read (a larger body is cut: its JSON then does not parse)."""
+
+URL_MAX = 2048
+"""Longest relay URL accepted, in characters."""
 
 RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 """4xx statuses that mean "later": 408 Request Timeout, 409 Conflict (the same idempotency key is
@@ -133,26 +154,77 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-def _error_text(response: httpx.Response) -> str:
-    """The relay's reason: JSON ``error`` / ``message`` or the body, cut to 500 characters."""
-    text = ""
-    try:
-        data: Any = response.json()
-    except (ValueError, UnicodeDecodeError):
-        data = None
-    if isinstance(data, dict):
-        for key in ("error", "message"):
-            value = data.get(key)
-            if isinstance(value, dict):
-                value = value.get("message")
-            if isinstance(value, str) and value.strip():
-                text = value.strip()
-                break
+def parse_relay_url(url: str) -> tuple[str, str, int]:
+    """Check a relay URL's shape; return its ``(scheme, host, port)``.
+
+    The URL must be ``http://`` or ``https://`` with a host, a port in 1-65535 (default 80 or
+    443), at most :data:`URL_MAX` characters and no whitespace or control characters. Error
+    messages never repeat the URL (it may carry a password or a token).
+
+    Raises:
+        PermanentError: the URL is not usable, with the reason.
+    """
+    text = url.strip()
     if not text:
-        text = response.text.strip() or (response.reason_phrase or "").strip()
-    if len(text) > ERROR_TEXT_MAX:
-        text = text[: ERROR_TEXT_MAX - 1] + "…"
-    return text
+        raise PermanentError("relay URL is empty")
+    if len(text) > URL_MAX:
+        raise PermanentError(f"relay URL is longer than {URL_MAX} characters")
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise PermanentError("relay URL contains spaces or control characters")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+        host = parts.hostname
+    except ValueError:
+        raise PermanentError("relay URL has an invalid host or port") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise PermanentError("relay URL must be an http:// or https:// URL")
+    if not host:
+        raise PermanentError("relay URL has no host")
+    if port == 0:
+        raise PermanentError("relay URL has an invalid host or port")
+    return scheme, host, port or (443 if scheme == "https" else 80)
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The credentials a URL carries: its userinfo password and the values of its
+    secret-looking query parameters (raw and URL-decoded), to scrub from any text."""
+    found: list[str] = []
+    try:
+        parts = urlsplit(url.strip())
+        if parts.password:
+            found += [parts.password, unquote(parts.password)]
+        for name, value in parse_qsl(parts.query, keep_blank_values=False):
+            if is_secret_name(name):
+                found.append(value)
+    except ValueError:
+        pass
+    return tuple(found)
+
+
+def _clean(text: str, limit: int, secrets: tuple[str, ...]) -> str:
+    """``text`` with control characters dropped, credentials masked, cut to ``limit``."""
+    kept = "".join(c if c.isprintable() else " " for c in text).strip()
+    kept = redact_text(kept, secrets)
+    if len(kept) > limit:
+        kept = kept[: limit - 1] + "…"
+    return kept
+
+
+def _error_field(body: bytes, secrets: tuple[str, ...]) -> str:
+    """The relay's reason: the ``error`` string of a JSON object body (docs/relay.md), cleaned
+    (:func:`_clean`) and cut to :data:`ERROR_TEXT_MAX`; ``""`` for anything else. Nothing
+    else of the body is ever kept: a relay URL pointed at another service must not read that
+    service's answer back through the message's error."""
+    try:
+        data: Any = json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    value = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(value, str):
+        return ""
+    return _clean(value, ERROR_TEXT_MAX, secrets)
 
 
 class OnlyFansRelayChannel:
@@ -162,12 +234,16 @@ class OnlyFansRelayChannel:
         config: the sending account; ``settings["relayUrl"]`` and ``secret`` override the
             defaults.
         settings: ``onlyfans_relay_url`` and ``onlyfans_relay_secret`` are the defaults.
-        client: an :class:`httpx.Client` to use (its own timeouts apply); by default the
-            channel makes one with ``timeout`` and closes it in :meth:`close`.
+        client: an :class:`httpx.Client` to use (its own timeouts apply, and its own transport:
+            the address guard applies only if it is built with
+            :func:`huntaze.kit.netguard.guarded_client`); by default the channel makes a
+            guarded one with ``timeout`` and closes it in :meth:`close`.
         now: the clock for signature timestamps and ``Retry-After`` dates, unix seconds.
         timeout: seconds for connect, write and read of the channel's own client (10 s).
 
-    Relays drop repeated idempotency keys (docs/relay.md), so ``deduplicates`` is True.
+    The relay host is checked on every new connection against ``settings.allow_private_urls``
+    and ``settings.allowed_private_targets`` (:mod:`huntaze.kit.netguard`). Relays drop
+    repeated idempotency keys (docs/relay.md), so ``deduplicates`` is True.
     """
 
     deduplicates = True
@@ -183,10 +259,16 @@ class OnlyFansRelayChannel:
     ) -> None:
         self._config = config
         self._settings = settings
+        self._policy_error: str | None = None
+        try:
+            policy = TargetPolicy.parse(
+                settings.allow_private_urls, settings.allowed_private_targets
+            )
+        except ValueError as exc:
+            policy = TargetPolicy()
+            self._policy_error = f"HUNTAZE_ALLOWED_PRIVATE_TARGETS is invalid: {exc}"
         self._owns_client = client is None
-        self._client = (
-            client if client is not None else httpx.Client(timeout=timeout, follow_redirects=False)
-        )
+        self._client = client if client is not None else guarded_client(policy, timeout=timeout)
         self._now = now
 
     def _target(self) -> tuple[str, str]:
@@ -202,9 +284,9 @@ class OnlyFansRelayChannel:
         ]
         if missing:
             raise PermanentError("no " + " and no ".join(missing) + " configured")
-        parts = urlsplit(url.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise PermanentError(f"relay URL must be an http(s):// URL, not {url!r}")
+        parse_relay_url(url)
+        if self._policy_error is not None:
+            raise PermanentError(self._policy_error)
         return url.strip(), secret
 
     @staticmethod
@@ -228,15 +310,24 @@ class OnlyFansRelayChannel:
         Returns:
             The relay's ``externalId`` (a string, or ``None`` when its 2xx body has none).
 
+        Every reason is ``relay answered HTTP <status>``, plus the relay's ``error`` field
+        when its body is a JSON object with one (control characters dropped, credentials
+        masked, at most :data:`ERROR_TEXT_MAX` characters); no other part of an answer is
+        kept.
+
         Raises:
-            PermanentError: relay URL or secret missing (the error names which) or invalid; a
-                4xx other than 401/403 and :data:`RETRYABLE_4XX`, with the relay's reason; an
-                unexpected 1xx/3xx status.
+            PermanentError: relay URL or secret missing (the error names which) or invalid; the
+                relay host resolves to an address the guard refuses (the reason names the rule
+                and the setting that lifts it); a 4xx other than 401/403 and
+                :data:`RETRYABLE_4XX`; an unexpected 1xx/3xx status (redirects are not
+                followed).
             RetryableError: 429, 5xx and :data:`RETRYABLE_4XX`, with ``retry_after`` in seconds
-                from ``Retry-After`` (RFC 9110 §10.2.3) when present; a timeout or network error.
+                from ``Retry-After`` (RFC 9110 §10.2.3) when present; a timeout, a network
+                error, or a relay host that does not resolve.
             ReconnectRequired: 401 or 403: the relay refuses our signature or the account.
         """
         url, secret = self._target()
+        secrets = (secret, *url_secrets(url))
         body = self.payload(message)
         headers = {
             "Content-Type": "application/json",
@@ -245,29 +336,42 @@ class OnlyFansRelayChannel:
             SIGNATURE_HEADER: sign(secret, body, int(self._now())),
         }
         try:
-            response = self._client.post(url, content=body, headers=headers)
+            with self._client.stream("POST", url, content=body, headers=headers) as response:
+                answer = _read_capped(response)
+        except UnsafeTarget as exc:
+            raise PermanentError(unsafe_reason(exc, "relay URL", _override_hint(exc))) from None
+        except UnresolvableTarget as exc:
+            raise RetryableError(f"relay host {exc.host} does not resolve") from None
         except httpx.TimeoutException as exc:
             raise RetryableError(f"relay timed out: {type(exc).__name__}") from None
-        except httpx.UnsupportedProtocol as exc:
-            raise PermanentError(f"relay URL not usable: {exc}") from None
+        except httpx.UnsupportedProtocol:
+            raise PermanentError("relay URL must be an http:// or https:// URL") from None
+        except httpx.ProtocolError as exc:
+            # no detail: it may quote what a service that does not speak HTTP sent
+            raise RetryableError(f"relay unreachable: {type(exc).__name__}") from None
         except httpx.TransportError as exc:
-            raise RetryableError(f"relay unreachable: {type(exc).__name__}: {exc}") from None
-        except httpx.InvalidURL as exc:
-            raise PermanentError(f"relay URL not usable: {exc}") from None
-        return self._result(response)
+            detail = _clean(str(exc), ERROR_TEXT_MAX, secrets)
+            raise RetryableError(f"relay unreachable: {type(exc).__name__}: {detail}") from None
+        except httpx.InvalidURL:
+            raise PermanentError("relay URL is not usable: invalid URL") from None
+        except httpx.HTTPError as exc:  # an answer that could not be decoded, and the like
+            raise RetryableError(f"relay request failed: {type(exc).__name__}") from None
+        return self._result(response, answer, secrets)
 
-    def _result(self, response: httpx.Response) -> SendResult:
+    def _result(
+        self, response: httpx.Response, answer: bytes, secrets: tuple[str, ...]
+    ) -> SendResult:
         status = response.status_code
         if 200 <= status <= 299:
             external_id: str | None = None
             try:
-                data: Any = response.json()
+                data: Any = json.loads(answer.decode("utf-8"))
             except (ValueError, UnicodeDecodeError):
                 data = None
             if isinstance(data, dict) and isinstance(data.get("externalId"), str | int):
                 external_id = str(data["externalId"])
             return SendResult(external_id=external_id)
-        text = _error_text(response)
+        text = _error_field(answer, secrets)
         reason = (
             f"relay answered HTTP {status}: {text}" if text else f"relay answered HTTP {status}"
         )
@@ -277,7 +381,7 @@ class OnlyFansRelayChannel:
             retry_after = parse_retry_after(response.headers.get("Retry-After"), self._now())
             raise RetryableError(reason, retry_after=retry_after)
         if 300 <= status <= 399:
-            location = response.headers.get("Location", "")
+            location = _clean(redact_url(response.headers.get("Location", "")), 200, secrets)
             raise PermanentError(
                 f"relay redirected (HTTP {status}) to {location!r}; "
                 "set the relay URL to the final address"
@@ -288,3 +392,27 @@ class OnlyFansRelayChannel:
         """Close the HTTP client if the channel created it."""
         if self._owns_client:
             self._client.close()
+
+
+def _read_capped(response: httpx.Response) -> bytes:
+    """Up to :data:`RESPONSE_BYTES_MAX` bytes of the answer's body; the rest is not read (the
+    connection is then closed rather than reused)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= RESPONSE_BYTES_MAX:
+            break
+    return b"".join(chunks)[:RESPONSE_BYTES_MAX]
+
+
+def _override_hint(exc: UnsafeTarget) -> str:
+    return (
+        "set HUNTAZE_ALLOW_PRIVATE_URLS=true (or add "
+        f"{_host_port(exc.host, exc.port)} to HUNTAZE_ALLOWED_PRIVATE_TARGETS) to allow it"
+    )
+
+
+def _host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
