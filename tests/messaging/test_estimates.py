@@ -74,17 +74,22 @@ def test_a_later_send_is_never_promised_earlier_than_the_one_before(
     assert promised == sorted(promised), promised
 
 
-def test_a_paused_account_gets_no_promise_and_says_why(client, tenant, sessions, clock) -> None:
+def _send_on_an_account_in(
+    client: Any, tenant: Any, sessions: Any, clock: Any, **state: Any
+) -> Any:
+    """Send one message through a new account whose row is first set to ``state``."""
     [recipient] = _fans(sessions, tenant["creator_id"], clock, 1)
     account = _account(client, tenant, "http://127.0.0.1:9/relay")
     with sessions() as s:
-        s.execute(
-            update(SendingAccount)
-            .where(SendingAccount.id == account["id"])
-            .values(status="reconnect_required", status_reason="relay answered HTTP 403")
-        )
+        s.execute(update(SendingAccount).where(SendingAccount.id == account["id"]).values(**state))
         s.commit()
-    sent = _send(client, tenant, recipient)
+    return _send(client, tenant, recipient)
+
+
+def test_a_paused_account_gets_no_promise_and_says_why(client, tenant, sessions, clock) -> None:
+    sent = _send_on_an_account_in(
+        client, tenant, sessions, clock, status="reconnect_required", status_reason="HTTP 403"
+    )
     assert sent["estimatedDelivery"] is None and sent["delayReason"] == "account_paused"
     status = client.get(f"/api/messages/{sent['messageId']}", headers=tenant["headers"]).json()
     assert status["status"] == "queued" and status["delayReason"] == "account_paused"
@@ -92,16 +97,9 @@ def test_a_paused_account_gets_no_promise_and_says_why(client, tenant, sessions,
 
 
 def test_an_open_breaker_says_so(client, tenant, sessions, clock) -> None:
-    [recipient] = _fans(sessions, tenant["creator_id"], clock, 1)
-    account = _account(client, tenant, "http://127.0.0.1:9/relay")
-    with sessions() as s:
-        s.execute(
-            update(SendingAccount)
-            .where(SendingAccount.id == account["id"])
-            .values(breaker_state="open", breaker_opened_at=clock.now(), breaker_failures=5)
-        )
-        s.commit()
-    sent = _send(client, tenant, recipient)
+    sent = _send_on_an_account_in(
+        client, tenant, sessions, clock, breaker_state="open", breaker_opened_at=clock.now()
+    )
     assert sent["delayReason"] == "circuit_open"
     assert sent["estimatedDelivery"] is not None
 

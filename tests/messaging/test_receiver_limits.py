@@ -68,6 +68,24 @@ def live_client(settings, engine) -> Iterator[TestClient]:  # type: ignore[no-un
         yield c
 
 
+def _limited_account(
+    client: TestClient, tenant: dict[str, Any], platform: str, settings: dict[str, str]
+) -> None:
+    """A sending account on ``platform`` limited to LIMIT per 2 seconds."""
+    body: dict[str, Any] = {
+        "platform": platform,
+        "name": "limited",
+        "settings": settings,
+        "sendLimits": f"{LIMIT}/2seconds",
+    }
+    if platform == "onlyfans":
+        body["secret"] = "relay-secret"
+    else:
+        body["channel"] = "email"
+    r = client.post("/api/messaging/accounts", json=body, headers=tenant["headers"])
+    assert r.status_code == 201, r.text
+
+
 def _drain_while_writing(
     client: TestClient,
     engine: Any,
@@ -146,18 +164,7 @@ def test_three_workers_keep_the_limit_at_the_relay(
     live_client, tenant, engine, db_url, tmp_path
 ) -> None:
     with FakeRelay("relay-secret") as relay:
-        account = live_client.post(
-            "/api/messaging/accounts",
-            json={
-                "platform": "onlyfans",
-                "name": "of",
-                "settings": {"relayUrl": relay.url},
-                "secret": "relay-secret",
-                "sendLimits": f"{LIMIT}/2seconds",
-            },
-            headers=tenant["headers"],
-        )
-        assert account.status_code == 201, account.text
+        _limited_account(live_client, tenant, "onlyfans", {"relayUrl": relay.url})
         _drain_while_writing(live_client, engine, db_url, tmp_path, tenant, "onlyfans", "onlyfans")
         arrivals = [r.received_monotonic for r in relay.requests]
     assert len(relay.messages) == QUEUED_FIRST + WRITTEN_DURING
@@ -170,18 +177,9 @@ def test_three_workers_keep_the_limit_at_the_smtp_server(
 ) -> None:
     with FakeSmtpServer() as smtp:
         received: Callable[[], list[float]] = _timed(smtp)
-        account = live_client.post(
-            "/api/messaging/accounts",
-            json={
-                "platform": "email",
-                "name": "newsletter",
-                "channel": "email",
-                "settings": {"smtpUrl": smtp.url, "from": "creator@example.com"},
-                "sendLimits": f"{LIMIT}/2seconds",
-            },
-            headers=tenant["headers"],
+        _limited_account(
+            live_client, tenant, "email", {"smtpUrl": smtp.url, "from": "creator@example.com"}
         )
-        assert account.status_code == 201, account.text
         _drain_while_writing(live_client, engine, db_url, tmp_path, tenant, "email", "limits")
         arrivals = received()
     assert len(arrivals) >= QUEUED_FIRST + WRITTEN_DURING
@@ -194,18 +192,7 @@ def test_the_in_process_worker_keeps_the_limit_at_the_relay(
 ) -> None:
     """``huntaze serve``'s case: the worker thread shares the process with the API."""
     with FakeRelay("relay-secret") as relay:
-        account = live_client.post(
-            "/api/messaging/accounts",
-            json={
-                "platform": "onlyfans",
-                "name": "of",
-                "settings": {"relayUrl": relay.url},
-                "secret": "relay-secret",
-                "sendLimits": f"{LIMIT}/2seconds",
-            },
-            headers=tenant["headers"],
-        )
-        assert account.status_code == 201, account.text
+        _limited_account(live_client, tenant, "onlyfans", {"relayUrl": relay.url})
         _drain_while_writing(
             live_client, engine, db_url, tmp_path, tenant, "onlyfans", "onlyfans", in_process=True
         )

@@ -19,12 +19,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, or_, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from huntaze.config import Settings
 from huntaze.kit.clock import Clock
 from huntaze.messaging.claim_each import claim_account_rows
 from huntaze.messaging.claim_pg import Plan, claim_rows, recent_starts_many
+from huntaze.messaging.due import ACCOUNT_COLUMNS, EXHAUSTED, due_accounts
 from huntaze.messaging.limits import (
     Window,
     capacity,
@@ -40,66 +41,11 @@ from huntaze.messaging.tables import (
     ATTEMPTS,
     OUTBOX,
     PROCESSING,
-    QUEUED,
     Claimed,
 )
 from huntaze.platforms.base import OutgoingMessage
 
-__all__ = ["Claimed", "Outbox", "outbox_from_settings"]
-
-
-#: What a claim reads of a sending account.
-_ACCOUNT_COLUMNS = select(
-    ACCOUNTS.c.id,
-    ACCOUNTS.c.platform,
-    ACCOUNTS.c.channel,
-    ACCOUNTS.c.send_limits,
-    ACCOUNTS.c.breaker_state,
-    ACCOUNTS.c.breaker_opened_at,
-    ACCOUNTS.c.breaker_failures,
-    ACCOUNTS.c.last_served_at,
-    ACCOUNTS.c.config_version,
-)
-
-#: Why a row whose last attempt never reported back is failed instead of claimed again.
-EXHAUSTED = (
-    "the last attempt's outcome was never recorded before its lease ran out (no attempts left)"
-)
-
-
-def _due_accounts(now: datetime) -> Select[Any]:
-    """Active, non-manual accounts with a due queued row or an expired lease, in round-robin
-    order (least recently served first)."""
-    return _ACCOUNT_COLUMNS.where(
-        ACCOUNTS.c.status == "active",
-        ACCOUNTS.c.channel != "manual",
-        or_(
-            # scalar subqueries with ORDER BY … LIMIT 1 walk the indexes in their order; as
-            # EXISTS the planner may pick a sequential scan that wades through every row
-            # already claimed
-            select(OUTBOX.c.id)
-            .where(
-                OUTBOX.c.account_id == ACCOUNTS.c.id,
-                OUTBOX.c.status == QUEUED,
-                OUTBOX.c.not_before <= now,
-            )
-            .order_by(OUTBOX.c.priority, OUTBOX.c.created_at, OUTBOX.c.id)
-            .limit(1)
-            .scalar_subquery()
-            .is_not(None),
-            select(OUTBOX.c.id)
-            .where(
-                OUTBOX.c.account_id == ACCOUNTS.c.id,
-                OUTBOX.c.status == PROCESSING,
-                OUTBOX.c.claimed_until < now,
-                OUTBOX.c.attempts < OUTBOX.c.max_attempts,
-            )
-            .order_by(OUTBOX.c.claimed_until)
-            .limit(1)
-            .scalar_subquery()
-            .is_not(None),
-        ),
-    ).order_by(ACCOUNTS.c.last_served_at.asc().nulls_first(), ACCOUNTS.c.id)
+__all__ = ["EXHAUSTED", "Claimed", "Outbox", "outbox_from_settings"]
 
 
 class Outbox(OutcomeRecorder):
@@ -193,7 +139,7 @@ class Outbox(OutcomeRecorder):
             # SQLite: BEGIN IMMEDIATE has run, this connection is the only writer from here
             now = self.clock.now()
             self._fail_exhausted(conn, now)
-            accounts = conn.execute(_due_accounts(now).limit(max_accounts)).all()
+            accounts = conn.execute(due_accounts(now).limit(max_accounts)).all()
             if not self.pg:
                 plans = self._plan(conn, accounts, now, max_messages, per_account)
                 claimed: list[Claimed] = []
@@ -247,7 +193,7 @@ class Outbox(OutcomeRecorder):
         if not needed:
             return [], now
         locked = conn.execute(
-            _ACCOUNT_COLUMNS.where(
+            ACCOUNT_COLUMNS.where(
                 ACCOUNTS.c.id.in_([p.account.id for p in hopeful]),
                 # checked again on the locked row: a worker may have paused the account since
                 ACCOUNTS.c.status == "active",
@@ -308,7 +254,7 @@ class Outbox(OutcomeRecorder):
         """Claim up to ``limit`` due rows of one account (any channel, manual included),
         within its limits; used by chatters working a manual account."""
         with self._begin() as conn, conn.begin():
-            q = _ACCOUNT_COLUMNS.where(ACCOUNTS.c.id == account_id, ACCOUNTS.c.status == "active")
+            q = ACCOUNT_COLUMNS.where(ACCOUNTS.c.id == account_id, ACCOUNTS.c.status == "active")
             if self.pg:
                 q = q.with_for_update(key_share=True)
             account = conn.execute(q).first()
