@@ -131,7 +131,15 @@ def _drain_while_writing(
                 errors.append(r.text)
             time.sleep(0.15)  # a steady trickle across the whole drain
 
-    workers = [] if in_process else [_worker(db_url, tmp_path, f"w{i}", "{}") for i in range(3)]
+    # a lease long enough that a worker slowed by a busy machine keeps its rows (the crash
+    # tests use 2 s to get rows back quickly; here a row taken over would spend its attempts)
+    workers = (
+        []
+        if in_process
+        else [
+            _worker(db_url, tmp_path, f"w{i}", "{}", HUNTAZE_LEASE_SECONDS="30") for i in range(3)
+        ]
+    )
     supervised = None
     if in_process:
         ctx = client.app.state.ctx  # type: ignore[attr-defined]
@@ -149,7 +157,7 @@ def _drain_while_writing(
     try:
         deadline = time.monotonic() + 120
         while _count(engine, tenant["creator_id"], "sent") < total:
-            assert time.monotonic() < deadline, "not all sent in time"
+            assert time.monotonic() < deadline, _where_they_are(engine, tenant["creator_id"])
             time.sleep(0.2)
     finally:
         writer.join(30)
@@ -212,6 +220,21 @@ def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             w.kill()
             w.wait(timeout=30)
+
+
+def _where_they_are(engine: Any, creator_id: str) -> str:
+    """Messages by status with their last errors (for a timeout's report)."""
+    from sqlalchemy import func, select
+
+    from huntaze.models.messaging import OutboxMessage
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(OutboxMessage.status, OutboxMessage.last_error, func.count())
+            .where(OutboxMessage.creator_id == creator_id)
+            .group_by(OutboxMessage.status, OutboxMessage.last_error)
+        ).all()
+    return "not all sent in time: " + "; ".join(f"{s} x{n} ({e})" for s, e, n in rows)
 
 
 def _explain(relay: FakeRelay, engine: Any) -> str:
