@@ -191,11 +191,11 @@ def test_worker_metrics_server_wants_the_bearer_token() -> None:
     registry; with no token, anyone may scrape (as ``/metrics``)."""
     from prometheus_client import CollectorRegistry, Counter
 
-    from huntaze.cli import _serve_metrics
+    from huntaze.messaging.metrics_server import serve_metrics
 
     registry = CollectorRegistry()
     Counter("demo_things", "things", registry=registry).inc(3)
-    server = _serve_metrics(registry, "127.0.0.1", 0, "s3cret-token")
+    server = serve_metrics(registry, "127.0.0.1", 0, "s3cret-token")
     try:
         url = f"http://127.0.0.1:{server.server_port}/metrics"
         refused = _get(url)
@@ -211,7 +211,7 @@ def test_worker_metrics_server_wants_the_bearer_token() -> None:
     finally:
         server.shutdown()
         server.server_close()
-    server = _serve_metrics(registry, "127.0.0.1", 0, "")
+    server = serve_metrics(registry, "127.0.0.1", 0, "")
     try:
         assert _get(f"http://127.0.0.1:{server.server_port}/metrics").status_code == 200
     finally:

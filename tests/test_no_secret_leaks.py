@@ -10,8 +10,6 @@ import base64
 import json
 import logging
 import secrets
-import socketserver
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,7 +25,7 @@ from huntaze.messaging.outbox import outbox_from_settings
 from huntaze.messaging.worker import Worker
 from huntaze.models.crm import Fan
 from tests.factories import fan_values
-from tests.netfakes import ScriptedRelay
+from tests.netfakes import RefusingSmtp, ScriptedRelay
 
 ACCOUNTS = "/api/messaging/accounts"
 
@@ -51,50 +49,6 @@ def _echoing(request: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     if recipient == "6003":
         return 401, {"Content-Type": "application/json"}, body
     return 400, {"Content-Type": "application/json"}, body
-
-
-class RefusingSmtp:
-    """An SMTP server on loopback that offers AUTH PLAIN and refuses every login with a 535
-    reply that repeats the decoded credentials (the worst a server could do)."""
-
-    def __init__(self) -> None:
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self) -> None:
-                self.wfile.write(b"220 refusing.test ESMTP\r\n")
-                while True:
-                    line = self.rfile.readline()
-                    if not line:
-                        return
-                    command = line.decode("utf-8", "replace").strip()
-                    verb = command.split(" ", 1)[0].upper()
-                    if verb in ("EHLO", "HELO"):
-                        self.wfile.write(b"250-refusing.test\r\n250 AUTH PLAIN\r\n")
-                    elif verb == "AUTH":
-                        parts = command.split()
-                        given = base64.b64decode(parts[2]).decode() if len(parts) > 2 else ""
-                        shown = given.replace("\x00", " ")
-                        self.wfile.write(f"535 5.7.8 no such login: {shown}\r\n".encode())
-                    elif verb == "QUIT":
-                        self.wfile.write(b"221 bye\r\n")
-                        return
-                    else:
-                        self.wfile.write(b"250 ok\r\n")
-
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self.server.server_address[1])
-
-    def __enter__(self) -> RefusingSmtp:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

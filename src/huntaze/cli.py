@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import hmac
 import io
 import json
-import shlex
-import socket
 import sys
-import threading
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import Annotated, Any, BinaryIO
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import typer
 from rich.console import Console
@@ -177,107 +169,11 @@ def import_file(
         raise typer.Exit(1)
 
 
-def _client_base(host: str, port: int) -> str:
-    """The base URL a client on this machine reaches ``host:port`` at (a wildcard listen
-    address becomes 127.0.0.1; an IPv6 literal gets brackets)."""
-    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - mapped away from, not bound
-        host = "127.0.0.1"
-    elif ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{port}"
-
-
-def _curl(*args: str) -> str:
-    """A curl command line with every argument quoted for a POSIX shell."""
-    return "curl " + " ".join(shlex.quote(a) for a in args)
-
-
-#: Reads a send response from stdin and prints its ``messageId``.
-_MESSAGE_ID = "python3 -c " + shlex.quote(
-    'import json, sys; print(json.load(sys.stdin)["messageId"])'
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _SendExamples:
-    """What the send examples of ``serve --demo`` need: real recipients and where
-    deliveries are written."""
-
-    onlyfans_recipient_id: str | None
-    email_fan_id: str | None
-    deliveries: Path
-
-
-def _say(line: str) -> None:
-    """Print ``line`` to stderr as it is (no Rich markup or highlighting)."""
-    err.print(line, markup=False, highlight=False)
-
-
-def _print_demo(token: str, host: str, port: int, sends: _SendExamples | None = None) -> None:
-    """Print curl lines for the demo creator to stderr, each one working when pasted into a
-    POSIX shell: reads, an import of a shipped sample and, with ``sends``, sends and their
-    status (a send line keeps the answered ``messageId`` in ``$MSG``)."""
-    base = _client_base(host, port)
-    auth = f"Authorization: Bearer {token}"
-    sample = resources.files("huntaze.demo") / "samples" / "patreon_members.csv"
-    _say("Demo creator 'demo' is ready. Try:")
-    _say("  " + _curl("-H", auth, f"{base}/api/crm/fans?limit=5"))
-    _say("  " + _curl("-H", auth, f"{base}/api/crm/fans/top?limit=5"))
-    _say("  " + _curl("-H", auth, f"{base}/api/crm/conversations"))
-    _say("  " + _curl("-H", auth, "-F", f"file=@{sample}", f"{base}/api/crm/import"))
-    _say(f"  open {base}/docs")
-    if sends is None:
-        _say(
-            "Sending works under `huntaze serve --demo`: it starts an OnlyFans relay and an "
-            "SMTP server on loopback for the demo creator and shows what they deliver."
-        )
-        return
-    _say(
-        "Send messages: a relay and an SMTP server on loopback, run by this process, deliver "
-        f"them; each delivery is printed here and appended to {sends.deliveries}. "
-        "Each send line keeps the messageId in $MSG; the line after it reads its status:"
-    )
-    json_type = "Content-Type: application/json"
-    if sends.onlyfans_recipient_id is not None:
-        body = {"recipientId": sends.onlyfans_recipient_id, "content": "Hi from the Huntaze demo"}
-        send = _curl(
-            "-sS",
-            "-H",
-            auth,
-            "-H",
-            json_type,
-            "-d",
-            json.dumps(body),
-            f"{base}/api/onlyfans/messages/send",
-        )
-        _say(f'  MSG=$({send} | {_MESSAGE_ID}); echo "$MSG"')
-        status = f'"{base}/api/onlyfans/messages/status?messageId=$MSG"'
-        _say(f"  curl -H {shlex.quote(auth)} {status}")
-    if sends.email_fan_id is not None:
-        body = {
-            "platform": "email",
-            "fanId": sends.email_fan_id,
-            "subject": "Hello from the demo",
-            "content": "Hi, this email went to the demo SMTP server.",
-        }
-        send = _curl(
-            "-sS",
-            "-H",
-            auth,
-            "-H",
-            json_type,
-            "-d",
-            json.dumps(body),
-            f"{base}/api/messages/send",
-        )
-        _say(f'  MSG=$({send} | {_MESSAGE_ID}); echo "$MSG"')
-        _say(f'  curl -H {shlex.quote(auth)} "{base}/api/messages/$MSG"')
-
-
 @app.command("demo")
 def demo() -> None:
     """Create the demo creator from the shipped sample exports; print a token and curl lines."""
     from huntaze.demo import build_demo
+    from huntaze.demo.serve import print_demo
 
     engine = _engine()
     settings = get_settings()
@@ -288,7 +184,7 @@ def demo() -> None:
             f"{name}: {d['inserted']} inserted, {d['updated']} updated, "
             f"{d['unchanged']} unchanged, {d['rejected']} rejected"
         )
-    _print_demo(result.token.secret, settings.host, settings.port)
+    print_demo(err, result.token.secret, settings.host, settings.port)
     print(result.token.secret)
 
 
@@ -319,81 +215,6 @@ def _make_worker(
     )
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """wsgiref's request handler without a log line per scrape."""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Say nothing."""
-
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    """wsgiref's server, one daemon thread per request (a stuck scraper blocks no other)."""
-
-    daemon_threads = True
-
-
-class _ThreadingWSGIServer6(_ThreadingWSGIServer):
-    """The same, listening on an IPv6 address."""
-
-    address_family = socket.AF_INET6
-
-
-def _metrics_app(inner: Any, token: str) -> Any:
-    """Wrap the WSGI app ``inner`` so that, when ``token`` is set, a request without the
-    header ``Authorization: Bearer <token>`` (compared in constant time) gets 401 with the
-    API's error body."""
-
-    def app(environ: dict[str, Any], start_response: Any) -> Any:
-        if token:
-            given = str(environ.get("HTTP_AUTHORIZATION", "")).encode("utf-8", "surrogateescape")
-            if not hmac.compare_digest(given, f"Bearer {token}".encode()):
-                body = json.dumps(
-                    {
-                        "error": {
-                            "code": "unauthenticated",
-                            "message": "A valid metrics token is required",
-                        }
-                    }
-                ).encode()
-                start_response(
-                    "401 Unauthorized",
-                    [
-                        ("Content-Type", "application/json"),
-                        ("Content-Length", str(len(body))),
-                        ("WWW-Authenticate", "Bearer"),
-                    ],
-                )
-                return [body]
-        return inner(environ, start_response)
-
-    return app
-
-
-def _serve_metrics(registry: Any, host: str, port: int, token: str) -> WSGIServer:
-    """Serve ``registry`` in Prometheus' text format on ``host:port`` (any path), in a daemon
-    thread, behind the bearer ``token`` when it is not empty (as ``/metrics`` of the API).
-    Returns the server (``shutdown()`` stops it).
-
-    Raises:
-        OSError: the address cannot be bound (in use, not local).
-    """
-    from prometheus_client import make_wsgi_app
-
-    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-    server_class: type[WSGIServer] = (
-        _ThreadingWSGIServer6 if family == socket.AF_INET6 else _ThreadingWSGIServer
-    )
-    server = make_server(
-        host,
-        port,
-        _metrics_app(make_wsgi_app(registry), token),
-        server_class=server_class,
-        handler_class=_QuietHandler,
-    )
-    threading.Thread(target=server.serve_forever, name="huntaze-metrics", daemon=True).start()
-    return server
-
-
 @app.command("worker")
 def worker(
     worker_id: Annotated[str | None, typer.Option("--id", help="lease owner name")] = None,
@@ -415,6 +236,7 @@ def worker(
     import signal
 
     from huntaze.messaging.metrics import Metrics
+    from huntaze.messaging.metrics_server import serve_metrics
 
     settings = get_settings()
     engine = _engine()
@@ -423,73 +245,13 @@ def worker(
     signal.signal(signal.SIGTERM, lambda *_: runner.stop())
     signal.signal(signal.SIGINT, lambda *_: runner.stop())
     if metrics_port:
-        _serve_metrics(
+        serve_metrics(
             metrics.registry,
             settings.host,
             metrics_port,
             settings.metrics_token.get_secret_value(),
         )
     runner.run()
-
-
-def _start_demo(
-    engine: Any, settings: Settings, host: str, port: int
-) -> tuple[Settings, Any | None]:
-    """``serve --demo``'s start: fill an empty database with the demo creator (or issue a new
-    owner token for an existing one), start the loopback relay and SMTP server, point the
-    demo creator's sending accounts at them and print the curl lines.
-
-    Returns the settings to serve with (``allowed_private_targets`` extended by exactly the
-    two fakes) and the running :class:`~huntaze.demo.sending.DemoSenders`, or the settings
-    unchanged and ``None`` when the database has data but no demo creator.
-    """
-    from huntaze.demo import DEMO_HANDLE, build_demo, database_is_empty
-    from huntaze.demo.sending import (
-        DeliveryLog,
-        DemoSenders,
-        deliveries_path,
-        demo_recipients,
-        ensure_demo_accounts,
-        find_demo_creator,
-        merge_targets,
-    )
-    from huntaze.kit.crypto import box_from_settings
-
-    sessions = make_sessionmaker(engine)
-    clock = SystemClock()
-    if database_is_empty(sessions):
-        token = build_demo(engine, sessions, clock).token.secret
-    else:
-        with sessions() as session:
-            if find_demo_creator(session) is None:
-                err.print(
-                    "the database already has data and no creator 'demo': --demo adds nothing "
-                    "(`huntaze demo` adds the demo creator)"
-                )
-                return settings, None
-            token = create_token_for(session, DEMO_HANDLE, clock.now(), role="owner").secret
-            session.commit()
-        err.print("the database already has the demo creator; a new owner token follows")
-    deliveries = DeliveryLog(deliveries_path(settings.database_url), echo=_say)
-    senders = DemoSenders(deliveries).start()
-    allowed = merge_targets(settings.allowed_private_targets, senders.allowed_targets)
-    settings = settings.model_copy(update={"allowed_private_targets": allowed})
-    try:
-        with sessions() as session:
-            creator_id = find_demo_creator(session) or ""
-            ensure_demo_accounts(
-                session, creator_id, box_from_settings(settings), clock.now(), senders, settings
-            )
-            recipients = demo_recipients(session, creator_id)
-            session.commit()
-    except BaseException:
-        senders.stop()
-        raise
-    examples = _SendExamples(
-        recipients.onlyfans_recipient_id, recipients.email_fan_id, deliveries.path
-    )
-    _print_demo(token, host, port, examples)
-    return settings, senders
 
 
 @app.command("serve")
@@ -527,7 +289,9 @@ def serve(
     port = port or settings.port
     senders = None
     if demo_data:
-        settings, senders = _start_demo(engine, settings, host, port)
+        from huntaze.demo.serve import start_demo
+
+        settings, senders = start_demo(engine, settings, host, port, err)
     try:
         api = create_app(settings, engine)
         runner = None

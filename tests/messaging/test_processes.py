@@ -17,13 +17,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from huntaze.models.crm import Fan
 from huntaze.models.messaging import OutboxMessage, SendAttempt
 from huntaze.platforms.email.fake import FakeSmtpServer
 from huntaze.platforms.onlyfans.fake import FakeRelay
 from tests.factories import fan_values
+
+MAX_KILLS = 6
 
 
 def _worker(
@@ -116,13 +118,24 @@ def _relay_bulk(client, engine, tenant, relay_url: str, n: int) -> dict:  # type
 
 def _send_with_kills(engine, db_url: str, tmp_path: Path, creator_id: str, n: int) -> int:  # type: ignore[no-untyped-def]
     """Run a worker, kill -9 it again and again while it sends, then let a last one finish;
-    return how many kills landed."""
+    return how many kills landed.
+
+    Each kill spends an attempt of every row the killed worker held (an attempt counts from
+    its claim), and a row whose attempts are spent fails instead of being claimed again. The
+    messages get more attempts than there are kills, so what is checked here is that a kill
+    loses nothing, not the attempt budget (test_worker_faults.py checks that)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.creator_id == creator_id)
+            .values(max_attempts=MAX_KILLS + 2)
+        )
     rng = random.Random(11)
     kills = 0
     deadline = time.monotonic() + 240
     proc = _worker(db_url, tmp_path, "crashy", "{}")
     try:
-        while kills < 6 and time.monotonic() < deadline:
+        while kills < MAX_KILLS and time.monotonic() < deadline:
             time.sleep(rng.uniform(0.4, 1.2))  # let it send for a while (a real process)
             if _count(engine, creator_id, "sent") >= n:
                 break
@@ -215,8 +228,12 @@ def test_three_workers_never_break_the_limit(client, tenant, engine, db_url, tmp
     with FakeRelay("relay-secret") as relay:
         bulk = _relay_bulk(client, engine, tenant, relay.url, 20)
         # the workers decrypt the relay secret with the app's key file (tmp_path / "key")
+        # a lease long enough that a worker slowed by a busy machine keeps its rows
         workers = [
-            _worker(db_url, tmp_path, f"w{i}", '{"onlyfans": "5/2seconds"}') for i in range(3)
+            _worker(
+                db_url, tmp_path, f"w{i}", '{"onlyfans": "5/2seconds"}', HUNTAZE_LEASE_SECONDS="30"
+            )
+            for i in range(3)
         ]
         try:
             deadline = time.monotonic() + 90

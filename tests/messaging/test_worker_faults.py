@@ -10,7 +10,6 @@ import json
 import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from huntaze.messaging.worker import Worker
 from huntaze.models.messaging import OutboxMessage, SendAttempt
 from huntaze.platforms.base import RetryableError
 from huntaze.platforms.onlyfans.fake import FakeRelay
+from tests.netfakes import Answer, ScriptedRelay
 
 
 def _rows(engine: Any, ids: list[str]) -> dict[str, Any]:
@@ -111,53 +111,19 @@ def test_an_exception_in_a_turn_never_ends_the_worker(
     assert worker.last_progress is not None
 
 
-class _LongIdRelay:
+def _long_ids_for_recipients_ending_in_1(request: dict[str, Any]) -> Answer:
     """A relay that accepts everything and answers an ``externalId`` of 300 characters for
     recipients ending in 1, a short one otherwise."""
-
-    def __init__(self) -> None:
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                recipient = str(json.loads(body).get("recipientId"))
-                outer.received.append(recipient)
-                ext = "x" * 300 if recipient.endswith("1") else f"of-{recipient}"
-                data = json.dumps({"externalId": ext}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.received: list[str] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> _LongIdRelay:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/messages"
+    recipient = str(request["payload"].get("recipientId"))
+    ext = "x" * 300 if recipient.endswith("1") else f"of-{recipient}"
+    data = json.dumps({"externalId": ext}).encode()
+    return 200, {"Content-Type": "application/json"}, data
 
 
 def test_an_over_long_external_id_loses_no_outcome(
     relay_world, enqueue, make_outbox, settings, engine, box
 ) -> None:
-    with _LongIdRelay() as relay:
+    with ScriptedRelay(_long_ids_for_recipients_ending_in_1) as relay:
         world = relay_world(relay.url)
         ids = [enqueue(world, 1, fan=i)[0] for i in range(3)]
         worker = _worker(make_outbox, settings, engine, box)
@@ -165,7 +131,7 @@ def test_an_over_long_external_id_loses_no_outcome(
         assert worker.run_once() == 0  # nothing is left to send again
         rows = _rows(engine, ids)
     assert [rows[i].status for i in ids] == ["sent"] * 3
-    assert len(relay.received) == 3  # each was sent once
+    assert len(relay.requests) == 3  # each was sent once
     external = {rows[i].recipient: rows[i].external_id for i in ids}
     assert external["7001"] is None  # not stored, the message still counts as sent
     assert external["7000"] == "of-7000" and external["7002"] == "of-7002"

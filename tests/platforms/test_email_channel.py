@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import socket
 import ssl
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
-from huntaze.config import Settings
 from huntaze.platforms.base import (
     AccountConfig,
     OutgoingMessage,
@@ -27,23 +19,12 @@ from huntaze.platforms.base import (
 from huntaze.platforms.email import EmailChannel, parse_smtp_url
 from huntaze.platforms.email.channel import default_subject, message_id_for
 from huntaze.platforms.email.fake import FakeSmtpServer
+from tests.netfakes import channel_settings, self_signed
 
 # aiosmtpd itself sets the deprecated Session.login_data on every successful AUTH.
 pytestmark = pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")
 
 SENDER = "creator@example.com"
-
-
-def settings(**overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "smtp_url": SecretStr(""),
-        "email_from": "",
-        "onlyfans_relay_url": "",
-        "onlyfans_relay_secret": SecretStr(""),
-        "allow_private_urls": True,  # the fakes listen on loopback
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 def message(n: int = 1, **overrides: object) -> OutgoingMessage:
@@ -61,7 +42,7 @@ def message(n: int = 1, **overrides: object) -> OutgoingMessage:
 
 def channel_for(url: str, **account: object) -> EmailChannel:
     config = AccountConfig("acc_1", "email", {"smtpUrl": url, "from": SENDER, **account})
-    return EmailChannel(config, settings(), timeout=5.0)
+    return EmailChannel(config, channel_settings(), timeout=5.0)
 
 
 @pytest.fixture
@@ -169,7 +150,7 @@ def test_credentials_are_url_decoded() -> None:
 def test_account_secret_overrides_url_password(smtp: FakeSmtpServer) -> None:
     url = f"smtp://bot:wrong@127.0.0.1:{smtp.port}"
     config = AccountConfig("acc_1", "email", {"smtpUrl": url, "from": SENDER}, secret="s3cret")
-    ch = EmailChannel(config, settings())
+    ch = EmailChannel(config, channel_settings())
     ch.send(message())
     ch.close()
     assert smtp.messages[0].login == "bot"
@@ -178,7 +159,7 @@ def test_account_secret_overrides_url_password(smtp: FakeSmtpServer) -> None:
 def test_settings_defaults_apply_when_account_has_none(smtp: FakeSmtpServer) -> None:
     ch = EmailChannel(
         AccountConfig("acc_1", "email"),
-        settings(smtp_url=SecretStr(smtp.url), email_from="studio@example.com"),
+        channel_settings(smtp_url=SecretStr(smtp.url), email_from="studio@example.com"),
     )
     ch.send(message())
     ch.close()
@@ -191,45 +172,14 @@ def test_settings_defaults_apply_when_account_has_none(smtp: FakeSmtpServer) -> 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     """(server context, client context trusting it) for a self-signed 127.0.0.1 cert."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    folder: Path = tmp_path_factory.mktemp("tls")
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server.load_cert_chain(cert_file, key_file)
-    client = ssl.create_default_context(cafile=str(cert_file))
-    return server, client
+    return self_signed(tmp_path_factory.mktemp("tls"), "127.0.0.1")
 
 
 def test_starttls_upgrade_when_offered(tls: tuple[ssl.SSLContext, ssl.SSLContext]) -> None:
     server_ctx, client_ctx = tls
     with FakeSmtpServer(username="bot", password="s3cret", tls_context=server_ctx) as server:
         config = AccountConfig("acc_1", "email", {"smtpUrl": server.url, "from": SENDER})
-        ch = EmailChannel(config, settings(), ssl_context=client_ctx)
+        ch = EmailChannel(config, channel_settings(), ssl_context=client_ctx)
         ch.send(message())
         ch.close()
     assert server.messages[0].tls is True
@@ -242,7 +192,7 @@ def test_starttls_false_stays_plain(tls: tuple[ssl.SSLContext, ssl.SSLContext]) 
         config = AccountConfig(
             "acc_1", "email", {"smtpUrl": server.url + "?starttls=false", "from": SENDER}
         )
-        ch = EmailChannel(config, settings(), ssl_context=client_ctx)
+        ch = EmailChannel(config, channel_settings(), ssl_context=client_ctx)
         ch.send(message())
         ch.close()
     assert server.messages[0].tls is False
@@ -255,7 +205,7 @@ def test_smtps_implicit_tls(tls: tuple[ssl.SSLContext, ssl.SSLContext]) -> None:
     ) as server:
         assert server.url.startswith("smtps://")
         config = AccountConfig("acc_1", "email", {"smtpUrl": server.url, "from": SENDER})
-        ch = EmailChannel(config, settings(), ssl_context=client_ctx)
+        ch = EmailChannel(config, channel_settings(), ssl_context=client_ctx)
         ch.send(message())
         ch.close()
     assert server.messages[0].tls is True
@@ -334,13 +284,13 @@ def test_unreachable_server_is_retryable() -> None:
 
 
 def test_missing_sender_is_permanent(smtp: FakeSmtpServer) -> None:
-    ch = EmailChannel(AccountConfig("acc_1", "email", {"smtpUrl": smtp.url}), settings())
+    ch = EmailChannel(AccountConfig("acc_1", "email", {"smtpUrl": smtp.url}), channel_settings())
     with pytest.raises(PermanentError, match="no sender address configured"):
         ch.send(message())
 
 
 def test_missing_server_is_permanent() -> None:
-    ch = EmailChannel(AccountConfig("acc_1", "email", {"from": SENDER}), settings())
+    ch = EmailChannel(AccountConfig("acc_1", "email", {"from": SENDER}), channel_settings())
     with pytest.raises(PermanentError, match="no SMTP server configured"):
         ch.send(message())
 

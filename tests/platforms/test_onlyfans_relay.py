@@ -12,7 +12,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from huntaze.config import Settings
 from huntaze.platforms.base import (
     AccountConfig,
     OutgoingMessage,
@@ -27,21 +26,10 @@ from huntaze.platforms.onlyfans import (
     verify_signature,
 )
 from huntaze.platforms.onlyfans.fake import FakeRelay
+from tests.netfakes import channel_settings
 
 SECRET = "whsec_test_0123456789"
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
-
-
-def settings(**overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "smtp_url": SecretStr(""),
-        "email_from": "",
-        "onlyfans_relay_url": "",
-        "onlyfans_relay_secret": SecretStr(""),
-        "allow_private_urls": True,  # the fakes listen on loopback
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 def message(n: int = 1, **overrides: object) -> OutgoingMessage:
@@ -65,7 +53,7 @@ def relay() -> Iterator[FakeRelay]:
 
 def channel_for(relay: FakeRelay, **kwargs: object) -> OnlyFansRelayChannel:
     config = AccountConfig("acc_1", "onlyfans", {"relayUrl": relay.url}, secret=SECRET)
-    return OnlyFansRelayChannel(config, settings(), **kwargs)  # type: ignore[arg-type]
+    return OnlyFansRelayChannel(config, channel_settings(), **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -139,7 +127,7 @@ def test_duplicate_idempotency_key_answers_same_id(
 def test_settings_defaults_apply_when_account_has_none(relay: FakeRelay) -> None:
     ch = OnlyFansRelayChannel(
         AccountConfig("acc_1", "onlyfans"),
-        settings(onlyfans_relay_url=relay.url, onlyfans_relay_secret=SecretStr(SECRET)),
+        channel_settings(onlyfans_relay_url=relay.url, onlyfans_relay_secret=SecretStr(SECRET)),
     )
     assert ch.send(message()).external_id == "of_1"
     ch.close()
@@ -179,7 +167,7 @@ def test_verify_signature_rejects_tampering_and_staleness() -> None:
 
 def test_wrong_secret_is_refused_by_relay_and_requires_reconnect(relay: FakeRelay) -> None:
     config = AccountConfig("acc_1", "onlyfans", {"relayUrl": relay.url}, secret="not-it")
-    ch = OnlyFansRelayChannel(config, settings())
+    ch = OnlyFansRelayChannel(config, channel_settings())
     with pytest.raises(ReconnectRequired, match=r"401.*invalid signature"):
         ch.send(message())
     ch.close()
@@ -271,7 +259,7 @@ def test_unreachable_relay_is_retryable() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = AccountConfig("acc_1", "onlyfans", {"relayUrl": f"http://127.0.0.1:{port}/"}, SECRET)
-    ch = OnlyFansRelayChannel(config, settings(), timeout=2.0)
+    ch = OnlyFansRelayChannel(config, channel_settings(), timeout=2.0)
     with pytest.raises(RetryableError, match="unreachable"):
         ch.send(message())
     ch.close()
@@ -298,7 +286,7 @@ def test_other_4xx_is_permanent_and_long_reason_truncated(
 )
 def test_missing_configuration_is_permanent(url: str, secret: str | None, missing: str) -> None:
     config = AccountConfig("acc_1", "onlyfans", {"relayUrl": url} if url else {}, secret)
-    ch = OnlyFansRelayChannel(config, settings())
+    ch = OnlyFansRelayChannel(config, channel_settings())
     with pytest.raises(PermanentError, match=missing):
         ch.send(message())
     ch.close()
@@ -307,7 +295,7 @@ def test_missing_configuration_is_permanent(url: str, secret: str | None, missin
 def test_non_http_relay_url_is_permanent() -> None:
     config = AccountConfig("acc_1", "onlyfans", {"relayUrl": "ftp://relay.test/"}, SECRET)
     with pytest.raises(PermanentError, match="http"):
-        OnlyFansRelayChannel(config, settings()).send(message())
+        OnlyFansRelayChannel(config, channel_settings()).send(message())
 
 
 def test_parse_retry_after() -> None:

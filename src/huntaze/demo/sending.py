@@ -27,7 +27,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,7 +39,9 @@ from sqlalchemy.orm import Session
 from huntaze.config import Settings
 from huntaze.demo import DEMO_HANDLE
 from huntaze.kit.crypto import SecretBox
-from huntaze.messaging.accounts import create_account, url_policy
+from huntaze.kit.lifecycle import StartStop
+from huntaze.messaging.account_settings import url_policy
+from huntaze.messaging.accounts import create_account
 from huntaze.models.crm import Fan
 from huntaze.models.messaging import SendingAccount
 from huntaze.models.tenancy import Creator
@@ -152,7 +153,7 @@ class DeliveryLog:
         )
 
 
-class DemoSenders:
+class DemoSenders(StartStop):
     """The demo's OnlyFans relay and SMTP server, both on free ports of 127.0.0.1.
 
     Args:
@@ -191,17 +192,6 @@ class DemoSenders:
             self._smtp.stop()
         finally:
             self._relay.stop()
-
-    def __enter__(self) -> DemoSenders:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def relay_url(self) -> str:

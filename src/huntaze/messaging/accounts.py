@@ -7,7 +7,8 @@ the first time a message is queued for that platform.
 The URLs an account names (``settings.relayUrl``, ``settings.smtpUrl``) are user-given hosts
 the server will connect to, so they are checked when set (create and PATCH) as well as at
 connect time (:mod:`huntaze.kit.netguard`), and shown with their credentials masked
-(:func:`public_settings`).
+(:func:`~huntaze.messaging.account_settings.public_settings`); those checks live in
+:mod:`huntaze.messaging.account_settings`.
 """
 
 from __future__ import annotations
@@ -24,20 +25,11 @@ from huntaze.config import Settings
 from huntaze.kit.crypto import SecretBox
 from huntaze.kit.errors import ApiError, not_found
 from huntaze.kit.ids import new_id
-from huntaze.kit.netguard import (
-    TargetPolicy,
-    UnresolvableTarget,
-    UnsafeTarget,
-    check_address,
-    check_target,
-    literal_address,
-)
-from huntaze.kit.redact import redact_value
+from huntaze.kit.netguard import TargetPolicy
+from huntaze.messaging.account_settings import keep_masked, validate_settings
 from huntaze.messaging.limits import parse_limits
 from huntaze.models.messaging import SendingAccount
-from huntaze.platforms.base import AccountConfig, PermanentError
-from huntaze.platforms.email.channel import parse_smtp_url
-from huntaze.platforms.onlyfans.relay import parse_relay_url
+from huntaze.platforms.base import AccountConfig
 
 #: platform -> the channel its accounts use unless told otherwise.
 DEFAULT_CHANNELS = {"onlyfans": "onlyfans_relay", "email": "email"}
@@ -75,115 +67,6 @@ def validate_limits(text: str | None) -> str | None:
     except ValueError as exc:
         raise ApiError(422, "invalid_send_limits", str(exc), [{"field": "sendLimits"}]) from exc
     return text
-
-
-def url_policy(settings: Settings) -> TargetPolicy:
-    """The address guard's policy from the operator's settings
-    (``HUNTAZE_ALLOW_PRIVATE_URLS``, ``HUNTAZE_ALLOWED_PRIVATE_TARGETS``).
-
-    Raises:
-        ValueError: ``allowed_private_targets`` is malformed (an operator error).
-    """
-    return TargetPolicy.parse(settings.allow_private_urls, settings.allowed_private_targets)
-
-
-#: The settings that name a host the server connects to.
-URL_SETTINGS = ("relayUrl", "smtpUrl")
-
-
-def _url_host_port(key: str, url: str) -> tuple[str, int]:
-    """Host and port of an account URL (shape checked by the channel's own parser).
-
-    Raises:
-        PermanentError: the URL is malformed, with a reason that never repeats it.
-    """
-    if key == "relayUrl":
-        _scheme, host, port = parse_relay_url(url)
-        return host, port
-    target = parse_smtp_url(url)
-    return target.host, target.port
-
-
-def validate_settings(values: Mapping[str, Any], policy: TargetPolicy | None) -> dict[str, Any]:
-    """Check the URLs among an account's ``settings`` and return the settings as a dict.
-
-    ``relayUrl`` must be an ``http(s)://`` URL and ``smtpUrl`` an ``smtp://`` or ``smtps://``
-    URL (an empty string means "use the server's default"). Their host must be allowed by the
-    address guard (:func:`huntaze.kit.netguard.check_target`): when private targets are
-    refused the name is resolved now and every address checked; when the operator allows
-    them, only IP literals are checked here (names are resolved at connect time, where the
-    check runs again anyway). With ``policy=None`` (trusted callers: fixtures, the demo) only
-    the shape is checked; channels still apply the guard at connect time.
-
-    Raises:
-        ApiError: 422 ``invalid_url`` (not a string, malformed, or the host does not resolve)
-            or 422 ``unsafe_url`` (the host is or resolves to a refused address), with
-            ``details: [{"field": "settings.<key>"}]``. Messages never repeat the URL.
-    """
-    checked = dict(values)
-    for key in URL_SETTINGS:
-        if key not in checked or checked[key] in (None, ""):
-            continue
-        field = f"settings.{key}"
-        url = checked[key]
-        if not isinstance(url, str):
-            raise ApiError(422, "invalid_url", f"{field} must be a string", [{"field": field}])
-        try:
-            host, port = _url_host_port(key, url)
-        except PermanentError as exc:
-            raise ApiError(
-                422, "invalid_url", f"{field}: {exc.reason}", [{"field": field}]
-            ) from None
-        if policy is None:
-            continue
-        try:
-            if policy.allow_private:
-                literal = literal_address(host)
-                if literal is not None:
-                    check_address(literal, host, port, policy)
-            else:
-                check_target(host, port, policy)
-        except UnsafeTarget as exc:
-            hint = (
-                ""
-                if not exc.overridable
-                else " (the server's operator can allow private "
-                "targets with HUNTAZE_ALLOW_PRIVATE_URLS)"
-            )
-            raise ApiError(
-                422,
-                "unsafe_url",
-                f"{field}: host {exc.host} resolves to a {exc.rule} address, which this server "
-                f"does not connect to{hint}",
-                [{"field": field}],
-            ) from None
-        except UnresolvableTarget as exc:
-            raise ApiError(
-                422,
-                "invalid_url",
-                f"{field}: host {exc.host} does not resolve",
-                [{"field": field}],
-            ) from None
-    return checked
-
-
-def public_settings(values: Mapping[str, Any] | None) -> dict[str, Any]:
-    """An account's settings as the API shows them: URL userinfo passwords, secret-looking
-    query values and values under secret-looking keys replaced by ``***``
-    (:func:`huntaze.kit.redact.redact_value`)."""
-    shown = redact_value(dict(values or {}))
-    return shown if isinstance(shown, dict) else {}
-
-
-def _keep_masked(new: Mapping[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
-    """``new`` settings where a value sent back exactly as :func:`public_settings` showed it
-    (masked) keeps the stored value, so reading an account and PATCHing its settings back
-    does not replace a password with ``***``."""
-    merged = dict(new)
-    for key, value in new.items():
-        if key in old and value != old[key] and value == public_settings({key: old[key]})[key]:
-            merged[key] = old[key]
-    return merged
 
 
 def get_account(session: Session, creator_id: str, account_id: str) -> SendingAccount:
@@ -230,14 +113,16 @@ def create_account(
     """Create a sending account; ``secret`` is stored encrypted.
 
     Args:
-        policy: the address guard's policy for the URLs in ``settings`` (:func:`url_policy`;
-            the API always passes it); ``None`` checks their shape only (trusted callers),
-            the channel's connect-time check still applies.
+        policy: the address guard's policy for the URLs in ``settings``
+            (:func:`~huntaze.messaging.account_settings.url_policy`; the API always passes
+            it); ``None`` checks their shape only (trusted callers), the channel's
+            connect-time check still applies.
 
     Raises:
         ApiError: 409 ``sending_account_exists`` for a taken (platform, name); 422 for an
             invalid channel or limit; 422 ``invalid_url`` / ``unsafe_url`` for a refused
-            ``settings.relayUrl`` or ``settings.smtpUrl`` (:func:`validate_settings`).
+            ``settings.relayUrl`` or ``settings.smtpUrl``
+            (:func:`~huntaze.messaging.account_settings.validate_settings`).
     """
     chosen = channel_for(platform, channel)
     limits = validate_limits(send_limits)
@@ -290,12 +175,14 @@ def change_account(
         changes: the fields the caller sent, by their Python names (:data:`PATCHABLE`):
             ``name`` (``None`` keeps it), ``channel`` (``None`` keeps it), ``settings`` (the
             whole new dict; ``None`` keeps them; a value sent back masked as
-            :func:`public_settings` shows it keeps the stored one), ``secret`` (``None`` or
-            ``""`` removes it), ``send_limits`` (``None`` or ``""``: the platform default),
+            :func:`~huntaze.messaging.account_settings.public_settings` shows it keeps the
+            stored one), ``secret`` (``None`` or ``""`` removes it), ``send_limits``
+            (``None`` or ``""``: the platform default),
             ``status`` (``"active"``: resume a paused account and close its breaker).
-        policy: the address guard's policy for the URLs in ``settings`` (:func:`url_policy`;
-            the API always passes it); ``None`` checks their shape only (trusted callers),
-            the channel's connect-time check still applies.
+        policy: the address guard's policy for the URLs in ``settings``
+            (:func:`~huntaze.messaging.account_settings.url_policy`; the API always passes
+            it); ``None`` checks their shape only (trusted callers), the channel's
+            connect-time check still applies.
 
     Every check runs before anything changes, so an error leaves the account as it was.
     ``config_version`` goes up by one when anything a channel is built from changes
@@ -330,7 +217,7 @@ def change_account(
     )
     settings = dict(account.settings or {})
     if changes.get("settings") is not None:
-        settings = validate_settings(_keep_masked(changes["settings"], settings), policy)
+        settings = validate_settings(keep_masked(changes["settings"], settings), policy)
     limits = (
         validate_limits(changes["send_limits"]) if "send_limits" in changes else account.send_limits
     )

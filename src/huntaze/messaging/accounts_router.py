@@ -10,6 +10,7 @@ from sqlalchemy import select
 from huntaze.auth.deps import DbSession, Reader, Writer
 from huntaze.crm.fans_router import ERRORS
 from huntaze.kit.redact import redact_text
+from huntaze.messaging.account_settings import public_settings, url_policy
 from huntaze.messaging.accounts import (
     change_account as change_account_service,
 )
@@ -17,8 +18,6 @@ from huntaze.messaging.accounts import (
     create_account,
     delete_account,
     get_account,
-    public_settings,
-    url_policy,
 )
 from huntaze.messaging.schemas import AccountIn, AccountList, AccountOut, AccountPatch
 from huntaze.models.messaging import SendingAccount

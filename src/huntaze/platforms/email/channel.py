@@ -1,6 +1,6 @@
 """The email channel: one message, one SMTP transaction (RFC 5321), sent with :mod:`smtplib`.
 
-The server comes from a URL:
+The server comes from a URL (parsed by :mod:`huntaze.platforms.email.smtp_url`):
 
 * ``smtp://user:pass@host:587`` — plain connection, upgraded with STARTTLS (RFC 3207) when the
   server advertises it (``?starttls=auto``, the default); ``?starttls=true`` requires it and
@@ -31,11 +31,9 @@ import smtplib
 import socket
 import ssl
 import threading
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from huntaze.config import Settings
 from huntaze.kit.netguard import (
@@ -56,6 +54,7 @@ from huntaze.platforms.base import (
     RetryableError,
     SendResult,
 )
+from huntaze.platforms.email.smtp_url import SmtpTarget, parse_smtp_url
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds allowed for connecting and for each SMTP reply."""
@@ -63,80 +62,10 @@ DEFAULT_TIMEOUT = 10.0
 REPLY_TEXT_MAX = 300
 """Longest server reply text kept in a reason, in characters."""
 
-URL_MAX = 2048
-"""Longest SMTP URL accepted, in characters."""
-
 SUBJECT_MAX = 78
 """Longest default subject, in characters (RFC 5322 §2.1.1's recommended line length)."""
 
 _MSGID_SAFE = re.compile(r"[A-Za-z0-9_+=-]+(?:\.[A-Za-z0-9_+=-]+)*")
-_STARTTLS_MODES = {"auto", "true", "false"}
-
-
-@dataclass(frozen=True, slots=True)
-class SmtpTarget:
-    """A parsed SMTP URL.
-
-    Attributes:
-        host, port: the server (port 587 for ``smtp://``, 465 for ``smtps://`` by default).
-        implicit_tls: ``smtps://``: TLS from the start.
-        starttls: ``auto`` (upgrade when offered), ``true`` (required) or ``false``.
-        user, password: the login, URL-decoded; no login when ``user`` is ``None``.
-    """
-
-    host: str
-    port: int
-    implicit_tls: bool
-    starttls: str
-    user: str | None
-    password: str | None
-
-
-def parse_smtp_url(url: str, password: str | None = None) -> SmtpTarget:
-    """Parse ``smtp://`` / ``smtps://`` URLs; ``password`` (when given) overrides the URL's.
-
-    Error messages never repeat the URL or a part of its authority (it may hold a password).
-
-    Raises:
-        PermanentError: the URL is malformed (too long, spaces or control characters, a bad
-            host or port), has another scheme or a bad ``starttls`` value.
-    """
-    text = url.strip()
-    if len(text) > URL_MAX:
-        raise PermanentError(f"SMTP URL is longer than {URL_MAX} characters")
-    if any(c.isspace() or not c.isprintable() for c in text):
-        raise PermanentError("SMTP URL contains spaces or control characters")
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-        parts.hostname  # noqa: B018 - raises ValueError for a malformed IPv6 literal
-    except ValueError:
-        raise PermanentError("invalid SMTP URL: bad host or port (1-65535)") from None
-    if port == 0:
-        raise PermanentError("invalid SMTP URL: bad host or port (1-65535)")
-    scheme = parts.scheme.lower()
-    if scheme not in ("smtp", "smtps"):
-        raise PermanentError(f"SMTP URL must start with smtp:// or smtps://, not {scheme!r}")
-    if not parts.hostname:
-        raise PermanentError("SMTP URL has no host")
-    query = {k.lower(): v[-1].lower() for k, v in parse_qs(parts.query).items()}
-    starttls = query.get("starttls", "auto")
-    if starttls not in _STARTTLS_MODES:
-        raise PermanentError(f"SMTP URL: starttls must be true, false or auto, not {starttls!r}")
-    implicit = scheme == "smtps"
-    if implicit and starttls == "true":
-        raise PermanentError("SMTP URL: smtps:// already uses TLS; drop ?starttls=true")
-    user = unquote(parts.username) if parts.username else None
-    if password is None and parts.password is not None:
-        password = unquote(parts.password)
-    return SmtpTarget(
-        host=parts.hostname,
-        port=port or (465 if implicit else 587),
-        implicit_tls=implicit,
-        starttls="false" if implicit else starttls,
-        user=user,
-        password=password,
-    )
 
 
 def message_id_for(idempotency_key: str) -> str:

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from huntaze.kit.lifecycle import StartStop
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ class _Controller(Controller):
         super()._trigger_server()  # type: ignore[no-untyped-call]
 
 
-class FakeSmtpServer:
+class FakeSmtpServer(StartStop):
     """A loopback SMTP server that records messages and fails on request.
 
     Args:
@@ -151,17 +152,6 @@ class FakeSmtpServer:
         if self._running:
             self._controller.stop()
             self._running = False
-
-    def __enter__(self) -> FakeSmtpServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def port(self) -> int:

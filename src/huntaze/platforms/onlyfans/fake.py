@@ -21,10 +21,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
-from huntaze.platforms.onlyfans.relay import DEFAULT_TOLERANCE, SIGNATURE_HEADER, verify_signature
+from huntaze.kit.lifecycle import StartStop
+from huntaze.platforms.onlyfans.signature import (
+    DEFAULT_TOLERANCE,
+    SIGNATURE_HEADER,
+    verify_signature,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +66,7 @@ def _header(headers: dict[str, str], name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == lowered), None)
 
 
-class FakeRelay:
+class FakeRelay(StartStop):
     """A loopback relay that verifies, deduplicates, records and misbehaves on request.
 
     Args:
@@ -135,17 +139,6 @@ class FakeRelay:
                 self._thread.join(5.0)
             self._server = None
             self._thread = None
-
-    def __enter__(self) -> FakeRelay:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:

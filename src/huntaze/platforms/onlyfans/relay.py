@@ -9,7 +9,7 @@ it; docs/relay.md is its contract. The request carries::
     X-Huntaze-Signature: t=<unix seconds>,sig=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
 
 The signature is HMAC (RFC 2104) with SHA-256 over exactly the bytes sent; relays check it with
-:func:`verify_signature`.
+:func:`huntaze.platforms.onlyfans.signature.verify_signature`.
 
 The relay URL is user-given, so the channel reaches it through :mod:`huntaze.kit.netguard`:
 each new connection resolves the host once, refuses private, loopback, link-local and metadata
@@ -21,10 +21,7 @@ message's error: only the status and the contract's ``error`` field do (docs/rel
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import math
 import re
 import time
 from collections.abc import Callable
@@ -36,13 +33,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import httpx
 
 from huntaze.config import Settings
-from huntaze.kit.netguard import (
-    TargetPolicy,
-    UnresolvableTarget,
-    UnsafeTarget,
-    guarded_client,
-    unsafe_reason,
-)
+from huntaze.kit.netguard import TargetPolicy, UnresolvableTarget, UnsafeTarget, unsafe_reason
+from huntaze.kit.netguard_http import guarded_client
 from huntaze.kit.redact import is_secret_name, redact_text, redact_url
 from huntaze.platforms.base import (
     AccountConfig,
@@ -52,13 +44,10 @@ from huntaze.platforms.base import (
     RetryableError,
     SendResult,
 )
+from huntaze.platforms.onlyfans.signature import SIGNATURE_HEADER, sign
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds allowed for each of connect, write and read of one relay request."""
-
-SIGNATURE_HEADER = "X-Huntaze-Signature"
-DEFAULT_TOLERANCE = 300.0
-"""Seconds a signature's timestamp may differ from the verifier's clock (replay window)."""
 
 ERROR_TEXT_MAX = 300
 """Longest relay ``error`` text kept in the message's reason, in characters."""
@@ -74,64 +63,6 @@ RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 still being processed), 425 Too Early, 429 Too Many Requests (RFC 9110 §15.5, RFC 6585 §4)."""
 
 _DELAY_SECONDS = re.compile(r"\s*[0-9]+(?:\.[0-9]+)?\s*")
-_DIGITS = re.compile(r"[0-9]{1,12}")
-
-
-def _mac(secret: str, body: bytes, timestamp: int) -> str:
-    data = f"{timestamp}.".encode("ascii") + body
-    return hmac.new(secret.encode("utf-8"), data, hashlib.sha256).hexdigest()
-
-
-def sign(secret: str, body: bytes, timestamp: int) -> str:
-    """The ``X-Huntaze-Signature`` value for ``body`` sent at ``timestamp`` (unix seconds).
-
-    ``sig`` is the lowercase hex HMAC-SHA256 (RFC 2104, FIPS 180-4) keyed with the UTF-8
-    ``secret`` over the ASCII ``"<timestamp>."`` followed by the raw ``body`` bytes.
-    """
-    return f"t={timestamp},sig={_mac(secret, body, timestamp)}"
-
-
-def verify_signature(
-    secret: str,
-    header: str,
-    body: bytes,
-    now: float,
-    tolerance: float = DEFAULT_TOLERANCE,
-) -> bool:
-    """Check an ``X-Huntaze-Signature`` header against the raw request ``body``.
-
-    Args:
-        secret: the shared relay secret.
-        header: ``t=<unix seconds>,sig=<hex>``; several ``sig=`` entries are allowed (any may
-            match), unknown keys are ignored.
-        body: the request body exactly as received (before any JSON parsing).
-        now: the verifier's clock, unix seconds.
-        tolerance: largest accepted ``|now - t|`` in seconds (replay protection).
-
-    Returns:
-        ``True`` when the timestamp is fresh and a signature matches. The comparison is constant
-        time (:func:`hmac.compare_digest`). Never raises on malformed input: returns ``False``.
-    """
-    timestamp: int | None = None
-    candidates: list[str] = []
-    for item in header.split(","):
-        key, sep, value = item.strip().partition("=")
-        if not sep:
-            continue
-        if key == "t" and _DIGITS.fullmatch(value) and timestamp is None:
-            timestamp = int(value)
-        elif key == "sig":
-            candidates.append(value.strip().lower())
-    if timestamp is None or not candidates or not math.isfinite(now):
-        return False
-    if abs(now - timestamp) > tolerance:
-        return False
-    expected = _mac(secret, body, timestamp).encode("ascii")
-    ok = False
-    for candidate in candidates:
-        # Compare every candidate so timing does not reveal which one matched.
-        ok |= hmac.compare_digest(expected, candidate.encode("utf-8", "replace"))
-    return ok
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -236,7 +167,7 @@ class OnlyFansRelayChannel:
         settings: ``onlyfans_relay_url`` and ``onlyfans_relay_secret`` are the defaults.
         client: an :class:`httpx.Client` to use (its own timeouts apply, and its own transport:
             the address guard applies only if it is built with
-            :func:`huntaze.kit.netguard.guarded_client`); by default the channel makes a
+            :func:`huntaze.kit.netguard_http.guarded_client`); by default the channel makes a
             guarded one with ``timeout`` and closes it in :meth:`close`.
         now: the clock for signature timestamps and ``Retry-After`` dates, unix seconds.
         timeout: seconds for connect, write and read of the channel's own client (10 s).
