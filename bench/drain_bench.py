@@ -153,8 +153,8 @@ class _OneByOneNoop(NoopChannel):
 
 
 class _OneByOneFactory(ChannelFactory):
-    def _build(self, account_id: str) -> Channel:
-        return _OneByOneNoop()
+    def _build(self, account_id: str) -> tuple[Channel, int]:
+        return _OneByOneNoop(), 0  # (channel, the account's config_version it was built from)
 
 
 def huntaze_claim_latency(
