@@ -168,12 +168,19 @@ def _drain_while_writing(
 
 
 @pytest.mark.slow
-def test_three_workers_keep_the_limit_at_the_relay(
-    live_client, tenant, engine, db_url, tmp_path
+@pytest.mark.parametrize(
+    "in_process", [False, True], ids=["three worker processes", "the in-process worker"]
+)
+def test_the_limit_holds_at_the_relay(
+    live_client, tenant, engine, db_url, tmp_path, in_process: bool
 ) -> None:
+    """Three `huntaze worker` processes, or ``huntaze serve``'s case: one worker thread that
+    shares the process with the API."""
     with FakeRelay("relay-secret") as relay:
         _limited_account(live_client, tenant, "onlyfans", {"relayUrl": relay.url})
-        _drain_while_writing(live_client, engine, db_url, tmp_path, tenant, "onlyfans", "onlyfans")
+        _drain_while_writing(
+            live_client, engine, db_url, tmp_path, tenant, "onlyfans", "onlyfans", in_process
+        )
         arrivals = [r.received_monotonic for r in relay.requests]
     assert len(relay.messages) == QUEUED_FIRST + WRITTEN_DURING
     assert _most_in_a_window(arrivals, WINDOW) <= LIMIT, _explain(relay, engine)
@@ -191,21 +198,6 @@ def test_three_workers_keep_the_limit_at_the_smtp_server(
         _drain_while_writing(live_client, engine, db_url, tmp_path, tenant, "email", "limits")
         arrivals = received()
     assert len(arrivals) >= QUEUED_FIRST + WRITTEN_DURING
-    assert _most_in_a_window(arrivals, WINDOW) <= LIMIT
-
-
-@pytest.mark.slow
-def test_the_in_process_worker_keeps_the_limit_at_the_relay(
-    live_client, tenant, engine, db_url, tmp_path
-) -> None:
-    """``huntaze serve``'s case: the worker thread shares the process with the API."""
-    with FakeRelay("relay-secret") as relay:
-        _limited_account(live_client, tenant, "onlyfans", {"relayUrl": relay.url})
-        _drain_while_writing(
-            live_client, engine, db_url, tmp_path, tenant, "onlyfans", "onlyfans", in_process=True
-        )
-        arrivals = [r.received_monotonic for r in relay.requests]
-    assert len(relay.messages) == QUEUED_FIRST + WRITTEN_DURING
     assert _most_in_a_window(arrivals, WINDOW) <= LIMIT
 
 
