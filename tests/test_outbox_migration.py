@@ -1,6 +1,6 @@
-"""Migrations 0003 (cheaper bulk inserts into the outbox) and 0004 (account rows deleted by
-trigger) upgrade and downgrade with the data, on a database of its own (a file on SQLite, a
-schema on PostgreSQL)."""
+"""Migrations 0003 (cheaper bulk inserts into the outbox), 0004 (account rows deleted by
+trigger) and 0005 (account version, promised delivery) upgrade and downgrade with the data, on
+a database of its own (a file on SQLite, a schema on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -227,3 +227,32 @@ def test_0004_moves_the_account_cascade_to_a_trigger(scratch: Engine) -> None:
         with scratch.begin() as conn:
             conn.execute(text("DELETE FROM sending_accounts WHERE id = :a"), {"a": kept})
     assert (_rows(scratch, "outbox", kept), _rows(scratch, "send_attempts", kept)) == (0, 0)
+
+
+def _columns(engine: Engine, table: str) -> set[str]:
+    return {c["name"] for c in inspect(engine).get_columns(table)}
+
+
+def test_0005_adds_and_drops_the_account_version_and_the_promise(scratch: Engine) -> None:
+    upgrade(scratch, "0004")
+    account_id = _seed(scratch, "versioned")
+    upgrade(scratch, "0005")
+    assert "config_version" in _columns(scratch, "sending_accounts")
+    assert "estimated_delivery" in _columns(scratch, "outbox")
+    with scratch.connect() as conn:  # existing accounts start at version 0
+        assert (
+            conn.execute(
+                text("SELECT config_version FROM sending_accounts WHERE id = :a"), {"a": account_id}
+            ).scalar_one()
+            == 0
+        )
+    downgrade(scratch, "0004")
+    assert "config_version" not in _columns(scratch, "sending_accounts")
+    assert "estimated_delivery" not in _columns(scratch, "outbox")
+    assert _rows(scratch, "outbox", account_id) == 3  # no row lost on the way down
+    _, indexes = _outbox(scratch)
+    assert "queued" in indexes["ix_outbox_queued"]  # partial indexes untouched
+    upgrade(scratch)
+    with scratch.begin() as conn:  # the 0004 trigger still deletes an account's rows
+        conn.execute(text("DELETE FROM sending_accounts WHERE id = :a"), {"a": account_id})
+    assert _rows(scratch, "outbox", account_id) == 0
