@@ -11,7 +11,8 @@ import structlog
 from fastapi import FastAPI, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huntaze import __version__
+from huntaze.auth import router as tokens_router
 from huntaze.auth.deps import Reader
 from huntaze.config import Settings, get_settings
 from huntaze.crm import fans_router, import_router, inbox_router
@@ -129,7 +131,8 @@ def create_app(
         app_metrics,
         ConversationSender(settings, box, clock, app_metrics),
     )
-    app = FastAPI(
+    # Swagger UI and ReDoc from the installed package's assets: /docs works offline.
+    app = FastAPIOffline(
         title="Huntaze",
         version=__version__,
         description="Open growth backend for content creators: fans CRM, imports, messaging.",
@@ -201,6 +204,11 @@ def create_app(
             status_code=200 if healthy else 503,
         )
 
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        """The interactive API documentation."""
+        return RedirectResponse("/docs")
+
     @app.get("/api/me", response_model=Me, tags=["auth"])
     def me(principal: Reader) -> Me:
         """Who the token acts as."""
@@ -222,4 +230,5 @@ def create_app(
     app.include_router(import_router.router)
     app.include_router(accounts_router.router)
     app.include_router(messaging_router.router)
+    app.include_router(tokens_router.router)
     return app

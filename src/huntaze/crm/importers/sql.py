@@ -174,28 +174,6 @@ def set_fingerprints(conn: Connection, format_name: str, pairs: Sequence[tuple[s
     )
 
 
-def select_tags(conn: Connection, fan_ids: Sequence[str]) -> dict[str, set[str]]:
-    """Return ``{fan_id: tags}`` for the fans of ``fan_ids`` that have tags."""
-    found: dict[str, set[str]] = {}
-    for chunk in chunks(fan_ids):
-        if is_postgres(conn):
-            cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            cur.execute(
-                "SELECT fan_id, tag FROM fan_tags WHERE fan_id = ANY(%s)",
-                (list(chunk),),
-                prepare=False,
-            )
-            rows = cur.fetchall()
-        else:
-            marks = ",".join("?" * len(chunk))
-            rows = conn.exec_driver_sql(
-                f"SELECT fan_id, tag FROM fan_tags WHERE fan_id IN ({marks})", tuple(chunk)
-            ).fetchall()
-        for fan_id, tag in rows:
-            found.setdefault(fan_id, set()).add(tag)
-    return found
-
-
 def _fan_update_set(provides: frozenset[str], pg: bool) -> str:
     parts = []
     for col in sorted(provides):
@@ -293,23 +271,4 @@ def upsert_fans(
     conn.exec_driver_sql(
         f"INSERT INTO fans ({cols}) VALUES ({marks}) " + conflict,
         list(rows),
-    )
-
-
-def insert_tags(conn: Connection, creator_id: str, pairs: Sequence[tuple[str, str]]) -> None:
-    """Add ``(fan_id, tag)`` pairs; tags a fan already has are left as they are."""
-    if not pairs:
-        return
-    rows = [(fan_id, tag, creator_id) for fan_id, tag in pairs]
-    if is_postgres(conn):
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cur.executemany(
-            "INSERT INTO fan_tags (fan_id, tag, creator_id) VALUES (%s, %s, %s) "
-            "ON CONFLICT DO NOTHING",
-            rows,
-        )
-        return
-    conn.exec_driver_sql(
-        "INSERT INTO fan_tags (fan_id, tag, creator_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        rows,
     )

@@ -11,7 +11,7 @@ idempotent).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,11 +22,12 @@ import orjson
 from sqlalchemy import Engine
 from sqlalchemy import insert as sa_insert
 
-from huntaze.crm.importers import sql, sql_purchases
+from huntaze.crm.importers import sql, sql_purchases, sql_tags
 from huntaze.crm.importers.base import Parser
 from huntaze.crm.importers.compare import FanComparer
 from huntaze.crm.importers.records import FanRecord, PurchaseRecord, RowError
 from huntaze.crm.importers.report import ImportReport
+from huntaze.crm.tags import tag_key
 from huntaze.db.base import db_timestamp
 from huntaze.kit.clock import Clock
 from huntaze.kit.ids import new_id, new_ids
@@ -189,7 +190,7 @@ class ImportWriter:
         with self.engine.begin() as conn:
             sql.upsert_fans(conn, plan.new_fans, provides, all_new=True)
             sql.upsert_fans(conn, plan.changed_fans, provides)
-            sql.insert_tags(conn, self.creator_id, plan.tags)
+            sql_tags.insert_tags(conn, self.creator_id, plan.tags)
             sql.set_fingerprints(conn, self.parser.format, plan.fingerprints)
             sql_purchases.upsert_purchases(conn, plan.purchases)
             sql_purchases.refresh_fan_totals(conn, sorted(plan.touched), self.clock.now())
@@ -276,11 +277,11 @@ class ImportWriter:
         )
         stored_tags: dict[str, set[str]] = {}
         if any(rec.tags for rec, *_ in pending):
-            stored_tags = sql.select_tags(conn, [row[0] for _, row, *_ in pending])
+            stored_tags = sql_tags.select_tag_keys(conn, [row[0] for _, row, *_ in pending])
         for rec, row, custom_text, digest in pending:
             fan_id = row[0]
             values = stored[rec.platform_fan_id]
-            new_tags = set(rec.tags) - stored_tags.get(fan_id, set())
+            new_tags = _new_tags(rec.tags, stored_tags.get(fan_id, set()))
             if new_tags or comparer.changed(row, custom_text, rec.custom_fields, *values[1:]):
                 plan.changed_fans.append(tuple(row))
                 plan.tags.extend((fan_id, tag) for tag in new_tags)
@@ -370,3 +371,15 @@ def run_import(
     """Import ``stream`` with ``parser`` for ``creator_id``; see :class:`ImportWriter`."""
     writer = ImportWriter(engine, creator_id, parser, clock, batch_size, default_currency)
     return writer.run(stream, progress)
+
+
+def _new_tags(tags: Iterable[str], stored_keys: set[str]) -> list[str]:
+    """Return the tags of ``tags`` whose key is not stored yet, one spelling per key."""
+    seen = set(stored_keys)
+    new: list[str] = []
+    for tag in tags:
+        key = tag_key(tag)
+        if key not in seen:
+            seen.add(key)
+            new.append(tag)
+    return new

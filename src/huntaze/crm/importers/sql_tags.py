@@ -1,0 +1,56 @@
+"""Batched SQL for the tags an import adds, on SQLite and PostgreSQL.
+
+Tags are compared by :func:`huntaze.crm.tags.tag_key`, so a file's ``VIP`` does not add a
+second tag beside a stored ``vip``. Every function takes a SQLAlchemy ``Connection`` inside a
+transaction and never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection
+
+from huntaze.crm.importers.sql import chunks, is_postgres
+from huntaze.crm.tags import tag_key
+
+
+def select_tag_keys(conn: Connection, fan_ids: Sequence[str]) -> dict[str, set[str]]:
+    """Return ``{fan_id: tag keys}`` for the fans of ``fan_ids`` that have tags."""
+    found: dict[str, set[str]] = {}
+    for chunk in chunks(fan_ids):
+        if is_postgres(conn):
+            cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cur.execute(
+                "SELECT fan_id, tag FROM fan_tags WHERE fan_id = ANY(%s)",
+                (list(chunk),),
+                prepare=False,
+            )
+            rows = cur.fetchall()
+        else:
+            marks = ",".join("?" * len(chunk))
+            rows = conn.exec_driver_sql(
+                f"SELECT fan_id, tag FROM fan_tags WHERE fan_id IN ({marks})", tuple(chunk)
+            ).fetchall()
+        for fan_id, tag in rows:
+            found.setdefault(fan_id, set()).add(tag_key(tag))
+    return found
+
+
+def insert_tags(conn: Connection, creator_id: str, pairs: Sequence[tuple[str, str]]) -> None:
+    """Add ``(fan_id, tag)`` pairs; tags a fan already has are left as they are."""
+    if not pairs:
+        return
+    rows = [(fan_id, tag, creator_id) for fan_id, tag in pairs]
+    if is_postgres(conn):
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur.executemany(
+            "INSERT INTO fan_tags (fan_id, tag, creator_id) VALUES (%s, %s, %s) "
+            "ON CONFLICT DO NOTHING",
+            rows,
+        )
+        return
+    conn.exec_driver_sql(
+        "INSERT INTO fan_tags (fan_id, tag, creator_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        rows,
+    )
