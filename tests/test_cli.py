@@ -50,7 +50,7 @@ def env(db_url: str, tmp_path: Path) -> dict[str, str]:
 def test_token_import_and_reimport(env, tmp_path, client) -> None:
     handle = f"cli{os.getpid()}{int(time.time() * 1000) % 100000}"
     token = (
-        _run(["token", "create", "--creator", handle, "--role", "owner"], env)
+        _run(["token", "create", "--creator", handle, "--role", "owner", "--create-creator"], env)
         .stdout.strip()
         .splitlines()[-1]
     )
@@ -158,7 +158,7 @@ def test_every_format_through_the_cli(env, monkeypatch, filename, fmt, platform,
         monkeypatch.setenv(key, env[key])
     get_settings.cache_clear()
     handle = f"fmt{abs(hash((filename, time.time()))) % 10**9}"
-    args = ["import", str(SAMPLES / filename), "--creator", handle, "--json"]
+    args = ["import", str(SAMPLES / filename), "--creator", handle, "--json", "--create-creator"]
     if mapping:
         args += ["--platform", platform, "--mapping", json.dumps(mapping)]
     try:

@@ -43,6 +43,7 @@ def test_every_format_imports_with_exact_counts_and_reimports_unchanged(
     expected = SAMPLE_ROWS[filename]
     assert first.json() == {
         "format": fmt,
+        "encoding": "utf-8",
         "inserted": expected,
         "updated": 0,
         "unchanged": 0,

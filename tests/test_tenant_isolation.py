@@ -47,7 +47,9 @@ def _victim(client, h):  # type: ignore[no-untyped-def]
         },
         headers=h,
     ).json()
+    token = client.get("/api/tokens", headers=h).json()["items"][0]
     return {
+        "token_id": token["id"],
         "account_id": account["id"],
         "outbox_id": queued["messageId"],
         "bulk_id": bulk["bulkId"],

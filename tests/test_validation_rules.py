@@ -98,3 +98,9 @@ def test_emails_that_would_break_a_header_or_a_column_are_refused(bad: str) -> N
     with pytest.raises(ValueError):
         v.check_email(bad)
     assert v.check_email(" Jo@Example.COM ") == "jo@example.com"
+
+
+@pytest.mark.parametrize("edge", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-02:00"])
+def test_an_instant_off_the_calendar_in_utc_is_refused_not_an_overflow(edge: str) -> None:
+    with pytest.raises(ValidationError, match="outside the calendar"):
+        _Model(when=edge)

@@ -1,5 +1,5 @@
 """``python -m huntaze`` runs the CLI."""
 
-from huntaze.cli import app
+from huntaze.cli import run
 
-app()
+run()

@@ -296,11 +296,6 @@ def test_tiktok_json_new_layout_single_line() -> None:
     assert all(isinstance(r, FanRecord) and r.subscription_status == "follower" for r in records)
 
 
-def test_tiktok_json_without_fans_list() -> None:
-    records = parse(tiktok.make_json_parser(), b'{"Profile": {"ProfileMap": {}}}')
-    assert records == [RowError(1, None, "no 'FansList' array found")]
-
-
 def test_tiktok_txt_crlf() -> None:
     records = parse(tiktok.make_txt_parser(), fixture("tiktok_Follower_crlf.txt"))
     assert summary(records) == [
@@ -380,22 +375,6 @@ def test_truncated_onlyfans_fans_reports_exact_line() -> None:
     )
     records = parse(onlyfans.make_fans_parser(), data + b"\n{}")
     assert records[-1] == RowError(96, None, "invalid JSON: extra data after the document")
-
-
-@pytest.mark.parametrize(
-    "parser",
-    [
-        onlyfans.make_fans_parser(),
-        onlyfans.make_transactions_parser(),
-        instagram.make_parser(),
-    ],
-)
-def test_not_an_array_is_one_row_error(parser: Any) -> None:
-    (record,) = parse(parser, b'{"data": 1}')
-    assert isinstance(record, RowError)
-    assert record.line == 1
-    assert record.reason.startswith("expected a JSON array")
-    assert parse(parser, b"") == [RowError(1, None, "invalid JSON: empty document")]
 
 
 def test_registry_and_provides() -> None:

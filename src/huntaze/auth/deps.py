@@ -79,7 +79,49 @@ def get_session(request: Request) -> Iterator[Session]:
 
 DbSession = Annotated[Session, Depends(get_session)]
 
-_UNAUTHENTICATED = ApiError(401, "unauthenticated", "A valid bearer token is required")
+
+def _unauthenticated() -> ApiError:
+    # a new instance per raise: a shared one would keep its last traceback (and frames) alive
+    return ApiError(401, "unauthenticated", "A valid bearer token is required")
+
+
+def _creator_not_found() -> ApiError:
+    return ApiError(404, "creator_not_found", "Creator not found")
+
+
+#: ``request.state`` attribute where :class:`huntaze.api_guards.AuthenticateBeforeBody` leaves
+#: the principal it resolved before the body was read, so :func:`get_principal` does not look
+#: the token up twice.
+EARLY_PRINCIPAL = "huntaze_principal"
+
+
+def authenticate(
+    session: Session, authorization: str | None, x_huntaze_creator: str | None
+) -> tuple[Principal, datetime | None]:
+    """Resolve ``Authorization: Bearer <token>`` and the creator acted on, reading only.
+
+    The creator is ``x_huntaze_creator`` (a creator id or handle), else the token's default
+    creator. Returns the principal and the token's ``last_used_at``; the caller ends the
+    session's transaction.
+
+    Raises:
+        ApiError: as :func:`get_principal`.
+    """
+    return _lookup(session, bearer_secret(authorization), x_huntaze_creator)
+
+
+def bearer_secret(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer hz_…`` header value (RFC 6750 §2.1).
+
+    Raises:
+        ApiError: 401 ``unauthenticated`` when the header is missing or holds no Huntaze token.
+    """
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise _unauthenticated()
+    secret = authorization[7:].strip()
+    if not secret.startswith(TOKEN_PREFIX):
+        raise _unauthenticated()
+    return secret
 
 
 def get_principal(
@@ -91,28 +133,29 @@ def get_principal(
     """Authenticate ``Authorization: Bearer <token>`` and resolve the creator acted on.
 
     The creator is the ``X-Huntaze-Creator`` header (a creator id or handle), else the token's
-    default creator.
+    default creator. A request whose token was already checked before its body was read
+    (:data:`EARLY_PRINCIPAL`) reuses that principal.
 
     Raises:
         ApiError: 401 for a missing, unknown or revoked token; 404 ``creator_not_found`` for a
             creator the user has no membership on (indistinguishable from one that does not
             exist); 400 when no creator is named and the token has no default.
     """
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise _UNAUTHENTICATED
-    secret = authorization[7:].strip()
-    if not secret.startswith(TOKEN_PREFIX):
-        raise _UNAUTHENTICATED
-    if not session.in_transaction():
-        # only reads follow, so no write lock: BEGIN DEFERRED even on a session that will
-        # write later (get_session); the option lasts for this transaction only
-        session.connection(execution_options={"sqlite_begin": "DEFERRED"})
-    try:
-        principal, last_used = _lookup(session, secret, x_huntaze_creator)
-    finally:
-        # End the read before returning: the route runs in another thread call, and a
-        # transaction left open would hold a connection while it waits for that thread.
-        session.rollback()
+    early: tuple[Principal, datetime | None] | None = getattr(request.state, EARLY_PRINCIPAL, None)
+    if early is not None:
+        principal, last_used = early
+    else:
+        secret = bearer_secret(authorization)
+        if not session.in_transaction():
+            # only reads follow, so no write lock: BEGIN DEFERRED even on a session that will
+            # write later (get_session); the option lasts for this transaction only
+            session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+        try:
+            principal, last_used = _lookup(session, secret, x_huntaze_creator)
+        finally:
+            # End the read before returning: the route runs in another thread call, and a
+            # transaction left open would hold a connection while it waits for that thread.
+            session.rollback()
     now = request.app.state.ctx.clock.now()
     if last_used is None or now - last_used > LAST_USED_RESOLUTION:
         # A transaction of its own that begins with the write: on SQLite a read transaction
@@ -140,10 +183,12 @@ def _lookup(
     """
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
     if token is None or token.revoked_at is not None:
-        raise _UNAUTHENTICATED
+        raise _unauthenticated()
     creator_ref = (x_huntaze_creator or "").strip() or token.default_creator_id
     if not creator_ref:
         raise ApiError(400, "creator_required", "Name a creator in the X-Huntaze-Creator header")
+    if "\x00" in creator_ref:  # no creator has one, and PostgreSQL refuses it in a query
+        raise _creator_not_found()
     row = session.execute(
         select(Membership.role, Creator.id)
         .join(Creator, Creator.id == Membership.creator_id)
@@ -151,7 +196,7 @@ def _lookup(
         .where((Creator.id == creator_ref) | (Creator.handle == creator_ref.lower()))
     ).first()
     if row is None:
-        raise ApiError(404, "creator_not_found", "Creator not found")
+        raise _creator_not_found()
     principal = Principal(user_id=token.user_id, creator_id=row[1], role=row[0], token_id=token.id)
     return principal, token.last_used_at
 

@@ -1,24 +1,53 @@
-"""Shapes for conversations, messages and quick replies (camelCase JSON, cents, UTC)."""
+"""Shapes for conversations, messages and quick replies (camelCase JSON, cents, UTC).
+
+Every string a request carries is :data:`~huntaze.kit.validation.SafeStr` (no NUL, no lone
+surrogate), ids are bounded like the columns they are looked up in, and ``priceCents`` fits
+the ``BIGINT`` column (:data:`~huntaze.kit.validation.Cents`): a value outside these rules is
+a 422 naming the field, never a database error.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
 from huntaze.kit.schema import CamelModel
+from huntaze.kit.validation import Cents, Platform, SafeStr, UtcDateTime, check_text
+
+#: Longest id accepted in a request. Stored ids are at most 32 characters (``String(32)``);
+#: the slack leaves room for longer prefixes without accepting unbounded input.
+MAX_ID = 64
+#: Longest media reference (a URL or a platform's media id), in characters.
+MAX_MEDIA_REF = 2048
+
+#: An id given in a request body, path or query: 1 to :data:`MAX_ID` characters of valid text.
+IdStr = Annotated[str, Field(min_length=1, max_length=MAX_ID), AfterValidator(check_text)]
+MediaRef = Annotated[str, Field(min_length=1, max_length=MAX_MEDIA_REF), AfterValidator(check_text)]
+
+#: Where a thread item comes from (docs/inbox.md, "Threads").
+MessageSource = Literal["inbox", "send", "bulk"]
 
 
 class ConversationCreate(CamelModel):
-    """``POST /api/crm/conversations``: open (or find) the thread with a fan."""
+    """``POST /api/crm/conversations``: open (or find) the thread with a fan.
 
-    fan_id: str
-    platform: str | None = Field(default=None, max_length=32)
+    ``platform`` defaults to the fan's own platform; ``email`` opens the fan's email thread.
+    """
+
+    fan_id: IdStr
+    platform: Platform | None = None
 
 
 class ConversationOut(CamelModel):
-    """A conversation with one fan; ``unreadCount`` counts inbound messages not yet read."""
+    """A conversation with one fan on one platform.
+
+    ``unreadCount`` counts inbound messages not yet read. ``lastMessageAt`` is the time of the
+    last message written in the inbox (received, or sent or recorded from the inbox): sends
+    from the messaging routes and bulks show in the thread but do not move the conversation
+    in the list (docs/inbox.md, "The conversation list").
+    """
 
     id: str
     fan_id: str
@@ -39,31 +68,43 @@ class ConversationPage(CamelModel):
 class MessageCreate(CamelModel):
     """``POST /api/crm/conversations/{id}/messages``.
 
-    ``priceCents`` makes the message PPV; ``sentAt`` defaults to now (UTC).
+    ``priceCents`` makes the message PPV; ``sentAt`` defaults to now (a date means midnight
+    UTC, a time without a zone is UTC).
     """
 
     direction: Literal["inbound", "outbound"] = "outbound"
-    text: str = Field(default="", max_length=10_000)
-    media_urls: list[str] = Field(default_factory=list, max_length=50)
-    price_cents: int | None = Field(default=None, ge=0)
+    text: SafeStr = Field(default="", max_length=10_000)
+    media_urls: list[MediaRef] = Field(default_factory=list, max_length=50)
+    price_cents: Cents | None = None
     purchased: bool = False
-    sent_at: datetime | None = None
+    sent_at: UtcDateTime | None = None
     send: bool = Field(
         default=True,
         description="outbound only: queue it for sending (false records a message sent elsewhere)",
     )
     priority: Literal["high", "medium", "low"] = "high"
 
-    @field_validator("sent_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("give a time zone (for example 2026-01-01T10:00:00Z)")
-        return value
+
+STATUS_DOC = (
+    "the delivery status from the outbox (`queued`, `processing`, `sent`, `failed`, "
+    "`cancelled`), as `GET /api/messages/{outboxId}` gives it; null for a message Huntaze did "
+    "not send (inbound, or recorded with `send: false`)"
+)
 
 
 class MessageOut(CamelModel):
-    """One message of a conversation."""
+    """One item of a conversation's thread.
+
+    ``id`` is the item's own id: ``cmsg_…`` for a message written in the inbox (rows written
+    before inbox ids had their own prefix keep their ``msg_…`` id), or the outbox message's
+    ``msg_…`` id for a message sent from the messaging routes or a bulk. ``outboxId`` is the
+    id ``GET /api/messages/{id}`` answers, for every message Huntaze queued for sending
+    (equal to ``id`` when the item is the outbox message itself). ``sentAt`` is the item's
+    time in the thread (when it was received, written or queued); ``deliveredAt`` is when the
+    platform accepted it (the status route's ``sentAt``). ``source`` says where it comes from:
+    ``inbox``, ``send`` (``POST /api/onlyfans/messages/send`` or ``/api/messages/send``) or
+    ``bulk`` (``POST /api/messages/bulk``, with its ``bulkId``).
+    """
 
     id: str
     conversation_id: str
@@ -77,10 +118,18 @@ class MessageOut(CamelModel):
     read_at: datetime | None
     outbox_id: str | None = None
     created_at: datetime
+    source: MessageSource = "inbox"
+    status: str | None = Field(default=None, description=STATUS_DOC)
+    delivered_at: datetime | None = None
+    last_error: str | None = Field(
+        default=None, description="why the last attempt failed, when one did"
+    )
+    subject: str | None = None
+    bulk_id: str | None = None
 
 
 class MessagePage(CamelModel):
-    """Messages, newest first."""
+    """A thread's messages, newest first."""
 
     items: list[MessageOut]
     next_cursor: str | None = None
@@ -101,17 +150,17 @@ class MarkedRead(CamelModel):
 class QuickReplyIn(CamelModel):
     """A quick reply: ``content`` may hold ``{variable}`` placeholders."""
 
-    title: str = Field(min_length=1, max_length=255)
-    content: str = Field(min_length=1, max_length=10_000)
-    category: str | None = Field(default=None, max_length=64)
+    title: SafeStr = Field(min_length=1, max_length=255)
+    content: SafeStr = Field(min_length=1, max_length=10_000)
+    category: SafeStr | None = Field(default=None, max_length=64)
 
 
 class QuickReplyPatch(CamelModel):
     """Partial update of a quick reply."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=255)
-    content: str | None = Field(default=None, min_length=1, max_length=10_000)
-    category: str | None = Field(default=None, max_length=64)
+    title: SafeStr | None = Field(default=None, min_length=1, max_length=255)
+    content: SafeStr | None = Field(default=None, min_length=1, max_length=10_000)
+    category: SafeStr | None = Field(default=None, max_length=64)
 
 
 class QuickReplyOut(CamelModel):
@@ -136,8 +185,8 @@ class QuickReplyPage(CamelModel):
 class RenderRequest(CamelModel):
     """``POST /api/crm/quick-replies/{id}/render``: fill the placeholders for one fan."""
 
-    fan_id: str
-    default: str = Field(default="", max_length=255)
+    fan_id: IdStr
+    default: SafeStr = Field(default="", max_length=255)
 
 
 class Rendered(CamelModel):

@@ -1,7 +1,9 @@
 """Conversation and message use cases: the inbox.
 
-Outbound messages are recorded here; sending them through the outbox comes with the
-messaging issue. Functions flush but never commit.
+Messages written here get ``cmsg_…`` ids (:data:`MESSAGE_ID_PREFIX`), apart from the outbox's
+``msg_…``: an id names one entity. An outbound message is queued in the outbox by the app's
+sender (:mod:`huntaze.messaging.conversations`) and linked by ``outbox_id``; a conversation's
+thread is read by :mod:`huntaze.crm.threads`. Functions flush but never commit.
 """
 
 from __future__ import annotations
@@ -19,12 +21,18 @@ from huntaze.crm.conversation_schemas import (
     MessagePage,
 )
 from huntaze.crm.fans import get_fan
+from huntaze.crm.threads import list_thread
 from huntaze.eventlog import record_event
-from huntaze.kit.errors import not_found
+from huntaze.kit.errors import ApiError, not_found
 from huntaze.kit.ids import new_id
-from huntaze.kit.keyset import next_cursor, order_and_seek
 from huntaze.kit.pagination import decode_cursor, encode_cursor
+from huntaze.kit.validation import INT32_MAX
 from huntaze.models.crm import Conversation, Message
+
+#: The prefix of the ids of messages written in the inbox (``cmsg_…``). Outbox messages keep
+#: ``msg_…``, the seed's ``messageId``. Inbox rows written before this prefix existed keep
+#: their ``msg_…`` ids: ids are opaque, and the two tables never share one.
+MESSAGE_ID_PREFIX = "cmsg"
 
 
 def get_conversation(session: Session, creator_id: str, conversation_id: str) -> Conversation:
@@ -93,7 +101,9 @@ def list_conversations(
     offset = 0
     if cursor is not None:
         (raw,) = decode_cursor(cursor, 1)
-        offset = raw if isinstance(raw, int) and raw >= 0 else 0
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= INT32_MAX:
+            raise ApiError(400, "invalid_cursor", "The cursor is not valid")
+        offset = raw
     rows = list(
         session.scalars(
             select(Conversation)
@@ -113,8 +123,8 @@ def list_conversations(
     )
 
 
-def message_out(message: Message) -> MessageOut:
-    """Return the API shape of a message."""
+def message_out(message: Message, status: str | None = None) -> MessageOut:
+    """Return the API shape of an inbox message; ``status`` is its outbox row's status."""
     return MessageOut(
         id=message.id,
         conversation_id=message.conversation_id,
@@ -128,29 +138,22 @@ def message_out(message: Message) -> MessageOut:
         read_at=message.read_at,
         outbox_id=message.outbox_id,
         created_at=message.created_at,
+        source="inbox",
+        status=status,
     )
 
 
 def list_messages(
     session: Session, creator_id: str, conversation_id: str, limit: int, cursor: str | None
 ) -> MessagePage:
-    """Return a page of a conversation's messages, newest first.
+    """Return a page of a conversation's thread, newest first: its messages and everything
+    the outbox sent its fan on its platform (:func:`huntaze.crm.threads.list_thread`).
 
     Raises:
         ApiError: 404 ``conversation_not_found``; 400 ``invalid_cursor``.
     """
     conv = get_conversation(session, creator_id, conversation_id)
-    stmt = order_and_seek(
-        select(Message).where(Message.creator_id == creator_id, Message.conversation_id == conv.id),
-        Message.sent_at,
-        Message.id,
-        descending=True,
-        cursor=cursor,
-        is_datetime=True,
-    ).limit(limit + 1)
-    rows = list(session.scalars(stmt))
-    nxt = next_cursor(rows, limit, "sent_at")
-    return MessagePage(items=[message_out(m) for m in rows[:limit]], next_cursor=nxt)
+    return list_thread(session, conv, limit, cursor)
 
 
 def add_message(
@@ -164,7 +167,7 @@ def add_message(
     conv = get_conversation(session, creator_id, conversation_id)
     sent_at = data.sent_at or now
     message = Message(
-        id=new_id("msg"),
+        id=new_id(MESSAGE_ID_PREFIX),
         creator_id=creator_id,
         conversation_id=conv.id,
         fan_id=conv.fan_id,

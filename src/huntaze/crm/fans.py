@@ -14,36 +14,49 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from huntaze.crm.fan_query import FanFilter, filtered_fans
+from huntaze.crm.fan_query import FanFilter, fan_conditions
 from huntaze.crm.schemas import FanCreate, FanOut, FanPage, FanPatch, PurchaseOut, PurchasePage
+from huntaze.crm.tags import unique_by_key
 from huntaze.eventlog import record_event
 from huntaze.kit.errors import ApiError, not_found
 from huntaze.kit.ids import new_id
-from huntaze.kit.keyset import next_cursor, order_and_seek
+from huntaze.kit.keyset import (
+    SortColumn,
+    decode_seek,
+    next_cursor,
+    order_and_seek,
+    seek_cursor,
+    seek_page,
+)
 from huntaze.models.crm import Fan, FanTag, Purchase
 from huntaze.models.messaging import OutboxMessage
 
-#: ``sort`` values of ``GET /api/crm/fans`` (prefix ``-`` for descending) -> column.
-#: ``createdAt`` orders by the id: ids start with their creation time (``kit.ids``), so the
-#: primary key serves that order without an index of its own.
-SORTS: dict[str, Any] = {
-    "createdAt": Fan.id,
-    "updatedAt": Fan.updated_at,
-    "lifetimeValueCents": Fan.lifetime_value_cents,
-    "lastActiveAt": Fan.last_active_at,
-    "subscribedAt": Fan.subscribed_at,
-    "username": Fan.username,
-    "displayName": Fan.display_name,
+#: ``sort`` values of ``GET /api/crm/fans`` (prefix ``-`` for descending) -> column. Each is
+#: served by an index ``(creator_id, <column>, id)`` (``models.crm.Fan``), one range per page
+#: (``kit.keyset.seek_page``); NULLs come last in both directions. ``createdAt`` orders by the
+#: id: ids start with their creation time (``kit.ids``), so ``(creator_id, id)`` serves it.
+#: ``updatedAt`` is no longer offered: every write of a fan moves its key, so its index costs
+#: every import and every update, for the least useful order (bench/notes.md, "Fan list").
+SORTS: dict[str, SortColumn] = {
+    "createdAt": SortColumn(None),
+    "lifetimeValueCents": SortColumn(Fan.lifetime_value_cents, "int"),
+    "lastActiveAt": SortColumn(Fan.last_active_at, "datetime", nullable=True),
+    "subscribedAt": SortColumn(Fan.subscribed_at, "datetime", nullable=True),
+    "username": SortColumn(Fan.username, "text", nullable=True),
+    "displayName": SortColumn(Fan.display_name, "text", nullable=True),
 }
-_DATETIME_SORTS = {"updatedAt", "lastActiveAt", "subscribedAt"}
 
 
 def tags_of(session: Session, fan_ids: list[str]) -> dict[str, list[str]]:
-    """Return ``{fan_id: sorted tags}`` for ``fan_ids`` (one query)."""
+    """Return ``{fan_id: tags}`` for ``fan_ids`` (one query over the primary key), each
+    fan's tags sorted as the database sorts text (code-point order on SQLite: ``VIP``
+    before ``own``)."""
     found: dict[str, list[str]] = defaultdict(list)
     if fan_ids:
         rows = session.execute(
-            select(FanTag.fan_id, FanTag.tag).where(FanTag.fan_id.in_(fan_ids)).order_by(FanTag.tag)
+            select(FanTag.fan_id, FanTag.tag)
+            .where(FanTag.fan_id.in_(fan_ids))
+            .order_by(FanTag.fan_id, FanTag.tag)
         )
         for fan_id, tag in rows:
             found[fan_id].append(tag)
@@ -57,6 +70,12 @@ def to_out(fan: Fan, tags: list[str]) -> FanOut:
 
 def _columns(fan: Fan) -> dict[str, Any]:
     return {c: getattr(fan, c) for c in FanOut.model_fields if c != "tags"}
+
+
+#: The columns of a fan the API shows (:class:`FanOut` but its tags), read without the ORM
+#: for lists (a page of ORM objects costs about twice as much Python).
+OUT_COLUMNS = [getattr(Fan, name) for name in FanOut.model_fields if name != "tags"]
+OUT_NAMES = [column.key for column in OUT_COLUMNS]
 
 
 def get_fan(session: Session, creator_id: str, fan_id: str) -> Fan:
@@ -87,11 +106,16 @@ def list_fans(
 ) -> FanPage:
     """Return one page of the creator's fans matching ``flt``, in ``sort`` order.
 
+    ``sort`` is a key of :data:`SORTS`, prefixed ``-`` for descending; ``cursor`` is the
+    previous page's ``nextCursor``, valid for the same sort only. Fans with no value for the
+    sort column come last in both directions.
+
     Raises:
-        ApiError: 400 ``invalid_sort`` for an unknown sort; 400 ``invalid_cursor``.
+        ApiError: 400 ``invalid_sort`` for an unknown sort; 400 ``invalid_cursor``; 422 for a
+            filter no column could hold (:func:`huntaze.crm.fan_query.fan_conditions`).
     """
     descending = sort.startswith("-")
-    key = sort.lstrip("-+")
+    key = sort[1:] if sort[:1] in "-+" and sort else sort
     if key not in SORTS:
         raise ApiError(
             400,
@@ -99,20 +123,25 @@ def list_fans(
             f"sort must be one of {', '.join(sorted(SORTS))}, optionally prefixed with '-'",
             [{"field": "sort", "value": sort}],
         )
-    stmt = order_and_seek(
-        filtered_fans(creator_id, flt),
-        SORTS[key],
+    name = f"-{key}" if descending else key
+    spec = SORTS[key]
+    after = None if cursor is None else decode_seek(cursor, name, spec)
+    rows = seek_page(
+        session,
+        select(*OUT_COLUMNS).where(*fan_conditions(creator_id, flt)),
+        spec,
         Fan.id,
         descending=descending,
-        cursor=cursor,
-        is_datetime=key in _DATETIME_SORTS,
-    ).limit(limit + 1)
-    fans = list(session.scalars(stmt))
-    attr = SORTS[key].key
-    cursor_out = next_cursor(fans, limit, attr)
-    fans = fans[:limit]
-    tags = tags_of(session, [f.id for f in fans])
-    return FanPage(items=[to_out(f, tags.get(f.id, [])) for f in fans], next_cursor=cursor_out)
+        limit=limit,
+        after=after,
+    )
+    cursor_out = seek_cursor(rows, limit, name, spec)
+    items = [dict(zip(OUT_NAMES, row, strict=True)) for row in rows[:limit]]
+    tags = tags_of(session, [item["id"] for item in items])
+    for item in items:
+        item["tags"] = tags.get(item["id"], [])
+    # one validation of the whole page (pydantic-core loops over the items)
+    return FanPage.model_validate({"items": items, "next_cursor": cursor_out})
 
 
 def top_fans(session: Session, creator_id: str, limit: int) -> list[FanOut]:
@@ -130,8 +159,12 @@ def top_fans(session: Session, creator_id: str, limit: int) -> list[FanOut]:
 
 
 def _set_tags(session: Session, fan: Fan, tags: list[str]) -> None:
+    """Replace the fan's tags with ``tags``: one per key, the first spelling given."""
     session.execute(delete(FanTag).where(FanTag.fan_id == fan.id))
-    session.add_all(FanTag(fan_id=fan.id, tag=t, creator_id=fan.creator_id) for t in tags)
+    session.add_all(
+        FanTag(fan_id=fan.id, tag=tag, tag_key=key, creator_id=fan.creator_id)
+        for tag, key in unique_by_key(tags)
+    )
 
 
 def create_fan(session: Session, creator_id: str, data: FanCreate, now: datetime) -> Fan:

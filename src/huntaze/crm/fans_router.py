@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BeforeValidator, Field
 
 from huntaze.auth.deps import DbSession, Reader, Writer
 from huntaze.crm import fans
@@ -21,12 +22,36 @@ from huntaze.crm.schemas import (
 )
 from huntaze.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from huntaze.kit.schema import ErrorResponse
+from huntaze.kit.validation import MAX_TAG, Int64, Platform, SafeStr, UtcDateTime
 
 router = APIRouter(prefix="/api/crm/fans", tags=["fans"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422)
 }
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+#: ``q``: at most 200 characters, no NUL, no lone surrogate
+#: (:func:`huntaze.kit.validation.check_text`); blank means "not given" (an empty form field).
+SearchText = Annotated[
+    Annotated[SafeStr, Field(max_length=200)] | None, BeforeValidator(_blank_is_none)
+]
+#: ``tag``: a tag (at most :data:`~huntaze.kit.validation.MAX_TAG` characters), blank meaning
+#: "not given".
+TagText = Annotated[
+    Annotated[SafeStr, Field(max_length=MAX_TAG)] | None, BeforeValidator(_blank_is_none)
+]
+#: A platform name (:func:`huntaze.kit.validation.check_platform`), blank meaning "not given".
+OptionalPlatform = Annotated[Platform | None, BeforeValidator(_blank_is_none)]
+INSTANT_DOC = "a date-time (UTC when it has no zone) or a date (midnight UTC)"
+SORT_DOC = (
+    "createdAt, lifetimeValueCents, lastActiveAt, subscribedAt, username or "
+    "displayName; prefix - for descending"
+)
 
 
 def _now(request: Request) -> datetime:
@@ -38,24 +63,40 @@ def _now(request: Request) -> datetime:
 def list_fans(
     session: DbSession,
     principal: Reader,
-    q: Annotated[str | None, Query(max_length=200, description="search")] = None,
-    platform: str | None = None,
-    tag: str | None = None,
+    q: Annotated[
+        SearchText, Query(description="search: part of the username, display name or email")
+    ] = None,
+    platform: Annotated[OptionalPlatform, Query(description="a platform, e.g. onlyfans")] = None,
+    tag: Annotated[TagText, Query(description="a tag, whatever its case")] = None,
     subscription_status: Annotated[
         SubscriptionStatus | None, Query(alias="subscriptionStatus")
     ] = None,
-    min_ltv: Annotated[int | None, Query(alias="minLifetimeValueCents")] = None,
-    max_ltv: Annotated[int | None, Query(alias="maxLifetimeValueCents")] = None,
-    last_active_before: Annotated[datetime | None, Query(alias="lastActiveBefore")] = None,
-    last_active_after: Annotated[datetime | None, Query(alias="lastActiveAfter")] = None,
-    sort: str = "-createdAt",
+    min_ltv: Annotated[
+        Int64 | None, Query(alias="minLifetimeValueCents", description="cents, 64-bit")
+    ] = None,
+    max_ltv: Annotated[
+        Int64 | None, Query(alias="maxLifetimeValueCents", description="cents, 64-bit")
+    ] = None,
+    last_active_before: Annotated[
+        UtcDateTime | None, Query(alias="lastActiveBefore", description=INSTANT_DOC)
+    ] = None,
+    last_active_after: Annotated[
+        UtcDateTime | None, Query(alias="lastActiveAfter", description=INSTANT_DOC)
+    ] = None,
+    sort: Annotated[str, Query(max_length=40, description=SORT_DOC)] = "-createdAt",
     limit: Limit = DEFAULT_LIMIT,
-    cursor: str | None = None,
-) -> FanPage:
+    cursor: Annotated[
+        SafeStr | None, Query(max_length=2048, description="the previous page's nextCursor")
+    ] = None,
+) -> Response:
     """List the creator's fans: search (``q``), filters, ``sort`` and cursor pagination.
 
-    ``sort`` is one of createdAt, updatedAt, lifetimeValueCents, lastActiveAt, subscribedAt,
-    username, displayName, with ``-`` for descending. Money filters are in cents.
+    ``sort`` is one of createdAt, lifetimeValueCents, lastActiveAt, subscribedAt, username,
+    displayName, with ``-`` for descending; fans with no value for it come last
+    either way. ``nextCursor`` continues the same sort and filters. Money filters are in
+    cents (64-bit); ``lastActiveBefore``/``lastActiveAfter`` take a date (midnight UTC) or a
+    datetime (UTC when it has no zone). ``tag`` matches whatever its case; a blank ``q``,
+    ``platform`` or ``tag`` filters nothing.
     """
     flt = FanFilter(
         q=q,
@@ -67,7 +108,10 @@ def list_fans(
         last_active_before=last_active_before,
         last_active_after=last_active_after,
     )
-    return fans.list_fans(session, principal.creator_id, flt, sort=sort, limit=limit, cursor=cursor)
+    page = fans.list_fans(session, principal.creator_id, flt, sort=sort, limit=limit, cursor=cursor)
+    # the page is already a validated FanPage: serialised here, once, as FastAPI would
+    # (by alias), rather than validated and serialised again on another thread
+    return Response(page.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.post("", response_model=FanOut, status_code=201, responses=ERRORS)

@@ -8,8 +8,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 
 from huntaze.auth.deps import DbSession, Writer
 from huntaze.crm.fans_router import ERRORS
-from huntaze.crm.imports import import_stream, parse_mapping
-from huntaze.kit.errors import ApiError
+from huntaze.crm.imports import import_stream, parse_mapping, too_large
 from huntaze.kit.schema import CamelModel, ErrorResponse
 from huntaze.models.tenancy import Creator
 
@@ -26,9 +25,12 @@ class RowErrorOut(CamelModel):
 
 
 class ImportReportOut(CamelModel):
-    """``{"format", "inserted", "updated", "unchanged", "rejected", "errors": [...]}``."""
+    """``{"format", "encoding", "inserted", "updated", "unchanged", "rejected",
+    "errors": [...]}``; ``encoding`` is the text encoding the file was read in (``utf-8``,
+    ``utf-8-sig``, ``utf-16-le``, ``cp1252``…, see docs/importing.md)."""
 
     format: str
+    encoding: str | None
     inserted: int
     updated: int
     unchanged: int
@@ -49,7 +51,8 @@ def _run(
     ctx = request.app.state.ctx
     limit = ctx.settings.import_max_bytes
     if file.size is not None and file.size > limit:
-        raise ApiError(413, "file_too_large", f"The upload is larger than {limit} bytes")
+        raise too_large(limit)
+    mapping_value = parse_mapping(mapping)
     creator = session.get(Creator, creator_id)
     currency = creator.currency if creator else None
     session.close()
@@ -60,10 +63,11 @@ def _run(
         ctx.clock,
         format_name=format_name or None,
         platform=platform or None,
-        mapping=parse_mapping(mapping),
+        mapping=mapping_value,
         batch_size=ctx.settings.import_batch_size,
         default_currency=currency,
         default_format=default_format,
+        max_bytes=limit,
     )
     return ImportReportOut.model_validate(report.as_dict())
 
@@ -80,8 +84,12 @@ def import_fans(
 ) -> ImportReportOut:
     """Import an export file (any format of formats.md) and return the report.
 
-    Re-importing the same file reports 0 inserted and 0 updated. Files larger than
-    ``HUNTAZE_IMPORT_MAX_BYTES`` answer 413; use ``huntaze import`` for those.
+    Re-importing the same file reports 0 inserted and 0 updated. A row with a bad value is
+    rejected (line, column, reason) and the others imported. A bad ``platform``, ``format``
+    or ``mapping``, or a file that is not in the format, nested too deep, or not text in
+    UTF-8, UTF-16 (with a BOM), cp1252 or Latin-1 answers 422 and writes nothing. Files larger
+    than ``HUNTAZE_IMPORT_MAX_BYTES`` answer 413 ``file_too_large``; use ``huntaze import``
+    for those.
     """
     return _run(request, session, principal.creator_id, file, format, platform, mapping)
 

@@ -15,10 +15,12 @@ from huntaze.crm.conversation_schemas import (
     QuickReplyPatch,
 )
 from huntaze.crm.fans import get_fan
-from huntaze.kit.errors import not_found
+from huntaze.kit.errors import ApiError, not_found
 from huntaze.kit.ids import new_id
 from huntaze.kit.keyset import next_cursor, order_and_seek
+from huntaze.kit.pagination import decode_cursor
 from huntaze.kit.templates import render, variables
+from huntaze.kit.validation import check_text
 from huntaze.models.crm import Fan, QuickReply
 
 
@@ -77,8 +79,19 @@ def list_replies(
     """Return a page of quick replies ordered by title.
 
     Raises:
-        ApiError: 400 ``invalid_cursor``.
+        ApiError: 400 ``invalid_cursor``, also for a cursor holding anything but two strings
+            of valid text (a title and an id), so no value from a client reaches the database
+            unchecked.
     """
+    if cursor is not None:
+        values = decode_cursor(cursor, 2)
+        try:
+            for value in values:
+                if not isinstance(value, str):
+                    raise ValueError("not a string")
+                check_text(value)
+        except ValueError as exc:
+            raise ApiError(400, "invalid_cursor", "The cursor is not valid") from exc
     stmt = select(QuickReply).where(QuickReply.creator_id == creator_id)
     if category:
         stmt = stmt.where(QuickReply.category == category)

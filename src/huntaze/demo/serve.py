@@ -63,8 +63,9 @@ class SendExamples:
 
 
 def say(console: Console, line: str) -> None:
-    """Print ``line`` to ``console`` as it is (no Rich markup or highlighting)."""
-    console.print(line, markup=False, highlight=False)
+    """Print ``line`` to ``console`` as it is: no Rich markup or highlighting, and never
+    wrapped (a command wrapped at the terminal's width would not work when pasted)."""
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _say_send(console: Console, auth: str, url: str, body: dict[str, Any], status_url: str) -> None:
@@ -85,21 +86,51 @@ def _say_send(console: Console, auth: str, url: str, body: dict[str, Any], statu
     say(console, f'  curl -H {shlex.quote(auth)} "{status_url}"')
 
 
+def sample_path(filename: str = "patreon_members.csv") -> Path:
+    """The absolute path of a shipped sample export, as a curl ``-F file=@…`` line needs it.
+
+    Raises:
+        FileNotFoundError: when the package's samples are not files on disk (a zipped
+            install), so no line names a file that does not exist.
+    """
+    path = Path(str(resources.files("huntaze.demo") / "samples" / filename)).absolute()
+    if not path.is_file():
+        raise FileNotFoundError(f"the demo sample {path} is not a file on disk")
+    return path
+
+
 def print_demo(
-    console: Console, token: str, host: str, port: int, sends: SendExamples | None = None
+    console: Console,
+    token: str,
+    host: str,
+    port: int,
+    sends: SendExamples | None = None,
+    *,
+    running: bool = True,
 ) -> None:
     """Print curl lines for the demo creator to ``console``, each one working when pasted
-    into a POSIX shell: reads, an import of a shipped sample and, with ``sends``, sends and
-    their status (a send line keeps the answered ``messageId`` in ``$MSG``)."""
+    into a POSIX shell while the API serves at ``host:port``: reads, an import of a shipped
+    sample (by its absolute path) and, with ``sends``, sends and their status (a send line
+    keeps the answered ``messageId`` in ``$MSG``). ``running`` False (``huntaze demo``)
+    says to start ``huntaze serve`` first."""
     base = client_base(host, port)
     auth = f"Authorization: Bearer {token}"
-    sample = resources.files("huntaze.demo") / "samples" / "patreon_members.csv"
-    say(console, "Demo creator 'demo' is ready. Try:")
+    if running:
+        say(console, "Demo creator 'demo' is ready. Try:")
+    else:
+        say(
+            console,
+            "Demo creator 'demo' is ready. Start the API with `huntaze serve` (same "
+            f"HUNTAZE_DATABASE_URL; it listens on {base}), then try:",
+        )
     say(console, "  " + curl("-H", auth, f"{base}/api/crm/fans?limit=5"))
     say(console, "  " + curl("-H", auth, f"{base}/api/crm/fans/top?limit=5"))
     say(console, "  " + curl("-H", auth, f"{base}/api/crm/conversations"))
-    say(console, "  " + curl("-H", auth, "-F", f"file=@{sample}", f"{base}/api/crm/import"))
-    say(console, f"  open {base}/docs")
+    say(
+        console,
+        "  " + curl("-H", auth, "-F", f"file=@{sample_path()}", f"{base}/api/crm/import"),
+    )
+    say(console, f"The interactive API docs are at {base}/docs (open it in a browser).")
     if sends is None:
         say(
             console,

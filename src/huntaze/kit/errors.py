@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 
@@ -31,6 +33,24 @@ class ApiError(Exception):
     def body(self) -> dict[str, Any]:
         """Return the JSON body: ``{"error": {"code", "message", "details"}}``."""
         return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+async def send_error(send: Callable[[dict[str, Any]], Awaitable[None]], error: ApiError) -> None:
+    """Answer ``error`` as a whole JSON response through an ASGI ``send``, for the ASGI
+    middlewares that answer before (or instead of) the app (ASGI 3.0 HTTP messages,
+    https://asgi.readthedocs.io/en/latest/specs/www.html)."""
+    body = json.dumps(error.body()).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def not_found(kind: str) -> ApiError:

@@ -1,16 +1,186 @@
-"""Keyset pagination over one sort column plus the id, with NULLs last in both directions."""
+"""Keyset pagination over one sort column plus the id, with NULLs last in both directions.
+
+:func:`seek_page` is the form every index can serve. For a sort column ``c`` it expects an
+index on ``(<equality filters>, c, id)`` and reads a page as one range of it, forwards for
+ascending and backwards for descending, so a page costs the same however deep it is, with no
+sort step:
+
+- the rows where ``c`` is not NULL, ``ORDER BY c, id`` (both ascending or both descending),
+  after the cursor by a row-value comparison ``(c, id) > (:c, :id)`` (``<`` descending),
+  which SQLite (3.15+, "Row Values" §3.2) and PostgreSQL ("Row Constructor Comparison") both
+  use as one index range;
+- then, if the page is not full, the rows where ``c`` IS NULL, ``ORDER BY c, id`` (the
+  same index range, in id order), after the cursor by ``id``.
+
+So NULLs come last in both directions on both databases, though SQLite's indexes hold NULLs
+first and PostgreSQL's last: each part is a plain index range on both.
+
+:func:`order_and_seek` is the older one-statement form, kept for lists whose sort columns are
+never NULL and small (quick replies, messages of one conversation).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Row, Select, and_, literal, or_, tuple_
+from sqlalchemy.orm import Session
 
 from huntaze.kit.errors import ApiError
 from huntaze.kit.pagination import decode_cursor, encode_cursor
+from huntaze.kit.validation import check_int64, check_text
 
 T = TypeVar("T")
+
+_INVALID = "The cursor is not valid"
+
+
+@dataclass(frozen=True, slots=True)
+class SortColumn:
+    """A column a list may be sorted on.
+
+    Attributes:
+        column: the mapped attribute (``Fan.username``), or None to sort on the id alone.
+        kind: how its values travel in a cursor: ``text``, ``int`` (64-bit) or ``datetime``
+            (ISO 8601, aware).
+        nullable: whether it may hold NULL (then NULLs come last, see the module).
+    """
+
+    column: Any
+    kind: Literal["text", "int", "datetime"] = "text"
+    nullable: bool = False
+
+    @property
+    def attr(self) -> str | None:
+        """The mapped attribute's name, or None for the id sort."""
+        return None if self.column is None else str(self.column.key)
+
+
+def encode_seek(name: str, value: Any, last_id: str) -> str:
+    """Return the cursor after the row ``(value, last_id)`` of the sort called ``name``.
+
+    The cursor holds ``[name, value, id]`` (datetimes as ISO 8601), so a cursor given with
+    another sort is refused rather than misread.
+    """
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    return encode_cursor([name, value, last_id])
+
+
+def decode_seek(cursor: str, name: str, sort: SortColumn) -> tuple[Any, str]:
+    """Return ``(value, id)`` from a cursor made by :func:`encode_seek` for sort ``name``.
+
+    Raises:
+        ApiError: 400 ``invalid_cursor`` when it does not decode, was made for another sort,
+            or holds a value the sort column cannot hold.
+    """
+    made_for, value, last_id = decode_cursor(cursor, 3)
+    if made_for != name:
+        raise ApiError(
+            400,
+            "invalid_cursor",
+            "The cursor was made for another sort; start again without it",
+            [{"field": "cursor", "message": f"made for sort {made_for!r}, not {name!r}"}],
+        )
+    try:
+        if not isinstance(last_id, str):
+            raise ValueError("id")
+        check_text(last_id)
+        if sort.column is None:
+            return None, last_id
+        return _value(value, sort), last_id
+    except ValueError as exc:
+        raise ApiError(400, "invalid_cursor", _INVALID, [{"field": "cursor"}]) from exc
+
+
+def _value(value: Any, sort: SortColumn) -> Any:
+    if value is None:
+        if not sort.nullable:
+            raise ValueError("null")
+        return None
+    if sort.kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("not an integer")
+        return check_int64(value)
+    if not isinstance(value, str):
+        raise ValueError("not a string")
+    check_text(value)
+    if sort.kind == "datetime":
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive datetime")
+        return parsed
+    return value
+
+
+def seek_page(
+    session: Session,
+    stmt: Select[Any],
+    sort: SortColumn,
+    id_column: Any,
+    *,
+    descending: bool,
+    limit: int,
+    after: tuple[Any, str] | None,
+) -> list[Row[Any]]:
+    """Return up to ``limit + 1`` rows of ``stmt`` after ``after`` in the sort's order.
+
+    ``stmt`` holds the columns and the filters, and selects the id and the sort column
+    (the cursor is made of them: :func:`seek_cursor`); ``after`` is ``(value, id)`` of the
+    previous page's last row (:func:`decode_seek`), or None for the first page. The extra row
+    only tells that another page follows. Runs one or two statements (see the module).
+    """
+    want = limit + 1
+    if sort.column is None:
+        return _ids_after(session, stmt, id_column, descending, want, after)
+    column = sort.column
+    rows: list[Row[Any]] = []
+    if after is None or after[0] is not None:
+        part = stmt.where(column.is_not(None)) if sort.nullable else stmt
+        if after is not None:
+            mark = tuple_(literal(after[0], column.type), literal(after[1], id_column.type))
+            pair = tuple_(column, id_column)
+            part = part.where(pair < mark if descending else pair > mark)
+        order = (column.desc(), id_column.desc()) if descending else (column, id_column)
+        rows = list(session.execute(part.order_by(*order).limit(want)))
+    if sort.nullable and len(rows) < want:
+        part = stmt.where(column.is_(None))
+        if after is not None and after[0] is None:
+            part = part.where(id_column < after[1] if descending else id_column > after[1])
+        # ordered by the (NULL) column too, so PostgreSQL sees the index's own order: it
+        # does not take ``IS NULL`` as an equality that makes the column drop out of it
+        order = (column.desc(), id_column.desc()) if descending else (column, id_column)
+        rows.extend(session.execute(part.order_by(*order).limit(want - len(rows))))
+    return rows
+
+
+def _ids_after(
+    session: Session,
+    stmt: Select[Any],
+    id_column: Any,
+    descending: bool,
+    want: int,
+    after: tuple[Any, str] | None,
+) -> list[Row[Any]]:
+    if after is not None:
+        stmt = stmt.where(id_column < after[1] if descending else id_column > after[1])
+    order = id_column.desc() if descending else id_column
+    return list(session.execute(stmt.order_by(order).limit(want)))
+
+
+def seek_cursor(rows: Sequence[Any], limit: int, name: str, sort: SortColumn) -> str | None:
+    """Return the cursor after the ``limit``-th of ``rows`` when more rows follow, else None.
+
+    Call with the up to ``limit + 1`` rows :func:`seek_page` returned.
+    """
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    value = None if sort.attr is None else getattr(last, sort.attr)
+    return encode_seek(name, value, last.id)
 
 
 def order_and_seek(
@@ -35,12 +205,12 @@ def order_and_seek(
         return stmt
     value, last_id = decode_cursor(cursor, 2)
     if not isinstance(last_id, str):
-        raise ApiError(400, "invalid_cursor", "The cursor is not valid")
+        raise ApiError(400, "invalid_cursor", _INVALID)
     if value is not None and is_datetime:
         try:
             value = datetime.fromisoformat(str(value))
         except ValueError as exc:
-            raise ApiError(400, "invalid_cursor", "The cursor is not valid") from exc
+            raise ApiError(400, "invalid_cursor", _INVALID) from exc
     id_after = id_column < last_id if descending else id_column > last_id
     condition: ColumnElement[bool]
     if value is None:

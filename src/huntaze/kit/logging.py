@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from starlette.requests import Request
-from starlette.responses import Response
 
+from huntaze.kit.errors import ApiError, send_error
 from huntaze.kit.redact import redact_text, redact_value
 
 log = structlog.get_logger("huntaze")
@@ -143,26 +143,73 @@ def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
     )
 
 
-async def request_id_middleware(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Bind a request id (the caller's ``X-Request-ID`` or a new one), log the request line.
+class RequestContext:
+    """Pure ASGI middleware: the request id, the request log line, and a JSON 500 for any
+    exception the app lets through.
 
-    The id is echoed in the ``X-Request-ID`` response header. Headers and bodies are never
-    logged, so tokens and secrets stay out of the logs.
+    The id is the caller's ``X-Request-ID`` (1-64 printable characters) or a new one; it is
+    bound to every log line of the request and echoed in the ``X-Request-ID`` response header
+    of every response, 500s included. An unhandled exception is logged (``unhandled_error``,
+    with its redacted traceback) and answered 500 ``internal_error``; it is not re-raised, so
+    the server keeps the keep-alive connection open for the client's next request (uvicorn
+    closes a connection whose app raised). If the response had already started, nothing more
+    can be sent: the response is left incomplete and the server closes that connection.
+    Headers and bodies are never logged, so tokens and secrets stay out of the logs.
+
+    Args:
+        app: the wrapped ASGI app.
     """
-    given = request.headers.get("x-request-id", "")
-    request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
-    structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(request_id=request_id)
-    started = time.perf_counter()
-    response = await call_next(request)
-    response.headers["X-Request-ID"] = request_id
-    log.info(
-        "request",
-        method=request.method,
-        path=request.url.path,
-        status=response.status_code,
-        ms=round((time.perf_counter() - started) * 1000, 1),
-    )
-    return response
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = ""
+        for name, value in scope.get("headers") or ():
+            if name == b"x-request-id":
+                given = value.decode("latin-1")
+        request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status: int | None = None
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [
+                    (k, v) for k, v in message.get("headers") or () if k.lower() != b"x-request-id"
+                ]
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # The traceback as text, without local variables (they may hold secrets), redacted.
+            trace = "".join(traceback.format_exception(exc))
+            log.error(
+                "unhandled_error", error_type=type(exc).__name__, exception=redact_text(trace)
+            )
+            if status is None:
+                await send_error(
+                    send_with_id,
+                    ApiError(500, "internal_error", "Something went wrong on our side"),
+                )
+        log.info(
+            "request",
+            method=scope.get("method"),
+            path=scope.get("path"),
+            status=status,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )

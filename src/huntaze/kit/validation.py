@@ -202,7 +202,10 @@ def as_utc(value: Any) -> Any:
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the calendar in UTC (years 1 to 9999)") from None
 
 
 #: Text a column can store (no NUL, no lone surrogate).

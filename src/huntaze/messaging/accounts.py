@@ -26,6 +26,7 @@ from huntaze.kit.crypto import SecretBox
 from huntaze.kit.errors import ApiError, not_found
 from huntaze.kit.ids import new_id
 from huntaze.kit.netguard import TargetPolicy
+from huntaze.kit.validation import check_text
 from huntaze.messaging.account_settings import keep_masked, validate_settings
 from huntaze.messaging.limits import parse_limits
 from huntaze.models.messaging import SendingAccount
@@ -54,8 +55,16 @@ def channel_for(platform: str, channel: str | None) -> str:
     return chosen
 
 
+#: A send limit allows at most this many messages per window …
+MAX_SEND_AMOUNT = 1_000_000
+#: … over a window of at most this many seconds (366 days; ``1/year`` is 360 days in the
+#: ``limits`` notation). Beyond either, the delivery estimates would overflow a datetime.
+MAX_SEND_WINDOW_SECONDS = 366 * 86_400
+
+
 def validate_limits(text: str | None) -> str | None:
-    """Return ``text`` if it is a valid limit in the ``limits`` notation.
+    """Return ``text`` if it is a valid limit in the ``limits`` notation, each window of at
+    most :data:`MAX_SEND_AMOUNT` messages over at most :data:`MAX_SEND_WINDOW_SECONDS`.
 
     Raises:
         ApiError: 422 ``invalid_send_limits`` naming the field.
@@ -63,9 +72,17 @@ def validate_limits(text: str | None) -> str | None:
     if text is None or text == "":
         return None
     try:
-        parse_limits(text)
+        windows = parse_limits(text)
     except ValueError as exc:
         raise ApiError(422, "invalid_send_limits", str(exc), [{"field": "sendLimits"}]) from exc
+    if any(w.amount > MAX_SEND_AMOUNT or w.seconds > MAX_SEND_WINDOW_SECONDS for w in windows):
+        raise ApiError(
+            422,
+            "invalid_send_limits",
+            f"a send limit allows at most {MAX_SEND_AMOUNT:,} messages per window, over a "
+            "window of at most 366 days (for example 10/minute)",
+            [{"field": "sendLimits"}],
+        )
     return text
 
 
@@ -73,8 +90,14 @@ def get_account(session: Session, creator_id: str, account_id: str) -> SendingAc
     """Return the creator's sending account.
 
     Raises:
-        ApiError: 404 ``sending_account_not_found`` (also for another creator's).
+        ApiError: 404 ``sending_account_not_found`` (also for another creator's, and for an
+            id no column could hold: a NUL character or a lone surrogate, which PostgreSQL
+            would refuse to compare).
     """
+    try:
+        check_text(account_id)
+    except ValueError:
+        raise not_found("sending_account") from None
     account = session.scalar(
         select(SendingAccount).where(
             SendingAccount.id == account_id, SendingAccount.creator_id == creator_id

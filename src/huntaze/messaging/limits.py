@@ -112,7 +112,7 @@ def next_free_at(windows: Sequence[Window], starts: Sequence[datetime], now: dat
 
 def schedule_time(
     windows: Sequence[Window], starts: Sequence[datetime], now: datetime, position: int
-) -> datetime:
+) -> datetime | None:
     """When the send at 0-based ``position`` in the account's queue may start, if the queue
     is served at the full rate from ``now``.
 
@@ -121,12 +121,18 @@ def schedule_time(
     ``slot_free`` are the instants the last N attempts age out. With several windows the
     latest of their times is taken. O(N) per window, whatever the position, so a 100,000-deep
     backlog is estimated as cheaply as the first message.
+
+    Returns ``None`` when that instant falls past the end of the calendar (year 9999): a
+    backlog so deep, or a window so long, that no date can be promised.
     """
     when = now
-    for w in windows:
-        recent = [t for t in starts if t > now - w.span][-w.amount :]
-        slots = [now] * (w.amount - len(recent)) + [t + w.span for t in recent]
-        slots.sort()
-        cycle, slot = divmod(position, w.amount)
-        when = max(when, max(now, slots[slot]) + cycle * w.span)
+    try:
+        for w in windows:
+            recent = [t for t in starts if t > now - w.span][-w.amount :]
+            slots = [now] * (w.amount - len(recent)) + [t + w.span for t in recent]
+            slots.sort()
+            cycle, slot = divmod(position, w.amount)
+            when = max(when, max(now, slots[slot]) + cycle * w.span)
+    except OverflowError:
+        return None
     return when

@@ -1,34 +1,68 @@
-"""Messaging request and response shapes (camelCase JSON; cents; UTC)."""
+"""Messaging request and response shapes (camelCase JSON; cents; UTC).
+
+Request models derive from :class:`huntaze.crm.schemas.SafeModel`: no string in a request may
+hold a NUL character or a lone surrogate (422 naming the field). Integers are bounded by their
+columns (``priceCents`` fits ``BIGINT``), ``settings`` by
+:func:`huntaze.kit.validation.check_json`, and the bulk filter's dates read a date as midnight
+UTC and a datetime without a zone as UTC (:data:`huntaze.kit.validation.UtcDateTime`).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from huntaze.crm.schemas import SubscriptionStatus
+from huntaze.crm.schemas import SafeModel, SubscriptionStatus
 from huntaze.kit.schema import CamelModel
+from huntaze.kit.validation import MAX_TAG, Cents, Int64, JsonObject, Platform, as_utc
 
 Priority = Literal["high", "medium", "low"]
+#: At most this many fan ids in one bulk.
+MAX_BULK_FAN_IDS = 100_000
+#: A message's text (and a bulk's template) is at most this many characters.
+MAX_CONTENT = 10_000
+#: At most this many media URLs on a message, each at most :data:`MAX_MEDIA_URL` characters.
+MAX_MEDIA = 50
+MAX_MEDIA_URL = 2048
+#: An id in a request (a fan id, a recipient id) is at most this many characters.
+MAX_ID = 255
 
 
-class OnlyFansSend(CamelModel):
+def _utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the calendar in UTC (years 1 to 9999)") from None
+
+
+#: A filter instant: a date is midnight UTC, a datetime without a zone is UTC (as
+#: :data:`huntaze.kit.validation.UtcDateTime`, with an instant past the calendar a 422).
+FilterInstant = Annotated[datetime, BeforeValidator(as_utc), AfterValidator(_utc)]
+MediaUrls = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=MAX_MEDIA_URL)]],
+    Field(max_length=MAX_MEDIA),
+]
+
+
+class OnlyFansSend(SafeModel):
     """``POST /api/onlyfans/messages/send`` (the seed's contract). ``recipientId`` is the fan's
     OnlyFans user id (``platformFanId``)."""
 
-    recipient_id: str = Field(min_length=1, max_length=255)
-    content: str = Field(min_length=1, max_length=10_000)
+    recipient_id: str = Field(min_length=1, max_length=MAX_ID)
+    content: str = Field(min_length=1, max_length=MAX_CONTENT)
     priority: Priority = "medium"
-    media_urls: list[str] = Field(default_factory=list, max_length=50)
-    price_cents: int | None = Field(default=None, ge=0)
+    media_urls: MediaUrls = Field(default_factory=list)
+    price_cents: Cents | None = None
 
 
 DELAY_REASON_DOC = (
     "why the message waits longer than its account's send rate alone: `account_paused` "
     "(its sending account needs reconnecting; no time can be promised until it is), "
     "`circuit_open` (the account's circuit breaker is open), `retry_backoff` (waiting for "
-    "the next attempt after a failure)"
+    "the next attempt after a failure), `beyond_calendar` (the queue ahead is so deep at the "
+    "account's limits that its time would fall after year 9999; no time is given)"
 )
 
 
@@ -43,18 +77,18 @@ class SendQueued(CamelModel):
     delay_reason: str | None = Field(default=None, description=DELAY_REASON_DOC)
 
 
-class MessageSend(CamelModel):
+class MessageSend(SafeModel):
     """``POST /api/messages/send``: one message on any platform, to ``fanId`` or to the
     platform's ``recipientId``."""
 
-    platform: str = Field(min_length=1, max_length=32)
-    fan_id: str | None = None
-    recipient_id: str | None = None
-    content: str = Field(min_length=1, max_length=10_000)
+    platform: Platform = Field(min_length=1, max_length=32)
+    fan_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID)
+    recipient_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID)
+    content: str = Field(min_length=1, max_length=MAX_CONTENT)
     subject: str | None = Field(default=None, max_length=255)
     priority: Priority = "medium"
-    media_urls: list[str] = Field(default_factory=list, max_length=50)
-    price_cents: int | None = Field(default=None, ge=0)
+    media_urls: MediaUrls = Field(default_factory=list)
+    price_cents: Cents | None = None
 
     @model_validator(mode="after")
     def _one_recipient(self) -> MessageSend:
@@ -80,23 +114,27 @@ class MessageStatus(CamelModel):
     external_id: str | None = None
 
 
-class BulkFilter(CamelModel):
-    """The fan list's filters (``GET /api/crm/fans``), money in cents."""
+class BulkFilter(SafeModel):
+    """The fan list's filters (``GET /api/crm/fans``), money in cents. ``lastActiveBefore``
+    and ``lastActiveAfter`` read ``2025-06-01`` as midnight UTC and a datetime without a zone
+    as UTC."""
 
-    q: str | None = None
-    platform: str | None = None
-    tag: str | None = None
+    q: str | None = Field(default=None, max_length=200)
+    platform: Platform | None = Field(default=None, max_length=32)
+    tag: str | None = Field(default=None, max_length=MAX_TAG)
     subscription_status: SubscriptionStatus | None = None
-    min_lifetime_value_cents: int | None = None
-    max_lifetime_value_cents: int | None = None
-    last_active_before: datetime | None = None
-    last_active_after: datetime | None = None
+    min_lifetime_value_cents: Int64 | None = None
+    max_lifetime_value_cents: Int64 | None = None
+    last_active_before: FilterInstant | None = None
+    last_active_after: FilterInstant | None = None
 
 
-class BulkRecipients(CamelModel):
+class BulkRecipients(SafeModel):
     """Fan ids, or a filter over the creator's fans."""
 
-    fan_ids: list[str] | None = Field(default=None, max_length=100_000)
+    fan_ids: list[Annotated[str, Field(min_length=1, max_length=MAX_ID)]] | None = Field(
+        default=None, max_length=MAX_BULK_FAN_IDS
+    )
     filter: BulkFilter | None = None
 
     @model_validator(mode="after")
@@ -106,18 +144,19 @@ class BulkRecipients(CamelModel):
         return self
 
 
-class BulkSendIn(CamelModel):
+class BulkSendIn(SafeModel):
     """``POST /api/messages/bulk``: ``template`` uses ``{username}``, ``{displayName}``,
-    ``{firstName}`` or any custom field; ``default`` fills a missing value."""
+    ``{firstName}``, ``{email}``, ``{platform}`` or any custom field by name, as many as it
+    likes; ``default`` fills a missing value."""
 
     recipients: BulkRecipients
-    template: str = Field(min_length=1, max_length=10_000)
+    template: str = Field(min_length=1, max_length=MAX_CONTENT)
     default: str = Field(default="", max_length=255)
-    platform: str = Field(min_length=1, max_length=32)
+    platform: Platform = Field(min_length=1, max_length=32)
     priority: Priority = "low"
     subject: str | None = Field(default=None, max_length=255)
-    media_urls: list[str] = Field(default_factory=list, max_length=50)
-    price_cents: int | None = Field(default=None, ge=0)
+    media_urls: MediaUrls = Field(default_factory=list)
+    price_cents: Cents | None = None
 
 
 class Skipped(CamelModel):
@@ -183,7 +222,7 @@ class ManualList(CamelModel):
     items: list[ManualItem]
 
 
-class ManualReport(CamelModel):
+class ManualReport(SafeModel):
     """``POST /api/messages/{id}/report``: what the chatter did."""
 
     status: Literal["sent", "failed"]
@@ -191,25 +230,34 @@ class ManualReport(CamelModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class AccountIn(CamelModel):
+def _trimmed(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+#: A sending account's name: trimmed, 1 to 100 characters, unique per creator and platform
+#: (exact spelling: ``Main`` and ``main`` are two names).
+AccountName = Annotated[str, BeforeValidator(_trimmed), Field(min_length=1, max_length=100)]
+
+
+class AccountIn(SafeModel):
     """A sending account. ``secret`` is write-only (stored encrypted, never returned)."""
 
-    platform: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_]+$")
-    name: str = Field(min_length=1, max_length=100)
+    platform: Platform = Field(min_length=1, max_length=32)
+    name: AccountName
     channel: Literal["onlyfans_relay", "email", "manual", "noop"] | None = None
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: JsonObject = Field(default_factory=dict)
     secret: str | None = Field(default=None, max_length=4096)
     send_limits: str | None = Field(default=None, max_length=200)
 
 
-class AccountPatch(CamelModel):
+class AccountPatch(SafeModel):
     """Change some fields of a sending account; ``status: "active"`` after a reconnect.
     ``settings`` replaces the whole object; a value sent back masked (``***``) as the API
     showed it keeps the stored one."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: AccountName | None = None
     channel: Literal["onlyfans_relay", "email", "manual", "noop"] | None = None
-    settings: dict[str, Any] | None = None
+    settings: JsonObject | None = None
     secret: str | None = Field(default=None, max_length=4096)
     send_limits: str | None = Field(default=None, max_length=200)
     status: Literal["active"] | None = None

@@ -6,17 +6,32 @@ message exists exactly when the action that sent it does (design.md §1.2).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, String, case, func, insert, literal, or_, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    CursorResult,
+    String,
+    any_,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, Grouping
 
 from huntaze.crm.fan_query import FanFilter, fan_conditions
 from huntaze.kit.errors import ApiError, not_found
 from huntaze.kit.ids import SEQUENCE_DIGITS, new_id, new_id_head
-from huntaze.kit.templates import variables
+from huntaze.kit.templates import parts
 from huntaze.models.crm import Fan
 from huntaze.models.messaging import PRIORITIES, BulkSend, OutboxMessage, SendingAccount
 
@@ -138,29 +153,72 @@ def _row_ids(session: Session, head: str) -> Any:
 def personalised(session: Session, template: str, default: str) -> ColumnElement[str]:
     """SQL that renders ``template`` for each fan: ``{username}``, ``{displayName}``,
     ``{firstName}``, ``{email}``, ``{platform}`` and any custom field by name; a missing or
-    empty value gives ``default``."""
-    username = func.coalesce(func.nullif(Fan.username, ""), literal(default))
-    display = func.coalesce(func.nullif(Fan.display_name, ""), Fan.username, literal(default))
+    empty value gives ``default``.
+
+    The template's pieces (:func:`huntaze.kit.templates.parts`) are joined with ``||`` in a
+    balanced tree, so the expression is as deep as the logarithm of the number of pieces:
+    a 10,000-character template of placeholders stays far inside SQLite's parser stack and
+    expression depth (``SQLITE_MAX_EXPR_DEPTH``, 1,000) and Python's recursion limit, where
+    one nested ``replace()`` per placeholder overflowed SQLite's parser at about 30 and
+    SQLAlchemy's compiler at about 100. Values are put in one pass, so a value that looks
+    like a placeholder stays as it is, as :func:`huntaze.kit.templates.render` does.
+    """
+    fallback = literal(default, String)
     values: dict[str, Any] = {
-        "username": username,
-        "displayName": display,
+        "username": func.coalesce(func.nullif(Fan.username, ""), fallback),
+        "displayName": func.coalesce(func.nullif(Fan.display_name, ""), Fan.username, fallback),
         "firstName": func.coalesce(
             func.nullif(_first_word(session, func.coalesce(Fan.display_name, "")), ""),
             Fan.username,
-            literal(default),
+            fallback,
         ),
-        "email": func.coalesce(Fan.email, literal(default)),
+        "email": func.coalesce(Fan.email, fallback),
         "platform": Fan.platform,
     }
-    expr: Any = literal(template)
-    for name in variables(template):
-        value = values.get(name)
+    pieces: list[Any] = []
+    for text, is_variable in parts(template):
+        if not is_variable:
+            pieces.append(literal(text, String))
+            continue
+        value = values.get(text)
         if value is None:
-            value = func.coalesce(
-                func.nullif(Fan.custom_fields[name].as_string(), ""), literal(default)
+            value = values[text] = func.coalesce(
+                func.nullif(Fan.custom_fields[text].as_string(), ""), fallback
             )
-        expr = func.replace(expr, "{" + name + "}", value)
-    return expr  # type: ignore[no-any-return]
+        pieces.append(value)
+    if not pieces:
+        return literal("", String)
+    while len(pieces) > 1:
+        pieces = [
+            _concat(pieces[i], pieces[i + 1]) if i + 1 < len(pieces) else pieces[i]
+            for i in range(0, len(pieces), 2)
+        ]
+    return pieces[0]  # type: ignore[no-any-return]
+
+
+def _concat(left: Any, right: Any) -> ColumnElement[str]:
+    """``left || right`` with each side that is itself a concatenation in parentheses, kept
+    as written: SQLAlchemy would otherwise flatten ``(a || b) || (c || d)`` into a chain
+    that SQLite parses as deep as it is long."""
+
+    def side(piece: Any) -> Any:
+        return Grouping(piece) if isinstance(piece, BinaryExpression) else piece
+
+    return BinaryExpression(side(left), side(right), operators.concat_op, type_=String())
+
+
+def fan_id_in(session: Session, fan_ids: list[str]) -> ColumnElement[bool]:
+    """``fans.id`` is one of ``fan_ids``, as ONE bound parameter whatever their number.
+
+    A plain ``IN`` binds one parameter per id, and the PostgreSQL protocol carries at most
+    65,535 per statement (SQLite builds before 3.32 at most 999, later ones 32,766 by
+    default). PostgreSQL gets a ``varchar[]`` array (``= ANY(:ids)``), SQLite a JSON array
+    read by ``json_each`` (SQLite "The JSON1 Extension").
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return Fan.id == any_(literal(list(fan_ids), ARRAY(String)))
+    listed = func.json_each(literal(json.dumps(list(fan_ids)), String)).table_valued("value")
+    return Fan.id.in_(select(listed.c.value))
 
 
 @dataclass
@@ -205,7 +263,7 @@ def queue_bulk(
     platform = account.platform
     conds = fan_conditions(creator_id, flt or FanFilter())
     if fan_ids is not None:
-        conds.append(Fan.id.in_(fan_ids))
+        conds.append(fan_id_in(session, fan_ids))
     recipient: Any = Fan.email if platform == "email" else Fan.platform_fan_id
     reachable = recipient.isnot(None) if platform == "email" else Fan.platform == platform
     bulk = BulkSend(

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from huntaze.db.base import UTCDateTime
 from huntaze.kit.errors import ApiError, not_found
+from huntaze.kit.validation import check_text
 from huntaze.messaging.limits import longest, schedule_time, widened
 from huntaze.messaging.outbox import Outbox
 from huntaze.messaging.tables import PROCESSING, QUEUED
+from huntaze.models.crm import Message
 from huntaze.models.messaging import (
     PRIORITY_NAMES,
     BulkSend,
@@ -24,20 +26,55 @@ from huntaze.models.messaging import (
 )
 
 
+def _storable(value: str) -> bool:
+    """True when ``value`` could be a stored id (valid text): anything else cannot match a
+    row, and PostgreSQL would refuse to compare it (NUL)."""
+    try:
+        check_text(value)
+    except ValueError:
+        return False
+    return True
+
+
 def get_message(session: Session, creator_id: str, message_id: str) -> OutboxMessage:
-    """Return the creator's outbox message.
+    """Return the creator's outbox message (``msg_…``).
+
+    An inbox message has an id of its own (``cmsg_…``, or ``msg_…`` for inbox rows written
+    before the prefixes were split) and is not an outbox message: for one of the creator's,
+    the 404 says so and, when the inbox message was sent through the outbox, names the
+    ``outboxId`` to ask for instead (docs/inbox.md, "Ids").
 
     Raises:
-        ApiError: 404 ``message_not_found`` (also for another creator's).
+        ApiError: 404 ``message_not_found`` (also for another creator's, and for an id that
+            is not valid text).
     """
+    if not _storable(message_id):
+        raise not_found("message")
     msg = session.scalar(
         select(OutboxMessage).where(
             OutboxMessage.id == message_id, OutboxMessage.creator_id == creator_id
         )
     )
-    if msg is None:
+    if msg is not None:
+        return msg
+    inbox = session.execute(
+        select(Message.id, Message.outbox_id).where(
+            Message.id == message_id, Message.creator_id == creator_id
+        )
+    ).first()
+    if inbox is None:
         raise not_found("message")
-    return msg
+    hint = (
+        f"its delivery status is under its outboxId {inbox.outbox_id}"
+        if inbox.outbox_id
+        else "it was not sent through the outbox, so it has no delivery status"
+    )
+    raise ApiError(
+        404,
+        "message_not_found",
+        f"{message_id} is an inbox message, not an outbox message: {hint}",
+        [{"inboxMessageId": message_id, "outboxId": inbox.outbox_id}],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +85,9 @@ class Estimate:
         when: the instant (UTC) it should be sent, or ``None`` when none can be promised (sent,
             failed, cancelled, or its account waits to be reconnected).
         delay_reason: why it waits longer than the send rate alone, or ``None``:
-            ``account_paused``, ``circuit_open`` or ``retry_backoff``.
+            ``account_paused``, ``circuit_open``, ``retry_backoff``, or ``beyond_calendar``
+            (the queue ahead is so deep at the account's limits that its time would fall
+            after year 9999; ``when`` is then ``None``).
     """
 
     when: datetime | None
@@ -145,6 +184,8 @@ def estimate(session: Session, outbox: Outbox, msg: OutboxMessage, now: datetime
         if reopens > start:
             start, reason = reopens, "circuit_open"
     when = schedule_time(windows, starts, start, ahead)
+    if when is None:
+        return Estimate(None, "beyond_calendar")
     if floor is not None and floor > when:
         when = floor
     return Estimate(when, reason)
@@ -252,8 +293,10 @@ def get_bulk(session: Session, creator_id: str, bulk_id: str) -> BulkSend:
     """Return the creator's bulk send.
 
     Raises:
-        ApiError: 404 ``bulk_not_found``.
+        ApiError: 404 ``bulk_not_found`` (also for an id that is not valid text).
     """
+    if not _storable(bulk_id):
+        raise not_found("bulk")
     bulk = session.scalar(
         select(BulkSend).where(BulkSend.id == bulk_id, BulkSend.creator_id == creator_id)
     )

@@ -19,6 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from huntaze.db.base import Base
 
+#: Characters of ``fan_tags.tag_key`` (see :data:`huntaze.crm.tags.MAX_KEY_LENGTH`).
+TAG_KEY_LENGTH = 200
+
 SUBSCRIPTION_STATUSES = ("active", "expired", "cancelled", "follower", "none")
 CONSENT_STATES = ("opted_in", "opted_out", "unknown")
 PURCHASE_KINDS = (
@@ -49,8 +52,15 @@ class Fan(Base):
     __tablename__ = "fans"
     __table_args__ = (
         UniqueConstraint("creator_id", "platform", "platform_fan_id"),
-        Index("ix_fans_creator_ltv", "creator_id", "lifetime_value_cents"),
-        Index("ix_fans_creator_last_active", "creator_id", "last_active_at"),
+        # One index per sort of the fan list (``crm.fans.SORTS``): the creator, the sort
+        # column, then the id as the tie-breaker, so each page is a range of one index in
+        # order (keyset pagination, ``kit.keyset``), forwards or backwards, with no sort step.
+        Index("ix_fans_sort_created", "creator_id", "id"),
+        Index("ix_fans_sort_ltv", "creator_id", "lifetime_value_cents", "id"),
+        Index("ix_fans_sort_last_active", "creator_id", "last_active_at", "id"),
+        Index("ix_fans_sort_subscribed", "creator_id", "subscribed_at", "id"),
+        Index("ix_fans_sort_username", "creator_id", "username", "id"),
+        Index("ix_fans_sort_display_name", "creator_id", "display_name", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -76,13 +86,20 @@ class Fan(Base):
 
 
 class FanTag(Base):
-    """A tag on a fan (a creator's list, a label). One row per (fan, tag)."""
+    """A tag on a fan (a creator's list, a label): one row per (fan, tag key).
+
+    ``tag`` is the creator's spelling, shown as written; ``tag_key`` is
+    :func:`huntaze.crm.tags.tag_key` of it (NFKC, case-folded, spaces collapsed), which tags
+    are matched and kept unique on, so ``VIP`` and ``vip`` are one tag of a fan. The index
+    ``(creator_id, tag_key, fan_id)`` finds a creator's fans with a tag.
+    """
 
     __tablename__ = "fan_tags"
-    __table_args__ = (Index("ix_fan_tags_creator_tag", "creator_id", "tag"),)
+    __table_args__ = (Index("ix_fan_tags_creator_key", "creator_id", "tag_key", "fan_id"),)
 
     fan_id: Mapped[str] = mapped_column(ForeignKey("fans.id", ondelete="CASCADE"), primary_key=True)
-    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tag_key: Mapped[str] = mapped_column(String(TAG_KEY_LENGTH), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(100))
     creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
 
 

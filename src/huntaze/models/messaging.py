@@ -91,6 +91,8 @@ class OutboxMessage(Base):
     - Only two indexes cover the row states the workers look up: ``ix_outbox_queued`` (the
       claim order of queued rows) and ``ix_outbox_processing`` (leases, to find expired ones),
       both partial, so a bulk of queued rows never touches the second.
+    - ``ix_outbox_fan_direct``: a fan's rows that no bulk queued, for the inbox threads
+      (migration 0007); bulk rows never enter it.
     """
 
     __tablename__ = "outbox"
@@ -113,6 +115,13 @@ class OutboxMessage(Base):
         ),
         Index("ix_outbox_creator_created", "creator_id", "created_at"),
         Index("ix_outbox_bulk", "bulk_id"),
+        Index(
+            "ix_outbox_fan_direct",
+            "fan_id",
+            "created_at",
+            postgresql_where=text("bulk_id IS NULL"),
+            sqlite_where=text("bulk_id IS NULL"),
+        ),
         UniqueConstraint("account_id", "idempotency_key"),
     )
 

@@ -1,12 +1,20 @@
 """Streaming CSV reading shared by the CSV import formats (formats.md: Patreon, Substack, Ko-fi,
 generic CSV).
 
-The binary stream is decoded as UTF-8 (a leading BOM is dropped, undecodable bytes become
-U+FFFD) with ``newline=""`` so that the stdlib :mod:`csv` module sees CRLF, quoted commas and
-quoted newlines as written. Columns are found by their normalised header name (trimmed,
-case-insensitive, BOM stripped), never by position: :class:`Header` maps names to indexes once,
-and every data row is padded to the header's width plus one always-blank *sentinel* slot, so a
-missing column reads as ``""`` through plain list indexing, with no per-row dict.
+The binary stream is decoded strictly as UTF-8 (a leading BOM is dropped; the import service
+has already checked the bytes and transcoded other encodings, :mod:`.encoding`) with
+``newline=""`` so that the stdlib :mod:`csv` module sees CRLF, quoted commas and quoted
+newlines as written, and line numbers are physical lines. Columns are found by their
+normalised header name (trimmed, case-insensitive, BOM stripped), never by position:
+:class:`Header` maps names to indexes once, and every data row gets one always-blank
+*sentinel* slot after the header's width, so an absent column reads as ``""`` through plain
+list indexing, with no per-row dict.
+
+Row width (RFC 4180 §2.4: each record should hold the header's number of fields): a row with
+fewer fields than the header is rejected, giving both counts (a truncated row would otherwise
+import with its last columns blank), except that trailing header cells without a name need no
+field. Extra fields after the header's width are dropped when blank (a trailing delimiter) and
+reject the row otherwise (an unquoted delimiter has shifted every value after it).
 """
 
 from __future__ import annotations
@@ -14,134 +22,22 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from huntaze.crm.importers.base import ImportFormatError
+from huntaze.crm.importers.cells import FieldError
 from huntaze.crm.importers.records import Record, RowError
-from huntaze.kit.dates import parse_datetime
-from huntaze.kit.money import normalise_currency, to_cents
+
+T = TypeVar("T")
 
 #: How many bytes :func:`peek` reads by default to sniff a file.
 HEAD_SIZE = 64 * 1024
-
-#: Boolean spellings (lower case and as commonly written) -> value.
-BOOLS: dict[str, bool] = {
-    **dict.fromkeys(("true", "yes", "y", "1", "True", "Yes", "TRUE", "YES"), True),
-    **dict.fromkeys(("false", "no", "n", "0", "False", "No", "FALSE", "NO"), False),
-}
-
-
-class FieldError(ValueError):
-    """Raised by a row converter for a bad value; becomes ``RowError(line, column, reason)``."""
-
-    def __init__(self, column: str | None, reason: str) -> None:
-        super().__init__(reason)
-        self.column = column
-        self.reason = reason
 
 
 def normalise_name(name: str) -> str:
     """Return a header name as matched: BOMs removed, trimmed, lower case (``" Email"`` ->
     ``"email"``)."""
     return name.replace("\ufeff", "").strip().lower()
-
-
-def parse_bool(value: str, column: str) -> bool | None:
-    """Parse ``true``/``false``/``yes``/``no`` (any case, also ``y``/``n``/``1``/``0``).
-
-    Returns ``None`` for a blank value.
-
-    Raises:
-        FieldError: naming ``column`` for any other value.
-    """
-    text = value.strip().lower()
-    if not text:
-        return None
-    flag = BOOLS.get(text)
-    if flag is not None:
-        return flag
-    raise FieldError(column, f"not a boolean: {value[:40]!r}")
-
-
-#: The largest amount accepted, in cents (10 trillion in major units): keeps BIGINT safe.
-MAX_CENTS = 10**15
-
-
-def check_cents(cents: int, column: str) -> int:
-    """Return ``cents``, or raise :class:`FieldError` if its magnitude exceeds ``MAX_CENTS``."""
-    if -MAX_CENTS <= cents <= MAX_CENTS:
-        return cents
-    raise FieldError(column, "amount out of range")
-
-
-class Cells:
-    """Per-file memo of parsed cell values: exports repeat the same amounts, currencies and
-    often timestamps, so each distinct text is parsed once (at most ``limit`` kept per kind).
-
-    Every method takes the raw cell and the column name for the error, returns ``None`` for a
-    blank cell, and raises :class:`FieldError` naming the column for a bad value.
-    """
-
-    __slots__ = ("_cents", "_currency", "_dates", "limit")
-
-    def __init__(self, limit: int = 50_000) -> None:
-        self.limit = limit
-        self._dates: dict[str, datetime | None] = {}
-        self._cents: dict[str, int | None] = {}
-        self._currency: dict[str, str | None] = {}
-
-    def date(self, value: str, column: str) -> datetime | None:
-        """Parse a timestamp (via :func:`huntaze.kit.dates.parse_datetime`) to aware UTC."""
-        cache = self._dates
-        if value in cache:
-            return cache[value]
-        text = value.strip()
-        result: datetime | None = None
-        if text:
-            try:
-                result = datetime.fromisoformat(text)
-                result = (
-                    result.replace(tzinfo=UTC) if result.tzinfo is None else result.astimezone(UTC)
-                )
-            except ValueError:
-                try:
-                    result = parse_datetime(text)
-                except ValueError:
-                    raise FieldError(column, f"not a date: {text[:40]!r}") from None
-        if len(cache) < self.limit:
-            cache[value] = result
-        return result
-
-    def cents(self, value: str, column: str) -> int | None:
-        """Parse an amount in major units (``2.99``, ``$1,234.50``) to integer cents."""
-        cache = self._cents
-        if value in cache:
-            return cache[value]
-        text = value.strip()
-        result: int | None = None
-        if text:
-            try:
-                result = to_cents(text)
-            except (ValueError, ArithmeticError):  # to_cents lets decimal errors through
-                raise FieldError(column, f"not an amount: {text[:40]!r}") from None
-            check_cents(result, column)
-        if len(cache) < self.limit:
-            cache[value] = result
-        return result
-
-    def currency(self, value: str, column: str) -> str | None:
-        """Parse an ISO 4217 code, any case, to upper case."""
-        cache = self._currency
-        if value in cache:
-            return cache[value]
-        try:
-            result = normalise_currency(value)
-        except ValueError:
-            raise FieldError(column, f"not a currency code: {value.strip()[:40]!r}") from None
-        if len(cache) < self.limit:
-            cache[value] = result
-        return result
 
 
 class Header:
@@ -251,22 +147,36 @@ def _blank(row: list[str]) -> bool:
     return all(not cell or cell.isspace() for cell in row)
 
 
+def _pair(line: int, row: list[str]) -> tuple[int, list[str]]:
+    return line, row
+
+
+def _undecodable(line: int, exc: UnicodeDecodeError) -> RowError:
+    return RowError(
+        line,
+        None,
+        f"the file is not valid UTF-8 from about here ({exc.reason}); the rest was not read",
+    )
+
+
 class CsvRows:
     """A CSV file read as a header and a stream of rows.
 
     Construction reads up to the header (the first non-blank record) and raises
-    :class:`~huntaze.crm.importers.base.ImportFormatError` if the file has none. Iterating
-    yields ``(line, row)`` for each non-blank data row, where ``line`` is the 1-based line the
-    record starts on (the header being on line 1 in a file without leading blank lines) and
-    ``row`` is a list of exactly ``header.width + 1`` strings: short rows padded with ``""``,
-    cells beyond the header dropped, plus the sentinel ``""``. Rows made only of blank cells are
-    skipped.
+    :class:`~huntaze.crm.importers.base.ImportFormatError` if the file has none, or its header
+    is not UTF-8. Iterating yields ``(line, row)`` for each non-blank data row, where ``line``
+    is the 1-based physical line the record starts on (the header being on line 1 in a file
+    without leading blank lines) and ``row`` is a list of exactly ``header.width + 1``
+    strings: the fields, blank fields for unnamed trailing header cells, then the sentinel
+    ``""``. Rows made only of blank cells are skipped. A row of the wrong width (see the
+    module docstring), a CSV syntax error (for instance a field over the :mod:`csv` size
+    limit) and bytes that are not UTF-8 (which end the file) give ``(line, RowError)``.
     """
 
     def __init__(self, stream: BinaryIO, *, delimiter: str = ",") -> None:
         # The replay wrapper keeps the caller's stream open when the text wrapper is closed.
         source = io.BufferedReader(_Replay(b"", stream)) if not _is_replay(stream) else stream
-        self._text = io.TextIOWrapper(source, encoding="utf-8-sig", errors="replace", newline="")
+        self._text = io.TextIOWrapper(source, encoding="utf-8-sig", errors="strict", newline="")
         self._reader = csv.reader(self._text, delimiter=delimiter)
         self.header_line = 0
         for line, row in self._rows():
@@ -297,31 +207,32 @@ class CsvRows:
                     return
                 last = reader.line_num
                 yield start, error
+            except UnicodeDecodeError as exc:
+                yield last + 1, _undecodable(last + 1, exc)
+                return
 
     def __iter__(self) -> Iterator[tuple[int, list[str] | RowError]]:
-        """Yield ``(line, padded_row)`` per data row, or ``(line, RowError)`` for a CSV syntax
-        error (for instance a field over the :mod:`csv` size limit)."""
-        width = self.header.width
-        full = width + 1
-        for line, row in self._rows():
-            if isinstance(row, list):
-                size = len(row)
-                if size == width:
-                    row.append("")
-                elif size < width:
-                    row.extend([""] * (full - size))
-                else:
-                    del row[width:]
-                    row.append("")
-            yield line, row
+        """Yield ``(line, row)`` per data row, or ``(line, RowError)`` (see the class
+        docstring)."""
+        for item in self._loop(_pair):
+            yield (item.line, item) if isinstance(item, RowError) else item
 
     def records(self, convert: Callable[[int, list[str]], Record]) -> Iterator[Record]:
-        """Yield ``convert(line, padded_row)`` per data row; a :class:`FieldError` it raises,
-        and a CSV syntax error, become a :class:`~huntaze.crm.importers.records.RowError`."""
-        # One flat loop (rather than stacking on __iter__) as this is the hot path.
+        """Yield ``convert(line, row)`` per data row; a :class:`FieldError` it raises, a row of
+        the wrong width, a CSV syntax error and undecodable bytes become a
+        :class:`~huntaze.crm.importers.records.RowError`."""
+        return self._loop(convert)
+
+    def _loop(self, convert: Callable[[int, list[str]], T]) -> Iterator[T | RowError]:
+        # One flat loop (rather than stacking on _rows) as this is the hot path.
         reader = self._reader
-        width = self.header.width
+        header = self.header
+        width = header.width
         full = width + 1
+        raw = header.raw
+        needed = width
+        while needed and not raw[needed - 1]:
+            needed -= 1  # trailing unnamed header cells need no field
         last = reader.line_num
         while True:
             try:
@@ -337,8 +248,16 @@ class CsvRows:
                     if size == width:
                         row.append("")
                     elif size < width:
+                        if size < needed:
+                            yield RowError(
+                                line, raw[size] or None, f"{size} fields, the header has {width}"
+                            )
+                            continue
                         row.extend([""] * (full - size))
                     else:
+                        if not _blank(row[width:]):
+                            yield RowError(line, None, f"{size} fields, the header has {width}")
+                            continue
                         del row[width:]
                         row.append("")
                     try:
@@ -352,3 +271,6 @@ class CsvRows:
                 if reader.line_num == last:  # no progress: the rest is unreadable
                     return
                 last = reader.line_num
+            except UnicodeDecodeError as exc:
+                yield _undecodable(last + 1, exc)
+                return

@@ -34,16 +34,10 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
 from huntaze.crm.importers.base import ImportFormatError
-from huntaze.crm.importers.csvread import (
-    Cells,
-    CsvRows,
-    FieldError,
-    Header,
-    check_cents,
-    peek,
-    sniff_delimiter,
-)
+from huntaze.crm.importers.cells import Cells, FieldError, check_cents
+from huntaze.crm.importers.csvread import CsvRows, Header, peek, sniff_delimiter
 from huntaze.crm.importers.records import FanRecord, Record, SubscriptionStatus
+from huntaze.kit.validation import MAX_JSON_KEY, check_platform, check_text
 
 FORMAT = "generic_csv"
 
@@ -71,6 +65,17 @@ _STATUSES: dict[str, SubscriptionStatus] = {
     "none": "none",
     "": "none",
 }
+#: mapping key -> the record field whose errors name its column (``custom.*`` map 1:1).
+_RECORD_FIELDS = {
+    "key": "platform_fan_id",
+    "displayName": "display_name",
+    "lifetimeValue": "lifetime_value_cents",
+    "lifetimeValueCents": "lifetime_value_cents",
+    "subscribedAt": "subscribed_at",
+    "lastActiveAt": "last_active_at",
+    "expiresAt": "expires_at",
+    "subscriptionStatus": "subscription_status",
+}
 _TAG_SPLIT = re.compile(r"[,;|]")
 _CENTS = re.compile(r"[+-]?\d+")
 
@@ -79,8 +84,10 @@ def _check_mapping(mapping: Mapping[str, Any] | None) -> dict[str, str]:
     """Validate a mapping; return it with its column names trimmed.
 
     Raises:
-        ImportFormatError: for a missing mapping, an unknown field, a blank column name, both
-            ``lifetimeValue`` and ``lifetimeValueCents``, or none of key/username/email.
+        ImportFormatError: for a missing mapping, an unknown field, a blank column name, a
+            custom field name over ``MAX_JSON_KEY`` characters, text that is not storable
+            (:func:`~huntaze.kit.validation.check_text`), both ``lifetimeValue`` and
+            ``lifetimeValueCents``, or none of key/username/email.
     """
     if not mapping:
         raise ImportFormatError("generic_csv needs a column mapping")
@@ -89,9 +96,16 @@ def _check_mapping(mapping: Mapping[str, Any] | None) -> dict[str, str]:
         if not isinstance(field, str):
             raise ImportFormatError(f"unknown mapping field {field!r}")
         if field not in _FIELDS and not (field.startswith("custom.") and len(field) > 7):
-            raise ImportFormatError(f"unknown mapping field {field!r}")
+            raise ImportFormatError(f"unknown mapping field {field[:80]!r}")
+        if len(field) - 7 > MAX_JSON_KEY and field.startswith("custom."):
+            raise ImportFormatError(f"a custom field name is at most {MAX_JSON_KEY} characters")
         if not isinstance(column, str) or not column.strip():
-            raise ImportFormatError(f"mapping field {field!r} needs a column name")
+            raise ImportFormatError(f"mapping field {field[:80]!r} needs a column name")
+        try:
+            check_text(field)
+            check_text(column)
+        except ValueError as exc:
+            raise ImportFormatError(f"mapping field {field[:80]!r}: {exc}") from None
         checked[field] = column.strip()
     if "lifetimeValue" in checked and "lifetimeValueCents" in checked:
         raise ImportFormatError("map lifetimeValue or lifetimeValueCents, not both")
@@ -115,6 +129,10 @@ class GenericCsvParser:
     def __init__(self, platform: str, mapping: dict[str, str]) -> None:
         self.platform = platform
         self.mapping = mapping
+        key_field = next(f for f in ("key", "username", "email") if f in mapping)
+        self.columns: dict[str, str] = {"platform_fan_id": mapping[key_field]}
+        for field, column in mapping.items():
+            self.columns.setdefault(_RECORD_FIELDS.get(field, field), column)
         provides = {_FIELDS.get(field) for field in mapping}
         if any(field.startswith("custom.") for field in mapping):
             provides.add("custom_fields")
@@ -243,7 +261,9 @@ def make_parser(
     platform is ``platform`` (trimmed, lower case), ``"other"`` when not given.
 
     Raises:
+        ValueError: for a platform :func:`~huntaze.kit.validation.check_platform` refuses
+            (the import service answers that before reading the file).
         ImportFormatError: for a missing or invalid mapping (see :func:`_check_mapping`).
     """
-    name = (platform or "").strip().lower() or "other"
+    name = check_platform(platform) if platform and platform.strip() else "other"
     return GenericCsvParser(name, _check_mapping(mapping))

@@ -8,24 +8,24 @@ for the other relationship files) is accepted too. Each element becomes one reco
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from huntaze.crm.importers.jsonstream import (
-    CHUNK_SIZE,
-    FieldError,
-    JSONStreamError,
-    as_row_error,
-    iter_array_items,
-    json_text,
-)
-from huntaze.crm.importers.records import FanRecord, Record, RowError
+from huntaze.crm.importers.jsonrecords import FieldError, json_text, stream_records
+from huntaze.crm.importers.jsonstream import CHUNK_SIZE, iter_array_items
+from huntaze.crm.importers.records import FanRecord, Record
 from huntaze.kit.dates import from_unix
 
 PLATFORM = "instagram"
 WRAPPER_KEYS = ("relationships_followers",)
+#: Record field -> the key it comes from, for the report.
+COLUMNS: Mapping[str, str] = {
+    "platform_fan_id": "value",
+    "username": "value",
+    "subscribed_at": "timestamp",
+}
 
 
 def repair_mojibake(text: str) -> str:
@@ -112,8 +112,12 @@ def follower_from_item(item: Any, line: int) -> FanRecord:
 class InstagramFollowersParser:
     """Parser for ``instagram_followers``: one ``FanRecord`` or ``RowError`` per element.
 
-    Never raises: invalid JSON ends the stream with ``RowError(line, None, "invalid JSON:
-    ...")``; a document that is not an array (or the wrapped form) gives one ``RowError``.
+    Invalid JSON after the first element ends the stream with ``RowError(line, None,
+    "invalid JSON: ...")``.
+
+    Raises:
+        ImportFormatError: from ``parse``, before any record, for a document that is not an
+            array (or the wrapped form), or that fails before its first element.
     """
 
     format: str = "instagram_followers"
@@ -121,18 +125,13 @@ class InstagramFollowersParser:
     provides: frozenset[str] = field(
         default_factory=lambda: frozenset({"username", "subscription_status", "subscribed_at"})
     )
+    columns: Mapping[str, str] = field(default_factory=lambda: COLUMNS)
     chunk_size: int = CHUNK_SIZE
 
     def parse(self, stream: BinaryIO) -> Iterator[Record]:
         """Yield a record per follower, in file order (see the class docstring)."""
-        try:
-            for line, item in iter_array_items(stream, WRAPPER_KEYS, chunk_size=self.chunk_size):
-                try:
-                    yield follower_from_item(item, line)
-                except FieldError as exc:
-                    yield RowError(line, exc.column, exc.reason)
-        except JSONStreamError as exc:
-            yield as_row_error(exc)
+        items = iter_array_items(stream, WRAPPER_KEYS, chunk_size=self.chunk_size)
+        return stream_records(items, follower_from_item)
 
 
 def make_parser(

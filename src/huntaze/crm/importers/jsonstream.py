@@ -2,7 +2,8 @@
 
 The exports in formats.md (OnlyFans lists, Instagram followers, TikTok ``FansList``) are JSON
 documents whose interesting part is one array. This module reads the binary stream in chunks,
-decodes it incrementally as UTF-8 (a BOM is stripped, invalid bytes become U+FFFD), and hands
+decodes it incrementally and strictly as UTF-8 (RFC 8259 §8.1; a BOM is stripped; the import
+service has already checked the bytes and transcoded other encodings), and hands
 each array element to the stdlib :meth:`json.JSONDecoder.raw_decode`; its own code only walks
 between elements (whitespace, commas, brackets, object keys). Memory holds one element plus a
 chunk, whatever the size of the array.
@@ -10,6 +11,7 @@ chunk, whatever the size of the array.
 Every generator here yields ``(line, value)``: ``line`` is the 1-based line where the element
 starts, ``value`` the decoded element. A syntax error ends the walk with :class:`JSONStreamError`
 (``syntax=True``) carrying the line of the fault; elements yielded before it stay valid.
+:mod:`huntaze.crm.importers.jsonrecords` turns the elements into import records.
 """
 
 from __future__ import annotations
@@ -19,8 +21,6 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
-
-from huntaze.crm.importers.records import RowError
 
 CHUNK_SIZE = 64 * 1024
 """Characters read from the stream at a time (the read grows with a large pending element)."""
@@ -51,55 +51,18 @@ class JSONStreamError(ValueError):
         self.syntax = syntax
 
 
-class FieldError(ValueError):
-    """One field of an element is unusable; parsers yield ``RowError(line, column, reason)``.
-
-    Attributes:
-        column: the key at fault (dotted for nested keys: ``"user.id"``), or ``None`` when
-            the element as a whole is wrong (not an object).
-        reason: why, for the import report.
-    """
-
-    def __init__(self, column: str | None, reason: str) -> None:
-        super().__init__(reason)
-        self.column = column
-        self.reason = reason
-
-
-def as_row_error(exc: JSONStreamError) -> RowError:
-    """Turn a stream error into the final ``RowError(line, None, reason)`` parsers yield.
-
-    Syntax errors read ``"invalid JSON: <what>"``; shape errors give the message as is.
-    """
-    reason = f"invalid JSON: {exc}" if exc.syntax else str(exc)
-    return RowError(exc.line, None, reason)
-
-
-def json_text(value: Any) -> str | None:
-    """Return ``value`` as storable text: stripped, ``None`` when blank or not a string.
-
-    NUL characters (which PostgreSQL text cannot hold) are removed and lone surrogates from
-    ``\\udXXX`` escapes become ``?``, so any string decoded from JSON is safe to store.
-    """
-    if not isinstance(value, str):
-        return None
-    text = value.replace("\x00", "").strip()
-    if not text:
-        return None
-    return text.encode("utf-8", "replace").decode("utf-8")
-
-
 class _Reader:
     """A cursor over the decoded text of a binary stream, tracking the current line."""
 
     def __init__(self, stream: BinaryIO, chunk_size: int) -> None:
         self._stream = stream
         self._chunk = max(1, chunk_size)
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
         self._json = json.JSONDecoder()
         self._buf = ""
         self._pos = 0
         self._eof = False
+        self._broken: str | None = None  # why the bytes after the buffer do not decode
         self._bom_checked = False
         self.line = 1
 
@@ -107,16 +70,22 @@ class _Reader:
     def _fill(self) -> bool:
         """Append more text to the buffer; return ``False`` when the stream is exhausted."""
         if self._eof:
+            if self._broken is not None:
+                raise JSONStreamError(
+                    f"not valid UTF-8 ({self._broken})", self._line_at(len(self._buf)), syntax=True
+                )
             return False
         pending = len(self._buf) - self._pos
         if pending > MAX_ELEMENT_CHARS:
             raise JSONStreamError("value too large", self.line, syntax=True)
         data = self._stream.read(max(self._chunk, pending))
-        if data:
-            text = self._decoder.decode(data)
-        else:
-            text = self._decoder.decode(b"", final=True)
+        try:
+            text = self._decoder.decode(data, final=not data)
+            self._eof = not data
+        except UnicodeDecodeError as exc:  # keep the valid text; fail when it is used up
+            text = exc.object[: exc.start].decode("utf-8")
             self._eof = True
+            self._broken = exc.reason
         if not self._bom_checked and text:
             self._bom_checked = True
             text = text.removeprefix("\ufeff")

@@ -29,7 +29,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from huntaze.crm.importers.base import ImportFormatError
-from huntaze.crm.importers.csvread import Cells, CsvRows, FieldError, Header
+from huntaze.crm.importers.cells import Cells, FieldError
+from huntaze.crm.importers.csvread import CsvRows, Header
 from huntaze.crm.importers.records import FanRecord, PurchaseKind, PurchaseRecord, Record
 
 FORMAT = "kofi_payments"
@@ -44,6 +45,17 @@ _KINDS: dict[str, PurchaseKind] = {
 }
 _REQUIRED = ("DateTime (UTC)", "TransactionType", "TransactionId", "Received", "Currency")
 _PROVIDES = frozenset({"display_name", "email"})
+#: Record field -> the column it comes from, for the report.
+_COLUMNS = {
+    "platform_fan_id": "BuyerEmail",
+    "display_name": "From",
+    "email": "BuyerEmail",
+    "transaction_id": "TransactionId",
+    "gross_cents": "Received",
+    "net_cents": "Received",
+    "currency": "Currency",
+    "purchased_at": "DateTime (UTC)",
+}
 
 
 class KofiPaymentsParser:
@@ -60,6 +72,7 @@ class KofiPaymentsParser:
     format = FORMAT
     platform = PLATFORM
     provides = _PROVIDES
+    columns = _COLUMNS
 
     def parse(self, stream: BinaryIO) -> Iterator[Record]:
         """Yield a record per row of a Ko-fi payments CSV (see the module docstring)."""

@@ -9,26 +9,19 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any, BinaryIO
 
-from huntaze.crm.importers.jsonstream import (
-    CHUNK_SIZE,
-    FieldError,
-    JSONStreamError,
-    as_row_error,
-    iter_array_items,
-    json_text,
-)
+from huntaze.crm.importers.jsonrecords import FieldError, json_text, stream_records
+from huntaze.crm.importers.jsonstream import CHUNK_SIZE, iter_array_items
 from huntaze.crm.importers.records import (
     FanRecord,
     PurchaseKind,
     PurchaseRecord,
     Record,
-    RowError,
     SubscriptionStatus,
 )
 from huntaze.kit.dates import parse_datetime
@@ -59,6 +52,31 @@ DESCRIPTION_KINDS: tuple[tuple[str, PurchaseKind], ...] = (
 )
 
 _PENDING = frozenset({"loading", "pending_return"})
+#: Record field (or ``custom.<key>``) -> the key it comes from, for the report.
+FAN_COLUMNS: Mapping[str, str] = {
+    "platform_fan_id": "id",
+    "username": "username",
+    "display_name": "name",
+    "subscribed_at": "subscribedOnData.subscribeAt",
+    "expires_at": "subscribedOnData.expiredAt",
+    "last_active_at": "lastSeen",
+    "lifetime_value_cents": "subscribedOnData.totalSumm",
+    "tags": "listsStates",
+    "custom.creatorLabel": "displayName",
+    "custom.spendCents": "subscribedOnData",
+    "custom.priceCents": "subscribedOnData.price",
+    "custom.regularPriceCents": "subscribedOnData.regularPrice",
+}
+TRANSACTION_COLUMNS: Mapping[str, str] = {
+    "transaction_id": "id",
+    "platform_fan_id": "user.id",
+    "username": "user.username",
+    "display_name": "user.name",
+    "gross_cents": "amount",
+    "net_cents": "net",
+    "currency": "currency",
+    "purchased_at": "createdAt",
+}
 _SPACES = re.compile(r"\s+")
 _TAG = re.compile(r"<[^>]*>?")
 
@@ -220,12 +238,15 @@ def purchase_from_item(item: Any, line: int) -> PurchaseRecord:
 
     ``transaction_id`` = ``id``; ``purchased_at`` = ``createdAt`` (UTC); ``gross_cents`` =
     ``amount``, ``net_cents`` = ``net`` or ``amount - fee``, in cents of ``currency``
-    (default ``USD``); ``kind`` from the description text. ``status`` ``done`` (or absent) is
-    a payment; ``undo`` is a ``"chargeback"`` with negative gross and net.
+    (default ``USD``). ``status`` ``done`` (or absent) is a payment whose ``kind`` comes from
+    the description text; ``undo`` is a ``"chargeback"`` with negative gross and net, whatever
+    the description says (formats.md: chargebacks come with status ``undo``; their
+    description may read ``Refund: …`` or be missing).
 
     Raises:
         FieldError: missing ``id``/``user.id``/``createdAt``/``amount``, net not derivable,
-            pending status (``loading``, ``pending_return``), unknown status or description.
+            pending status (``loading``, ``pending_return``), unknown status, or (for a
+            payment) a missing or unknown description.
     """
     if not isinstance(item, dict):
         raise FieldError(None, f"expected a JSON object, got {type(item).__name__}")
@@ -260,14 +281,18 @@ def purchase_from_item(item: Any, line: int) -> PurchaseRecord:
         currency = normalise_currency(currency_value if isinstance(currency_value, str) else None)
     except ValueError as exc:
         raise FieldError("currency", str(exc)) from None
-    description = item.get("description")
-    if not isinstance(description, str) or not description.strip():
-        raise FieldError("description", "missing description")
-    kind = description_kind(description)
-    if kind is None:
-        raise FieldError("description", f"unknown payment kind: {strip_html(description)[:80]!r}")
+    kind: PurchaseKind
     if status == "undo":
         kind, gross, net = "chargeback", -abs(gross), -abs(net)
+    else:
+        description = item.get("description")
+        if not isinstance(description, str) or not description.strip():
+            raise FieldError("description", "missing description")
+        found = description_kind(description)
+        if found is None:
+            shown = strip_html(description)[:80]
+            raise FieldError("description", f"unknown payment kind: {shown!r}")
+        kind = found
     fan = FanRecord(
         platform=PLATFORM,
         platform_fan_id=fan_id,
@@ -291,9 +316,13 @@ def purchase_from_item(item: Any, line: int) -> PurchaseRecord:
 class OnlyFansFansParser:
     """Parser for ``onlyfans_fans``: a subscriber list → one ``FanRecord`` or ``RowError`` each.
 
-    Accepts ``{"list": [...], ...}`` or a bare array (formats.md). Never raises: invalid JSON
-    ends the stream with ``RowError(line, None, "invalid JSON: ...")``, a document without
-    the array gives a single ``RowError``.
+    Accepts ``{"list": [...], ...}`` or a bare array (formats.md). Invalid JSON after the
+    first element ends the stream with ``RowError(line, None, "invalid JSON: ...")``.
+
+    Raises:
+        ImportFormatError: from ``parse``, before any record, when the document holds no such
+            array or fails (invalid JSON, nesting too deep) before its first element
+            (:func:`~huntaze.crm.importers.jsonrecords.stream_records`).
     """
 
     format: str = "onlyfans_fans"
@@ -313,19 +342,21 @@ class OnlyFansFansParser:
             }
         )
     )
+    columns: Mapping[str, str] = field(default_factory=lambda: FAN_COLUMNS)
     chunk_size: int = CHUNK_SIZE
 
     def parse(self, stream: BinaryIO) -> Iterator[Record]:
         """Yield a record per element of the list, in file order (see the class docstring)."""
-        yield from _parse(stream, self.chunk_size, fan_from_item)
+        items = iter_array_items(stream, ("list",), chunk_size=self.chunk_size)
+        return stream_records(items, fan_from_item)
 
 
 @dataclass
 class OnlyFansTransactionsParser:
     """Parser for ``onlyfans_transactions``: one ``PurchaseRecord`` or ``RowError`` per element.
 
-    The payer is ``PurchaseRecord.fan`` (``user.id``, ``username``, ``name``). Never raises;
-    errors as for :class:`OnlyFansFansParser`.
+    The payer is ``PurchaseRecord.fan`` (``user.id``, ``username``, ``name``). Errors as for
+    :class:`OnlyFansFansParser`.
     """
 
     format: str = "onlyfans_transactions"
@@ -333,24 +364,13 @@ class OnlyFansTransactionsParser:
     provides: frozenset[str] = field(
         default_factory=lambda: frozenset({"username", "display_name"})
     )
+    columns: Mapping[str, str] = field(default_factory=lambda: TRANSACTION_COLUMNS)
     chunk_size: int = CHUNK_SIZE
 
     def parse(self, stream: BinaryIO) -> Iterator[Record]:
         """Yield a record per transaction, in file order (see the class docstring)."""
-        yield from _parse(stream, self.chunk_size, purchase_from_item)
-
-
-def _parse(
-    stream: BinaryIO, chunk_size: int, convert: Callable[[Any, int], Record]
-) -> Iterator[Record]:
-    try:
-        for line, item in iter_array_items(stream, ("list",), chunk_size=chunk_size):
-            try:
-                yield convert(item, line)
-            except FieldError as exc:
-                yield RowError(line, exc.column, exc.reason)
-    except JSONStreamError as exc:
-        yield as_row_error(exc)
+        items = iter_array_items(stream, ("list",), chunk_size=self.chunk_size)
+        return stream_records(items, purchase_from_item)
 
 
 def make_fans_parser(

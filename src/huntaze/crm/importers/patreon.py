@@ -32,7 +32,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from huntaze.crm.importers.base import ImportFormatError
-from huntaze.crm.importers.csvread import BOOLS, Cells, CsvRows, FieldError, Header
+from huntaze.crm.importers.cells import BOOLS, Cells, FieldError
+from huntaze.crm.importers.csvread import CsvRows, Header
 from huntaze.crm.importers.records import FanRecord, Record, SubscriptionStatus
 
 FORMAT = "patreon_members"
@@ -58,6 +59,23 @@ _PROVIDES = frozenset(
         "custom_fields",
     }
 )
+
+#: Record field (or ``custom.<key>``) -> the column it comes from, for the report.
+_COLUMNS = {
+    "platform_fan_id": "User ID",
+    "display_name": "Name",
+    "email": "Email",
+    "subscribed_at": "Patronage Since Date",
+    "last_active_at": "Last Charge Date",
+    "expires_at": "Access Expiration",
+    "lifetime_value_cents": "Lifetime Amount",
+    "currency": "Currency",
+    "custom.tier": "Tier",
+    "custom.pledgeAmountCents": "Pledge Amount",
+    "custom.chargeFrequency": "Charge Frequency",
+    "custom.lastChargeStatus": "Last Charge Status",
+    "custom.country": "Country",
+}
 
 # (custom_fields key, header names) of the plain-text extras, and of the Yes/No extras.
 _TEXT_EXTRAS = (
@@ -92,6 +110,7 @@ class PatreonMembersParser:
     format = FORMAT
     platform = PLATFORM
     provides = _PROVIDES
+    columns = _COLUMNS
 
     def parse(self, stream: BinaryIO) -> Iterator[Record]:
         """Yield a record per row of a Patreon Members CSV (see the module docstring)."""

@@ -51,6 +51,9 @@ class FanRecord:
     ``platform_fan_id`` is the format's key (formats.md): a platform user id, or a normalised
     email or username (lower case, no leading ``@``). Datetimes are aware UTC. Money is in
     cents of ``currency`` (ISO 4217). ``line`` is the 1-based line where the row starts.
+    ``custom_json`` is not set by parsers: the record checks
+    (:mod:`huntaze.crm.importers.validate`) store there the ``custom_fields`` they serialised
+    (orjson, sorted keys), so the writer does not serialise them again.
     """
 
     platform: str
@@ -68,6 +71,7 @@ class FanRecord:
     consent: Literal["opted_in", "opted_out", "unknown"] | None = None
     tags: tuple[str, ...] = ()
     custom_fields: dict[str, Any] = field(default_factory=dict)
+    custom_json: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)

@@ -17,9 +17,13 @@ class ImportReport:
 
     For a file of transactions (Ko-fi, OnlyFans earnings) a row is a transaction. ``errors``
     lists the first :data:`MAX_LISTED_ERRORS` rejected rows with their 1-based line.
+    ``encoding`` is the text encoding the file was read in
+    (:class:`huntaze.crm.importers.encoding.TextEncoding` names: ``utf-8``, ``utf-8-sig``,
+    ``utf-16-le``, ``cp1252``…), ``None`` when the caller gave the parser UTF-8 directly.
     """
 
     format: str
+    encoding: str | None = None
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -40,11 +44,12 @@ class ImportReport:
     def as_dict(self) -> dict[str, Any]:
         """Return the report's JSON shape.
 
-        ``{"format", "inserted", "updated", "unchanged", "rejected",
+        ``{"format", "encoding", "inserted", "updated", "unchanged", "rejected",
         "errors": [{"line", "column", "reason"}]}``
         """
         return {
             "format": self.format,
+            "encoding": self.encoding,
             "inserted": self.inserted,
             "updated": self.updated,
             "unchanged": self.unchanged,

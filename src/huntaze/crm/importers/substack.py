@@ -34,7 +34,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from huntaze.crm.importers.base import ImportFormatError
-from huntaze.crm.importers.csvread import Cells, CsvRows, FieldError, Header, parse_bool
+from huntaze.crm.importers.cells import Cells, FieldError, parse_bool
+from huntaze.crm.importers.csvread import CsvRows, Header
 from huntaze.crm.importers.records import FanRecord, Record, SubscriptionStatus
 
 FORMAT = "substack_subscribers"
@@ -44,6 +45,15 @@ _PROVIDES = frozenset(
     {"email", "subscription_status", "subscribed_at", "expires_at", "consent", "custom_fields"}
 )
 _PAID_TYPES = frozenset({"paid", "comp", "gift"})
+#: Record field (or ``custom.<key>``) -> the column it comes from, for the report.
+_COLUMNS = {
+    "platform_fan_id": "email",
+    "email": "email",
+    "subscribed_at": "created_at",
+    "expires_at": "expiry",
+    "custom.plan": "plan",
+    "custom.type": "type",
+}
 
 
 class SubstackSubscribersParser:
@@ -59,6 +69,7 @@ class SubstackSubscribersParser:
     format = FORMAT
     platform = PLATFORM
     provides = _PROVIDES
+    columns = _COLUMNS
 
     def parse(self, stream: BinaryIO) -> Iterator[Record]:
         """Yield a record per row of a Substack subscriber CSV (see the module docstring)."""

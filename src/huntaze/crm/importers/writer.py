@@ -27,6 +27,7 @@ from huntaze.crm.importers.base import Parser
 from huntaze.crm.importers.compare import FanComparer
 from huntaze.crm.importers.records import FanRecord, PurchaseRecord, RowError
 from huntaze.crm.importers.report import ImportReport
+from huntaze.crm.importers.validate import RecordChecker
 from huntaze.crm.tags import tag_key
 from huntaze.db.base import db_timestamp
 from huntaze.kit.clock import Clock
@@ -89,6 +90,7 @@ class ImportWriter:
         clock: the time source for ``created_at`` / ``updated_at``.
         batch_size: records per batch (and per transaction).
         default_currency: the creator's currency, for rows that name none.
+        encoding: the name of the encoding the file was read in, for the report.
     """
 
     def __init__(
@@ -99,6 +101,7 @@ class ImportWriter:
         clock: Clock,
         batch_size: int = 10_000,
         default_currency: str | None = None,
+        encoding: str | None = None,
     ) -> None:
         self.engine = engine
         self.creator_id = creator_id
@@ -106,7 +109,7 @@ class ImportWriter:
         self.clock = clock
         self.batch_size = batch_size
         self.default_currency = default_currency
-        self.report = ImportReport(format=parser.format)
+        self.report = ImportReport(format=parser.format, encoding=encoding)
         self._analyzed_at = 0
         self._pool: ThreadPoolExecutor | None = None
         self._in_flight: Future[None] | None = None
@@ -115,11 +118,14 @@ class ImportWriter:
     def run(self, stream: BinaryIO, progress: ProgressCallback | None = None) -> ImportReport:
         """Import every record of ``stream`` and return the report.
 
-        Each batch is first planned (one indexed read of the stored keys, then classification
-        in memory) and then applied in one transaction. On PostgreSQL the apply runs on a
-        writer thread, so the server writes batch N while this thread parses and plans batch
-        N+1; a batch sharing a key with the one in flight waits for it, so counts stay exact.
-        ``progress`` is called after each batch with the number of rows done so far.
+        Every record first passes the shared value rules
+        (:class:`~huntaze.crm.importers.validate.RecordChecker`): one that breaks a rule is
+        a rejected row. Each batch is first planned (one indexed read of the stored keys,
+        then classification in memory) and then applied in one transaction. On PostgreSQL the
+        apply runs on a writer thread, so the server writes batch N while this thread parses
+        and plans batch N+1; a batch sharing a key with the one in flight waits for it, so
+        counts stay exact. ``progress`` is called after each batch with the number of rows
+        done so far.
 
         Raises:
             huntaze.crm.importers.base.ImportFormatError: when the file is not in the format
@@ -131,9 +137,14 @@ class ImportWriter:
             self._pool = pool
             try:
                 batch = _Batch()
+                check = RecordChecker(getattr(self.parser, "columns", {}))
                 for record in self.parser.parse(stream):
                     if isinstance(record, RowError):
                         self.report.reject(record)
+                        continue
+                    error = check(record)
+                    if error is not None:
+                        self.report.reject(error)
                         continue
                     if isinstance(record, FanRecord):
                         if record.platform_fan_id in batch.fans:
@@ -226,7 +237,10 @@ class ImportWriter:
         fresh = iter(new_ids("fan", len(records) - len(known)))
         pending: list[tuple[FanRecord, list[Any], str, str]] = []
         for rec in records:
-            custom_text = orjson.dumps(rec.custom_fields, option=orjson.OPT_SORT_KEYS).decode()
+            custom_text = (
+                rec.custom_json
+                or orjson.dumps(rec.custom_fields, option=orjson.OPT_SORT_KEYS).decode()
+            )
             parts = [_token(value) for value in read_provided(rec)] if hashed else []
             parts.append(custom_text)
             parts.extend(sorted(rec.tags))
@@ -367,9 +381,10 @@ def run_import(
     batch_size: int = 10_000,
     default_currency: str | None = None,
     progress: ProgressCallback | None = None,
+    encoding: str | None = None,
 ) -> ImportReport:
-    """Import ``stream`` with ``parser`` for ``creator_id``; see :class:`ImportWriter`."""
-    writer = ImportWriter(engine, creator_id, parser, clock, batch_size, default_currency)
+    """Import ``stream`` (UTF-8 bytes) with ``parser``; see :class:`ImportWriter`."""
+    writer = ImportWriter(engine, creator_id, parser, clock, batch_size, default_currency, encoding)
     return writer.run(stream, progress)
 
 
