@@ -77,9 +77,10 @@ def _free_port() -> int:
 class Server:
     """A uvicorn subprocess serving ``factory`` on 127.0.0.1."""
 
-    def __init__(self, factory: str, env: dict[str, str]) -> None:
+    def __init__(self, factory: str, env: dict[str, str], log: Path) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -97,21 +98,25 @@ class Server:
             cwd=ROOT.parent,
             env={**os.environ, **env},
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=log.open("ab"),
         )
 
     def wait(self, path: str) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-                raise RuntimeError(f"server exited: {err[-2000:]}")
+            self.check()
             try:
                 if httpx.get(self.url + path, timeout=2).status_code < 500:
                     return
             except httpx.HTTPError:
                 time.sleep(0.2)
         raise RuntimeError("server did not start")
+
+    def check(self) -> None:
+        """Raise if the server process has exited, with the end of its stderr."""
+        if self.proc.poll() is not None:
+            tail = self.log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"server exited ({self.proc.returncode}): {tail}")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -133,6 +138,7 @@ async def _drive(
 ) -> dict[str, Any]:
     """Send ``total`` requests from ``clients`` concurrent clients; latency and throughput."""
     latencies: list[float] = []
+    errors: list[float] = []
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=120) as c:
         for _ in range(min(clients, 4)):  # open connections, warm caches
@@ -145,8 +151,14 @@ async def _drive(
                 if done and time.perf_counter() > deadline:
                     break  # a slow case: fewer requests, the count says how many
                 started = time.perf_counter()
-                r = await c.get(path, params=params)
-                await r.aread()
+                try:
+                    r = await c.get(path, params=params)
+                    await r.aread()
+                except httpx.TransportError:
+                    # a connection the server closed (keep-alive timeout): counted, retried
+                    errors.append(time.perf_counter() - started)
+                    r = await c.get(path, params=params)
+                    await r.aread()
                 latencies.append(time.perf_counter() - started)
                 if r.status_code != 200:
                     raise RuntimeError(f"{path} {params}: {r.status_code} {r.text[:300]}")
@@ -161,6 +173,7 @@ async def _drive(
         "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
         "max_ms": round(max(latencies) * 1000, 2),
         "requests_per_s": round(len(latencies) / wall, 1),
+        "transport_errors_retried": len(errors),
     }
 
 
@@ -179,7 +192,11 @@ def _measure(
     for clients in CONCURRENCY:
         total = requests * max(1, clients // 4)
         cpu = _cpu_seconds(server.proc.pid)
-        run = asyncio.run(_drive(server.url, path, params, headers, clients, total))
+        try:
+            run = asyncio.run(_drive(server.url, path, params, headers, clients, total))
+        except httpx.HTTPError:
+            server.check()
+            raise
         warm = min(clients, 4)  # _drive's warm-up requests
         used = _cpu_seconds(server.proc.pid) - cpu
         run["server_cpu_ms"] = round(used * 1000 / (run["requests"] + warm), 2)
@@ -345,6 +362,7 @@ def bench_database(name: str, url: str, fans: int, requests: int, tmp: Path) -> 
     server = Server(
         "bench.fanlist_server:huntaze_app",
         {"HUNTAZE_DATABASE_URL": url, "HUNTAZE_SECRET_KEY_FILE": str(tmp / "key")},
+        tmp / f"{name}_server.log",
     )
     trigram: dict[str, Any] | None = None
     try:
@@ -364,7 +382,11 @@ def bench_database(name: str, url: str, fans: int, requests: int, tmp: Path) -> 
     finally:
         server.stop()
         engine.dispose()
-    bare = Server("bench.fanlist_server:bare_app", {"FANLIST_BARE_BODY": str(body_path)})
+    bare = Server(
+        "bench.fanlist_server:bare_app",
+        {"FANLIST_BARE_BODY": str(body_path)},
+        tmp / f"{name}_bare.log",
+    )
     try:
         bare.wait("/page")
         bare_runs = _measure(bare, "/page", {}, {}, requests)
@@ -421,12 +443,36 @@ def main() -> None:
     only.add_argument("--postgresql-only", action="store_true")
     args = parser.parse_args()
     load = os.getloadavg()
-    results = []
+    results: list[dict[str, Any]] = []
+
+    def write() -> None:  # after each database, so a failure later keeps what was measured
+        out = {
+            "benchmark": "fanlist",
+            "command": (
+                f"python -m bench.fanlist_bench --fans {args.fans} --requests {args.requests}"
+            ),
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "load_average_at_start": [round(x, 2) for x in load],
+                "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+            },
+            "page_size": LIMIT,
+            "targets": {
+                "p99_ms_at_1_client": TARGET_P99_MS,
+                "throughput_share_of_bare_at_32_clients": TARGET_THROUGHPUT_SHARE,
+            },
+            "results": results,
+        }
+        (ROOT / "results").mkdir(exist_ok=True)
+        (ROOT / "results" / "fanlist.json").write_text(json.dumps(out, indent=2) + "\n")
+
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         if not args.postgresql_only:
             url = f"sqlite:///{tmp / 'fanlist.db'}"
             results.append(bench_database("sqlite", url, args.fans, args.requests, tmp))
+            write()
         if not args.sqlite_only:
             admin = make_engine(args.pg)
             with admin.begin() as conn:
@@ -437,29 +483,12 @@ def main() -> None:
             url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{SCHEMA}"
             try:
                 results.append(bench_database("postgresql", url, args.fans, args.requests, tmp))
+                write()
             finally:
                 admin = make_engine(args.pg)
                 with admin.begin() as conn:
                     conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
                 admin.dispose()
-    out = {
-        "benchmark": "fanlist",
-        "command": f"python -m bench.fanlist_bench --fans {args.fans} --requests {args.requests}",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_at_start": [round(x, 2) for x in load],
-            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-        },
-        "page_size": LIMIT,
-        "targets": {
-            "p99_ms_at_1_client": TARGET_P99_MS,
-            "throughput_share_of_bare_at_32_clients": TARGET_THROUGHPUT_SHARE,
-        },
-        "results": results,
-    }
-    (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / "fanlist.json").write_text(json.dumps(out, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from huntaze.kit.keyset import encode_seek
 
 #: the API sort name -> the column it orders by
 SORTS = {
-    "createdAt": "id",
+    "createdAt": "created_at",
     "lifetimeValueCents": "lifetime_value_cents",
     "lastActiveAt": "last_active_at",
     "subscribedAt": "subscribed_at",
@@ -184,8 +184,6 @@ def deep_cursor(engine: Engine, creator_id: str, sort: str, offset: int) -> str:
             {"c": creator_id, "o": offset},
         ).one()
     value: Any = row[1]
-    if column == "id":
-        value = None
-    elif isinstance(value, str) and column.endswith("_at"):  # SQLite's text
+    if isinstance(value, str) and column.endswith("_at"):  # SQLite's text
         value = datetime.fromisoformat(value).replace(tzinfo=UTC)
     return encode_seek(sort, value, row[0])

@@ -18,7 +18,7 @@ SORTS = [
     "username",
     "displayName",
 ]
-FIELD = {s: s for s in SORTS} | {"createdAt": "id"}
+FIELD = {s: s for s in SORTS}
 NULLABLE = {"lastActiveAt", "subscribedAt", "username", "displayName"}
 
 

@@ -33,12 +33,14 @@ from huntaze.models.messaging import OutboxMessage
 
 #: ``sort`` values of ``GET /api/crm/fans`` (prefix ``-`` for descending) -> column. Each is
 #: served by an index ``(creator_id, <column>, id)`` (``models.crm.Fan``), one range per page
-#: (``kit.keyset.seek_page``); NULLs come last in both directions. ``createdAt`` orders by the
-#: id: ids start with their creation time (``kit.ids``), so ``(creator_id, id)`` serves it.
+#: (``kit.keyset.seek_page``); NULLs come last in both directions. ``createdAt`` has an index
+#: of its own rather than ordering by the (time-ordered) id: PostgreSQL would read that order
+#: along the primary key, filtering the creator, and pass over every fan of the creators whose
+#: ids sort after (measured: 21 ms a page behind a creator of 100,000 fans).
 #: ``updatedAt`` is no longer offered: every write of a fan moves its key, so its index costs
 #: every import and every update, for the least useful order (bench/notes.md, "Fan list").
 SORTS: dict[str, SortColumn] = {
-    "createdAt": SortColumn(None),
+    "createdAt": SortColumn(Fan.created_at, "datetime"),
     "lifetimeValueCents": SortColumn(Fan.lifetime_value_cents, "int"),
     "lastActiveAt": SortColumn(Fan.last_active_at, "datetime", nullable=True),
     "subscribedAt": SortColumn(Fan.subscribed_at, "datetime", nullable=True),

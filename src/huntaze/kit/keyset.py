@@ -43,7 +43,7 @@ class SortColumn:
     """A column a list may be sorted on.
 
     Attributes:
-        column: the mapped attribute (``Fan.username``), or None to sort on the id alone.
+        column: the mapped attribute (``Fan.username``).
         kind: how its values travel in a cursor: ``text``, ``int`` (64-bit) or ``datetime``
             (ISO 8601, aware).
         nullable: whether it may hold NULL (then NULLs come last, see the module).
@@ -54,9 +54,9 @@ class SortColumn:
     nullable: bool = False
 
     @property
-    def attr(self) -> str | None:
-        """The mapped attribute's name, or None for the id sort."""
-        return None if self.column is None else str(self.column.key)
+    def attr(self) -> str:
+        """The mapped attribute's name."""
+        return str(self.column.key)
 
 
 def encode_seek(name: str, value: Any, last_id: str) -> str:
@@ -89,8 +89,6 @@ def decode_seek(cursor: str, name: str, sort: SortColumn) -> tuple[Any, str]:
         if not isinstance(last_id, str):
             raise ValueError("id")
         check_text(last_id)
-        if sort.column is None:
-            return None, last_id
         return _value(value, sort), last_id
     except ValueError as exc:
         raise ApiError(400, "invalid_cursor", _INVALID, [{"field": "cursor"}]) from exc
@@ -134,8 +132,6 @@ def seek_page(
     only tells that another page follows. Runs one or two statements (see the module).
     """
     want = limit + 1
-    if sort.column is None:
-        return _ids_after(session, stmt, id_column, descending, want, after)
     column = sort.column
     rows: list[Row[Any]] = []
     if after is None or after[0] is not None:
@@ -157,20 +153,6 @@ def seek_page(
     return rows
 
 
-def _ids_after(
-    session: Session,
-    stmt: Select[Any],
-    id_column: Any,
-    descending: bool,
-    want: int,
-    after: tuple[Any, str] | None,
-) -> list[Row[Any]]:
-    if after is not None:
-        stmt = stmt.where(id_column < after[1] if descending else id_column > after[1])
-    order = id_column.desc() if descending else id_column
-    return list(session.execute(stmt.order_by(order).limit(want)))
-
-
 def seek_cursor(rows: Sequence[Any], limit: int, name: str, sort: SortColumn) -> str | None:
     """Return the cursor after the ``limit``-th of ``rows`` when more rows follow, else None.
 
@@ -179,8 +161,7 @@ def seek_cursor(rows: Sequence[Any], limit: int, name: str, sort: SortColumn) ->
     if len(rows) <= limit:
         return None
     last = rows[limit - 1]
-    value = None if sort.attr is None else getattr(last, sort.attr)
-    return encode_seek(name, value, last.id)
+    return encode_seek(name, getattr(last, sort.attr), last.id)
 
 
 def order_and_seek(

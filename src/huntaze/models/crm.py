@@ -55,7 +55,7 @@ class Fan(Base):
         # One index per sort of the fan list (``crm.fans.SORTS``): the creator, the sort
         # column, then the id as the tie-breaker, so each page is a range of one index in
         # order (keyset pagination, ``kit.keyset``), forwards or backwards, with no sort step.
-        Index("ix_fans_sort_created", "creator_id", "id"),
+        Index("ix_fans_sort_created", "creator_id", "created_at", "id"),
         Index("ix_fans_sort_ltv", "creator_id", "lifetime_value_cents", "id"),
         Index("ix_fans_sort_last_active", "creator_id", "last_active_at", "id"),
         Index("ix_fans_sort_subscribed", "creator_id", "subscribed_at", "id"),

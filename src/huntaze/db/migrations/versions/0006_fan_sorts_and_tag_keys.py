@@ -8,8 +8,8 @@ deleted. ``ix_fan_tags_creator_tag`` becomes ``ix_fan_tags_creator_key`` on
 ``(creator_id, tag_key, fan_id)``.
 
 ``fans`` gets one index per sort of ``GET /api/crm/fans``: ``(creator_id, <column>, id)``
-for lifetime_value_cents, last_active_at, subscribed_at, username and display_name, and
-``(creator_id, id)`` for createdAt (ids are time-ordered). They replace
+for created_at, lifetime_value_cents, last_active_at, subscribed_at, username and
+display_name. They replace
 ``ix_fans_creator_ltv`` and ``ix_fans_creator_last_active``, which lacked the id. The
 ``updatedAt`` sort is withdrawn rather than indexed (bench/notes.md, "Fan list").
 
@@ -35,7 +35,7 @@ depends_on: str | Sequence[str] | None = None
 
 #: name -> columns of the fan-list sort indexes
 SORT_INDEXES = {
-    "ix_fans_sort_created": ["creator_id", "id"],
+    "ix_fans_sort_created": ["creator_id", "created_at", "id"],
     "ix_fans_sort_ltv": ["creator_id", "lifetime_value_cents", "id"],
     "ix_fans_sort_last_active": ["creator_id", "last_active_at", "id"],
     "ix_fans_sort_subscribed": ["creator_id", "subscribed_at", "id"],
