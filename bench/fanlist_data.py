@@ -6,8 +6,9 @@ Fan ``i`` (0-based) of a creator has, deterministically:
   digits), so ids are in creation order like real ones (``kit.ids``);
 - platform onlyfans (60%), patreon (25%) or fansly (15%);
 - a username (``<first name>_<n>``, none for 10%), a display name (``<First name> <n>``, none
-  for 20%), an email for two thirds; first names from :data:`FIRST_NAMES`, so ``q=anna``
-  matches about 4% of the fans (Anna and Joanna);
+  for 20%), an email for two thirds; first names from :data:`FIRST_NAMES`, picked
+  independently of the tags, so ``q=anna`` matches about 4% of the fans (Anna and Joanna),
+  and about 0.4% of the ``VIP`` ones;
 - a subscription status, subscribed and last-active instants (none for 1/7 and 1/4), a
   lifetime value with many ties, ``customFields`` ``{"tier": ...}``, and created/updated
   instants spread over the last weeks;
@@ -101,7 +102,7 @@ def _select(pg: bool) -> str:
           {empty},
           {ts("i")},
           {ts("(i * 31) % 5000000")}
-        FROM seq JOIN names ON names.k = (i * 37) % {n}
+        FROM seq JOIN names ON names.k = (i / 10 + i * 37) % {n}
     """
 
 
