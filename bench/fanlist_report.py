@@ -8,6 +8,7 @@ inserts it before the notes), leaving the rest of the page as it is.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -152,8 +153,9 @@ def main() -> None:
     data = json.loads((ROOT / "results" / "fanlist.json").read_text())
     section = fanlist_section(data).strip("\n") + "\n"
     doc = DOC.read_text()
-    start = doc.find(HEADING)
-    if start >= 0:
+    found = re.search(rf"^{re.escape(HEADING)} [0-9,]+ fans", doc, re.MULTILINE)
+    if found is not None:
+        start = found.start()
         end = doc.find("\n## ", start + len(HEADING))
         end = len(doc) if end < 0 else end + 1
         doc = doc[:start] + section + "\n" + doc[end:].lstrip("\n")
