@@ -14,8 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from huntaze.crm.importers.registry import get_parser
-from huntaze.crm.importers.writer import run_import
+from huntaze.crm.imports import import_stream
 from huntaze.db.engine import make_engine
 from huntaze.kit.clock import SystemClock
 
@@ -25,12 +24,13 @@ def _peak_rss_mb() -> float:
 
 
 def huntaze(url: str, path: Path, creator_id: str) -> dict[str, Any]:
-    """Huntaze end to end: file -> Patreon parser -> batched upsert -> committed rows."""
+    """Huntaze end to end, as ``huntaze import`` runs it: encoding detection and the strict
+    decoding pass, the Patreon parser, the shared value checks, and committed rows."""
     engine = make_engine(url)
     started = time.perf_counter()
     with path.open("rb") as stream:
-        report = run_import(
-            engine, creator_id, get_parser("patreon_members"), stream, SystemClock()
+        report = import_stream(
+            engine, creator_id, stream, SystemClock(), format_name="patreon_members"
         )
     seconds = time.perf_counter() - started
     return {

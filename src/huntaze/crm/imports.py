@@ -10,6 +10,7 @@ with single rows are rejected rows in the :class:`~huntaze.crm.importers.report.
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any, BinaryIO
 
@@ -241,6 +242,8 @@ def import_stream(
         raise too_large(exc.limit) from exc
     except ImportFormatError as exc:
         raise format_error(exc) from exc
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
     try:
         return run_import(
             engine,
@@ -252,6 +255,7 @@ def import_stream(
             default_currency=default_currency,
             progress=progress,
             encoding=encoding.name,
+            size_hint=size,
         )
     except ImportFormatError as exc:
         raise format_error(exc) from exc

@@ -86,7 +86,7 @@ class Header:
         return self.width
 
 
-class _Replay(io.RawIOBase):
+class Replay(io.RawIOBase):
     """A read-only raw stream giving ``head`` and then the rest of ``stream``."""
 
     def __init__(self, head: bytes, stream: BinaryIO) -> None:
@@ -124,11 +124,11 @@ def peek(stream: BinaryIO, size: int = HEAD_SIZE) -> tuple[bytes, BinaryIO]:
         chunks.append(chunk)
         remaining -= len(chunk)
     head = b"".join(chunks)
-    return head, io.BufferedReader(_Replay(head, stream))
+    return head, io.BufferedReader(Replay(head, stream))
 
 
 def _is_replay(stream: BinaryIO) -> bool:
-    return isinstance(stream, io.BufferedReader) and isinstance(stream.raw, _Replay)
+    return isinstance(stream, io.BufferedReader) and isinstance(stream.raw, Replay)
 
 
 def sniff_delimiter(head: bytes, default: str = ",") -> str:
@@ -149,6 +149,27 @@ def _blank(row: list[str]) -> bool:
 
 def _pair(line: int, row: list[str]) -> tuple[int, list[str]]:
     return line, row
+
+
+def shape_row(line: int, row: list[str], header: Header) -> tuple[int, list[str]] | RowError:
+    """Shape a non-blank record to the header's width plus the blank sentinel (see the module
+    docstring), or reject it with a ``RowError`` giving both field counts."""
+    width = header.width
+    size = len(row)
+    if size == width:
+        return line, [*row, ""]
+    if size < width:
+        needed = width
+        while needed and not header.raw[needed - 1]:
+            needed -= 1
+        if size < needed:
+            return RowError(
+                line, header.raw[size] or None, f"{size} fields, the header has {width}"
+            )
+        return line, row + [""] * (width + 1 - size)
+    if not _blank(row[width:]):
+        return RowError(line, None, f"{size} fields, the header has {width}")
+    return line, [*row[:width], ""]
 
 
 def _undecodable(line: int, exc: UnicodeDecodeError) -> RowError:
@@ -175,9 +196,10 @@ class CsvRows:
 
     def __init__(self, stream: BinaryIO, *, delimiter: str = ",") -> None:
         # The replay wrapper keeps the caller's stream open when the text wrapper is closed.
-        source = io.BufferedReader(_Replay(b"", stream)) if not _is_replay(stream) else stream
+        source = io.BufferedReader(Replay(b"", stream)) if not _is_replay(stream) else stream
         self._text = io.TextIOWrapper(source, encoding="utf-8-sig", errors="strict", newline="")
         self._reader = csv.reader(self._text, delimiter=delimiter)
+        self._offset = 0
         self.header_line = 0
         for line, row in self._rows():
             if isinstance(row, RowError):
@@ -186,6 +208,31 @@ class CsvRows:
             self.header = Header(row)
             return
         raise ImportFormatError("the file is empty: no header row", line=1)
+
+    @classmethod
+    def resume(
+        cls,
+        stream: BinaryIO | io.RawIOBase,
+        header: Header,
+        lines_before: int,
+        *,
+        delimiter: str = ",",
+    ) -> CsvRows:
+        """Read the data rows of ``stream``, which starts on a record boundary after
+        ``lines_before`` physical lines of a file whose header is ``header``."""
+        self = cls.__new__(cls)
+        source = io.BufferedReader(stream) if isinstance(stream, io.RawIOBase) else stream
+        self._text = io.TextIOWrapper(source, encoding="utf-8", errors="strict", newline="")
+        self._reader = csv.reader(self._text, delimiter=delimiter)
+        self._offset = lines_before
+        self.header_line = 0
+        self.header = header
+        return self
+
+    def rows(self) -> Iterator[tuple[int, list[str]] | RowError]:
+        """Yield ``(line, row)`` per data row, shaped as :meth:`__iter__` does, or the
+        ``RowError`` itself."""
+        return self._loop(_pair)
 
     def _rows(self) -> Iterator[tuple[int, list[str] | RowError]]:
         """Yield ``(start_line, row)`` per non-blank record, or a RowError for a CSV error."""
@@ -233,12 +280,13 @@ class CsvRows:
         needed = width
         while needed and not raw[needed - 1]:
             needed -= 1  # trailing unnamed header cells need no field
-        last = reader.line_num
+        offset = self._offset
+        last = reader.line_num + offset
         while True:
             try:
                 for row in reader:
                     line = last + 1
-                    last = reader.line_num
+                    last = reader.line_num + offset
                     if not row:
                         continue
                     first = row[0]
@@ -268,9 +316,9 @@ class CsvRows:
             except csv.Error as exc:
                 line = last + 1
                 yield RowError(line, None, f"unreadable CSV: {exc}")
-                if reader.line_num == last:  # no progress: the rest is unreadable
+                if reader.line_num + offset == last:  # no progress: the rest is unreadable
                     return
-                last = reader.line_num
+                last = reader.line_num + offset
             except UnicodeDecodeError as exc:
                 yield _undecodable(last + 1, exc)
                 return

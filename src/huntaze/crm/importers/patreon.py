@@ -34,12 +34,12 @@ from typing import Any, BinaryIO
 from huntaze.crm.importers.base import ImportFormatError
 from huntaze.crm.importers.cells import BOOLS, Cells, FieldError
 from huntaze.crm.importers.csvread import CsvRows, Header
-from huntaze.crm.importers.records import FanRecord, Record, SubscriptionStatus
+from huntaze.crm.importers.records import FanBlock, FanRecord, Record, SubscriptionStatus
 
 FORMAT = "patreon_members"
 PLATFORM = "patreon"
 
-_STATUS: dict[str, SubscriptionStatus] = {
+STATUS: dict[str, SubscriptionStatus] = {
     "active patron": "active",
     "declined patron": "expired",
     "former patron": "cancelled",
@@ -78,20 +78,20 @@ _COLUMNS = {
 }
 
 # (custom_fields key, header names) of the plain-text extras, and of the Yes/No extras.
-_TEXT_EXTRAS = (
+TEXT_EXTRAS = (
     ("tier", ("Tier",)),
     ("chargeFrequency", ("Charge Frequency",)),
     ("lastChargeStatus", ("Last Charge Status",)),
     ("country", ("Country",)),
 )
-_BOOL_EXTRAS = (
+BOOL_EXTRAS = (
     ("followsYou", ("Follows You",)),
     ("freeMember", ("Free Member",)),
     ("freeTrial", ("Free Trial",)),
 )
 
 
-def _col(header: Header, *names: str) -> tuple[int, str]:
+def col(header: Header, *names: str) -> tuple[int, str]:
     """Return the index of the first of ``names`` present (or the sentinel) and its spelling."""
     return header.index(*names), header.find(*names) or names[0]
 
@@ -115,38 +115,53 @@ class PatreonMembersParser:
     def parse(self, stream: BinaryIO) -> Iterator[Record]:
         """Yield a record per row of a Patreon Members CSV (see the module docstring)."""
         rows = CsvRows(stream)
-        header = rows.header
-        missing = [
-            name for name in ("Patron Status", "Patronage Since Date") if not header.has(name)
-        ]
-        if not (header.has("Pledge Amount") or header.has("Pledge $")):
-            missing.append("Pledge Amount")
-        if not missing and not (header.has("User ID") or header.has("Email")):
-            missing.append("User ID")
-        if missing:
-            raise ImportFormatError(
-                f"not a Patreon members export: no {missing[0]!r} column",
-                line=rows.header_line,
-                column=missing[0],
-            )
-        yield from rows.records(_converter(header))
+        check_header(rows.header, rows.header_line)
+        yield from rows.records(converter(rows.header))
+
+    def parse_blocks(self, stream: BinaryIO) -> Iterator[FanBlock | Record]:
+        """Yield the file's fans as :class:`~huntaze.crm.importers.records.FanBlock` objects
+        (converted a column at a time), with the rows the blocks leave out as single records,
+        in the order the writer must apply them; see :mod:`.patreon_blocks`.
+
+        Raises:
+            ImportFormatError: as :meth:`parse` does.
+        """
+        from huntaze.crm.importers.patreon_blocks import fan_blocks
+
+        return fan_blocks(stream)
 
 
-def _converter(header: Header) -> Callable[[int, list[str]], FanRecord]:
+def check_header(header: Header, line: int) -> None:
+    """Raise :class:`ImportFormatError` unless ``header`` (on ``line``) is a Patreon members
+    header (see :class:`PatreonMembersParser`)."""
+    missing = [name for name in ("Patron Status", "Patronage Since Date") if not header.has(name)]
+    if not (header.has("Pledge Amount") or header.has("Pledge $")):
+        missing.append("Pledge Amount")
+    if not missing and not (header.has("User ID") or header.has("Email")):
+        missing.append("User ID")
+    if missing:
+        raise ImportFormatError(
+            f"not a Patreon members export: no {missing[0]!r} column",
+            line=line,
+            column=missing[0],
+        )
+
+
+def converter(header: Header) -> Callable[[int, list[str]], FanRecord]:
     """Build the row -> FanRecord function with every column index resolved once."""
     i_id = header.index("User ID")
     i_email = header.index("Email")
     i_name = header.index("Name")
     i_status = header.index("Patron Status")
-    i_since, c_since = _col(header, "Patronage Since Date")
-    i_last, c_last = _col(header, "Last Charge Date")
-    i_expiry, c_expiry = _col(header, "Access Expiration")
-    i_life, c_life = _col(header, "Lifetime Amount", "Lifetime $")
-    i_pledge, c_pledge = _col(header, "Pledge Amount", "Pledge $")
-    i_cur, c_cur = _col(header, "Currency")
-    texts = [(key, header.index(*names)) for key, names in _TEXT_EXTRAS if header.has(names[0])]
-    bools = [(key, *_col(header, *names)) for key, names in _BOOL_EXTRAS if header.has(names[0])]
-    status_map = _STATUS
+    i_since, c_since = col(header, "Patronage Since Date")
+    i_last, c_last = col(header, "Last Charge Date")
+    i_expiry, c_expiry = col(header, "Access Expiration")
+    i_life, c_life = col(header, "Lifetime Amount", "Lifetime $")
+    i_pledge, c_pledge = col(header, "Pledge Amount", "Pledge $")
+    i_cur, c_cur = col(header, "Currency")
+    texts = [(key, header.index(*names)) for key, names in TEXT_EXTRAS if header.has(names[0])]
+    bools = [(key, *col(header, *names)) for key, names in BOOL_EXTRAS if header.has(names[0])]
+    status_map = STATUS
     bool_map = BOOLS
     cells = Cells()
     date = cells.date

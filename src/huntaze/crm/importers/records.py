@@ -103,3 +103,25 @@ class RowError:
 
 
 Record = FanRecord | PurchaseRecord | RowError
+
+
+@dataclass(slots=True)
+class FanBlock:
+    """Many fans of one file, converted a column at a time (the block import path).
+
+    Every row already passed the shared value rules (:mod:`huntaze.crm.importers.validate`)
+    and no two rows share a key. ``columns`` maps each column of ``Parser.provides`` plus
+    ``platform_fan_id`` to an Arrow array in the stored form: text, int64 cents, timestamps as
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` UTC text, ``custom_fields`` as JSON text; ``None`` for no
+    value. ``keys`` are the ``platform_fan_id`` values as Python strings, ``lines`` each row's
+    1-based starting line, and ``fingerprint`` each row's import fingerprint text (what the
+    writer hashes, as it does for a ``FanRecord``).
+    """
+
+    keys: list[str]
+    lines: Any
+    columns: dict[str, Any]
+    fingerprint: Any
+
+    def __len__(self) -> int:
+        return len(self.keys)

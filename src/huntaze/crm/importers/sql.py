@@ -6,7 +6,7 @@ The shapes follow design.md §8 ("Import upsert"). Every function takes a SQLAlc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import psycopg
@@ -238,37 +238,67 @@ def upsert_fans(
     """
     if not rows:
         return
-    cols = ", ".join(FAN_INSERT_COLUMNS)
-    conflict = (
-        "ON CONFLICT (creator_id, platform, platform_fan_id) DO UPDATE SET "
-        + _fan_update_set(provides, is_postgres(conn))
-    )
     if is_postgres(conn):
-        raw = conn.connection.driver_connection
-        cur = raw.cursor()  # type: ignore[union-attr]
-        if all_new:
-            try:
-                with (
-                    raw.transaction(),  # type: ignore[union-attr]  # a savepoint
-                    cur.copy(f"COPY fans ({cols}) FROM STDIN") as copy,
-                ):
-                    for row in rows:
-                        copy.write_row(row)
-                return
-            except psycopg.errors.UniqueViolation:
-                pass
-        cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS _import_fans "
-            "(LIKE fans INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
-        with cur.copy(f"COPY _import_fans ({cols}) FROM STDIN") as copy:
+
+        def write(copy: Any) -> None:
             for row in rows:
                 copy.write_row(row)
-        cur.execute(f"INSERT INTO fans ({cols}) SELECT {cols} FROM _import_fans " + conflict)
-        cur.execute("TRUNCATE _import_fans")
+
+        _pg_copy_fans(conn, write, "", all_new, provides)
         return
+    cols = ", ".join(FAN_INSERT_COLUMNS)
     marks = ",".join("?" * len(FAN_INSERT_COLUMNS))
     conn.exec_driver_sql(
-        f"INSERT INTO fans ({cols}) VALUES ({marks}) " + conflict,
+        f"INSERT INTO fans ({cols}) VALUES ({marks}) ON CONFLICT "
+        "(creator_id, platform, platform_fan_id) DO UPDATE SET "
+        + _fan_update_set(provides, False),
         list(rows),
     )
+
+
+def _pg_copy_fans(
+    conn: Connection,
+    write: Callable[[Any], None],
+    options: str,
+    all_new: bool,
+    provides: frozenset[str],
+) -> None:
+    """COPY fans (``write`` feeds the ``Copy`` object, ``options`` follow ``FROM STDIN``):
+    straight into ``fans`` when ``all_new``, falling back on a unique violation to a staging
+    table and one ``INSERT … SELECT … ON CONFLICT`` upsert."""
+    cols = ", ".join(FAN_INSERT_COLUMNS)
+    raw = conn.connection.driver_connection
+    cur = raw.cursor()  # type: ignore[union-attr]
+    if all_new:
+        try:
+            with (
+                raw.transaction(),  # type: ignore[union-attr]  # a savepoint
+                cur.copy(f"COPY fans ({cols}) FROM STDIN{options}") as copy,
+            ):
+                write(copy)
+            return
+        except psycopg.errors.UniqueViolation:
+            pass
+    cur.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS _import_fans "
+        "(LIKE fans INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
+    with cur.copy(f"COPY _import_fans ({cols}) FROM STDIN{options}") as copy:
+        write(copy)
+    cur.execute(
+        f"INSERT INTO fans ({cols}) SELECT {cols} FROM _import_fans ON CONFLICT "
+        "(creator_id, platform, platform_fan_id) DO UPDATE SET "
+        + _fan_update_set(provides, True)
+    )
+    cur.execute("TRUNCATE _import_fans")
+
+
+def copy_new_fans(conn: Connection, data: bytes, provides: frozenset[str]) -> None:
+    """PostgreSQL: load fans that were new when their batch was read, given as CSV rows
+    (RFC 4180, :data:`FAN_INSERT_COLUMNS` order, an unquoted empty field for NULL, as
+    pyarrow's CSV writer writes them), with one ``COPY … (FORMAT csv)``.
+
+    Should another writer have added one of the keys meanwhile (a unique violation), the
+    rows go through the upsert of :func:`upsert_fans` instead.
+    """
+    _pg_copy_fans(conn, lambda copy: copy.write(data), " (FORMAT csv)", True, provides)

@@ -10,11 +10,9 @@ idempotent).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from operator import attrgetter
 from typing import Any, BinaryIO
 
@@ -24,8 +22,11 @@ from sqlalchemy import insert as sa_insert
 
 from huntaze.crm.importers import sql, sql_purchases, sql_tags
 from huntaze.crm.importers.base import Parser
+from huntaze.crm.importers.blocks import plan_block
+from huntaze.crm.importers.bulkload import deferred_sort_indexes
 from huntaze.crm.importers.compare import FanComparer
-from huntaze.crm.importers.records import FanRecord, PurchaseRecord, RowError
+from huntaze.crm.importers.plan import Plan, fingerprint, token
+from huntaze.crm.importers.records import FanBlock, FanRecord, PurchaseRecord, RowError
 from huntaze.crm.importers.report import ImportReport
 from huntaze.crm.importers.validate import RecordChecker
 from huntaze.crm.tags import tag_key
@@ -37,38 +38,12 @@ from huntaze.models.events import Event
 ProgressCallback = Callable[[int], None]
 
 
-def _token(value: Any) -> str:
-    """A value's text in a fingerprint: ``None`` and ``""`` differ; times by their instant."""
-    if value is None:
-        return "\x00"
-    if isinstance(value, datetime):
-        return repr(value.timestamp())
-    return str(value)
-
-
 def _single(names: list[str]) -> Callable[[FanRecord], tuple[Any, ...]]:
     """``attrgetter`` for zero or one name, still returning a tuple."""
     if not names:
         return lambda _rec: ()
     getter = attrgetter(names[0])
     return lambda rec: (getter(rec),)
-
-
-def fingerprint(values: list[str]) -> str:
-    """Return a 128-bit BLAKE2b hex digest of ``values`` joined by a unit separator."""
-    return hashlib.blake2b("\x1f".join(values).encode(), digest_size=16).hexdigest()
-
-
-@dataclass(slots=True)
-class _Plan:
-    """The writes of one batch, decided before any of them is made."""
-
-    new_fans: list[tuple[Any, ...]] = field(default_factory=list)
-    changed_fans: list[tuple[Any, ...]] = field(default_factory=list)
-    tags: list[tuple[str, str]] = field(default_factory=list)
-    purchases: list[tuple[Any, ...]] = field(default_factory=list)
-    touched: set[str] = field(default_factory=set)
-    fingerprints: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -91,6 +66,8 @@ class ImportWriter:
         batch_size: records per batch (and per transaction).
         default_currency: the creator's currency, for rows that name none.
         encoding: the name of the encoding the file was read in, for the report.
+        size_hint: the file's size in bytes, when known: a large first import loads with the
+            fan list's sort indexes deferred (:mod:`.bulkload`).
     """
 
     def __init__(
@@ -102,8 +79,10 @@ class ImportWriter:
         batch_size: int = 10_000,
         default_currency: str | None = None,
         encoding: str | None = None,
+        size_hint: int | None = None,
     ) -> None:
         self.engine = engine
+        self.size_hint = size_hint
         self.creator_id = creator_id
         self.parser = parser
         self.clock = clock
@@ -133,12 +112,21 @@ class ImportWriter:
             sqlalchemy.exc.SQLAlchemyError: on a database failure; batches already committed
                 stay, and running the import again completes it.
         """
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="huntaze-import") as pool:
+        with (
+            deferred_sort_indexes(self.engine, self.creator_id, self.size_hint),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="huntaze-import") as pool,
+        ):
             self._pool = pool
             try:
                 batch = _Batch()
                 check = RecordChecker(getattr(self.parser, "columns", {}))
-                for record in self.parser.parse(stream):
+                blocks = getattr(self.parser, "parse_blocks", None)
+                items = blocks(stream) if blocks is not None else self.parser.parse(stream)
+                for record in items:
+                    if isinstance(record, FanBlock):
+                        batch = self._flush(batch, progress)  # keep the file's order
+                        self._flush_block(record, progress)
+                        continue
                     if isinstance(record, RowError):
                         self.report.reject(record)
                         continue
@@ -175,12 +163,28 @@ class ImportWriter:
         keys = frozenset(batch.fans) | {r.fan.platform_fan_id for r in batch.purchases.values()}
         if keys & self._in_flight_keys:
             self._settle()
-        plan = _Plan()
+        plan = Plan()
         with self.engine.connect() as conn:
             if batch.fans:
                 self._plan_fans(conn, plan, list(batch.fans.values()), count=True)
             if batch.purchases:
                 self._plan_purchases(conn, plan, list(batch.purchases.values()))
+        self._dispatch(plan, keys, progress)
+        return _Batch()
+
+    def _flush_block(self, block: FanBlock, progress: ProgressCallback | None) -> None:
+        """Plan a block of fans (:mod:`.blocks`), then hand its writes to the writer."""
+        keys = frozenset(block.keys)
+        if keys & self._in_flight_keys:
+            self._settle()
+        plan = Plan()
+        with self.engine.connect() as conn:
+            plan_block(self, conn, plan, block)
+        self._dispatch(plan, keys, progress)
+
+    def _dispatch(
+        self, plan: Plan, keys: frozenset[str], progress: ProgressCallback | None
+    ) -> None:
         self._settle()
         if self.engine.dialect.name != "postgresql":
             # SQLite does its work inside the calling process: overlapping it only fights
@@ -193,12 +197,13 @@ class ImportWriter:
         self._in_flight_keys = keys
         if progress is not None:
             progress(self.report.rows)
-        return _Batch()
 
-    def _apply(self, plan: _Plan) -> None:
+    def _apply(self, plan: Plan) -> None:
         """Write one planned batch in one transaction (runs on the writer thread)."""
         provides = self.parser.provides
         with self.engine.begin() as conn:
+            if plan.new_csv is not None:
+                sql.copy_new_fans(conn, plan.new_csv, provides)
             sql.upsert_fans(conn, plan.new_fans, provides, all_new=True)
             sql.upsert_fans(conn, plan.changed_fans, provides)
             sql_tags.insert_tags(conn, self.creator_id, plan.tags)
@@ -211,7 +216,7 @@ class ImportWriter:
                 sql.analyze_fans(conn)
 
     def _plan_fans(
-        self, conn: Any, plan: _Plan, records: list[FanRecord], count: bool
+        self, conn: Any, plan: Plan, records: list[FanRecord], count: bool
     ) -> dict[str, str]:
         """Classify ``records`` against the stored fans into ``plan``; return
         ``{platform_fan_id: fan id}`` for all of them.
@@ -225,7 +230,6 @@ class ImportWriter:
         columns = sorted(provides)
         hashed = [c for c in columns if c != "custom_fields"]
         read_provided = attrgetter(*hashed) if len(hashed) > 1 else _single(hashed)
-        comparer = FanComparer(columns)
         pg = sql.is_postgres(conn)
         stamp = db_timestamp
         fmt = self.parser.format
@@ -241,7 +245,7 @@ class ImportWriter:
                 rec.custom_json
                 or orjson.dumps(rec.custom_fields, option=orjson.OPT_SORT_KEYS).decode()
             )
-            parts = [_token(value) for value in read_provided(rec)] if hashed else []
+            parts = [token(value) for value in read_provided(rec)] if hashed else []
             parts.append(custom_text)
             parts.extend(sorted(rec.tags))
             digest = fingerprint(parts)
@@ -279,8 +283,23 @@ class ImportWriter:
                     self.report.inserted += 1
             else:
                 pending.append((rec, row, custom_text, digest))
+        self.plan_pending(conn, plan, pending, count)
+        return ids
+
+    def plan_pending(
+        self,
+        conn: Any,
+        plan: Plan,
+        pending: list[tuple[FanRecord, list[Any], str, str]],
+        count: bool,
+    ) -> None:
+        """Classify rows whose key is stored with another fingerprint: read the stored
+        values, and plan an update where they differ, else only the new fingerprint."""
         if not pending:
-            return ids
+            return
+        provides = self.parser.provides
+        columns = sorted(provides)
+        comparer = FanComparer(columns)
         stored = sql.select_existing_fans(
             conn,
             self.creator_id,
@@ -305,9 +324,8 @@ class ImportWriter:
                 plan.fingerprints.append((fan_id, digest))
                 if count:
                     self.report.unchanged += 1
-        return ids
 
-    def _plan_purchases(self, conn: Any, plan: _Plan, records: list[PurchaseRecord]) -> None:
+    def _plan_purchases(self, conn: Any, plan: Plan, records: list[PurchaseRecord]) -> None:
         fans: dict[str, FanRecord] = {}
         for rec in records:
             fans[rec.fan.platform_fan_id] = rec.fan
@@ -382,9 +400,12 @@ def run_import(
     default_currency: str | None = None,
     progress: ProgressCallback | None = None,
     encoding: str | None = None,
+    size_hint: int | None = None,
 ) -> ImportReport:
     """Import ``stream`` (UTF-8 bytes) with ``parser``; see :class:`ImportWriter`."""
-    writer = ImportWriter(engine, creator_id, parser, clock, batch_size, default_currency, encoding)
+    writer = ImportWriter(
+        engine, creator_id, parser, clock, batch_size, default_currency, encoding, size_hint
+    )
     return writer.run(stream, progress)
 
 

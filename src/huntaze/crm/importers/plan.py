@@ -1,0 +1,39 @@
+"""What one import batch will write, and the fingerprint that says a fan is unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from huntaze.db.base import db_timestamp
+
+
+def token(value: Any) -> str:
+    """A value's text in a fingerprint: ``None`` and ``""`` differ; a time is its stored UTC
+    text (``YYYY-MM-DD HH:MM:SS.ffffff``), as the block path renders it."""
+    if value is None:
+        return "\x00"
+    if isinstance(value, datetime):
+        return db_timestamp(value, False) or ""
+    return str(value)
+
+
+def fingerprint(values: list[str]) -> str:
+    """Return a 128-bit BLAKE2b hex digest of ``values`` joined by a unit separator."""
+    return hashlib.blake2b("\x1f".join(values).encode(), digest_size=16).hexdigest()
+
+
+@dataclass(slots=True)
+class Plan:
+    """The writes of one batch, decided before any of them is made (rows are tuples in
+    :data:`huntaze.crm.importers.sql.FAN_INSERT_COLUMNS` order, database-ready)."""
+
+    new_fans: list[tuple[Any, ...]] = field(default_factory=list)
+    changed_fans: list[tuple[Any, ...]] = field(default_factory=list)
+    tags: list[tuple[str, str]] = field(default_factory=list)
+    purchases: list[tuple[Any, ...]] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)
+    fingerprints: list[tuple[str, str]] = field(default_factory=list)
+    new_csv: bytes | None = None  # PostgreSQL: a block's new fans as CSV for COPY
