@@ -76,6 +76,7 @@ def bench_database(name: str, url: str, path: Path, rows: int) -> dict[str, Any]
             "seconds": round(first["seconds"], 2),
             "rows_per_s": round(rows / first["seconds"]),
             "peak_rss_mb": first["peak_rss_mb"],
+            "index_rebuild_seconds": first["index_rebuild_seconds"],
         },
         "reimport": {
             "seconds": round(again["seconds"], 2),

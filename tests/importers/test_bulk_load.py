@@ -5,12 +5,16 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
-from huntaze.crm.importers import bulkload
+from huntaze.crm.importers import arrowcsv, bulkload
 from huntaze.crm.importers.patreon import PatreonMembersParser
 from huntaze.crm.importers.writer import run_import
-from tests.importers.test_block_path import HEADER, member
+from huntaze.db.engine import make_engine
+from tests.cli_support import run_cli
+from tests.importers.test_block_path import HEADER, RowOnly, member
+from tests.importers.test_block_path import _stored as stored
 
 SORTS = {index.name for index in bulkload.sort_indexes()}
 
@@ -103,3 +107,64 @@ def test_small_files_and_busy_tables_keep_the_indexes(engine, make_tenant) -> No
     creator_id = make_tenant()["creator_id"]
     assert not bulkload.should_defer(engine, creator_id, None)
     assert not bulkload.should_defer(engine, creator_id, bulkload.BULK_MIN_BYTES - 1)
+
+
+def test_a_key_repeated_across_blocks_is_counted_as_the_row_path_counts_it(  # type: ignore[no-untyped-def]
+    engine, make_tenant, clock, small_bulk, monkeypatch
+) -> None:
+    monkeypatch.setattr(arrowcsv, "BLOCK_BYTES", 700)
+    rows = [member(str(i % 9), tier=f"T{i}", email=f"d{i}@x.test") for i in range(12)]
+    rows += [member(str(i), email=f"e{i}@x.test") for i in range(100, 130)]
+    rows.append(member("3", tier="T3", email="d3@x.test"))  # the same as row 3: unchanged
+    data = "\n".join([HEADER, *rows]).encode()
+    results = []
+    for parser in (PatreonMembersParser(), RowOnly()):
+        creator_id = make_tenant()["creator_id"]
+        report = run_import(engine, creator_id, parser, io.BytesIO(data), clock, size_hint=1000)
+        results.append((report.as_dict(), stored(engine, creator_id)))
+    assert results[0] == results[1]
+    assert results[0][0]["inserted"] == 39 and results[0][0]["updated"] == 3
+    assert _indexes(engine) == SORTS
+
+
+def test_postgresql_checks_the_creator_key_again_after_the_load(  # type: ignore[no-untyped-def]
+    engine, make_tenant, clock, small_bulk
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps its foreign key: its check is cheap")
+    creator_id = make_tenant()["creator_id"]
+    run_import(
+        engine, creator_id, PatreonMembersParser(), io.BytesIO(_file(30)), clock, size_hint=1000
+    )
+    with engine.connect() as conn:
+        valid = conn.execute(
+            text(
+                "SELECT convalidated FROM pg_constraint WHERE conrelid = 'fans'::regclass "
+                "AND contype = 'f' AND confrelid = 'creators'::regclass"
+            )
+        ).scalar_one()
+    assert valid is True
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO fans (id, creator_id, platform, platform_fan_id, "
+                "subscription_status, lifetime_value_cents, consent, custom_fields, "
+                "import_fingerprints, created_at, updated_at) VALUES ('fan_x', 'nobody', "
+                "'patreon', 'x', 'none', 0, 'unknown', '{}', '{}', now(), now())"
+            )
+        )
+
+
+def test_db_upgrade_puts_back_what_a_killed_bulk_load_left_out(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'killed.db'}"
+    assert run_cli(["db", "upgrade"], url, tmp_path).exit_code == 0
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            for index in bulkload.sort_indexes()[:2]:
+                index.drop(conn)
+        assert _indexes(engine) == SORTS - {i.name for i in bulkload.sort_indexes()[:2]}
+        assert run_cli(["db", "upgrade"], url, tmp_path).exit_code == 0
+        assert _indexes(engine) == SORTS
+    finally:
+        engine.dispose()

@@ -303,10 +303,12 @@ def open_database(*, creates: bool, migrate: bool = True) -> Database:
         kwargs["connect_args"] = {"connect_timeout": 10}
     engine = make_engine(url, **kwargs)
     if migrate:
+        from huntaze.crm.importers.bulkload import repair
         from huntaze.db.migrate import upgrade
 
         try:
             upgrade(engine)
+            repair(engine)  # what a bulk import killed half-way left out
         except BaseException:
             engine.dispose()
             raise

@@ -34,6 +34,9 @@ def db_upgrade() -> None:
         before = _revision(db.engine)
         upgrade(db.engine)
         after = _revision(db.engine)
+        from huntaze.crm.importers.bulkload import repair
+
+        repair(db.engine)  # what a bulk import killed half-way left out
     if before == after:
         note(f"database {db.shown} is up to date (revision {after})")
     else:

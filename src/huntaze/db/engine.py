@@ -16,6 +16,10 @@ from huntaze.config import get_settings
 POOL_OVERFLOW = 10
 
 
+#: SQLite's page cache per connection: 64 MiB (a negative ``cache_size`` is in KiB).
+SQLITE_CACHE = -65536
+
+
 def normalise_url(url: str) -> str:
     """Return ``url`` with the psycopg 3 driver for ``postgresql://`` and ``postgres://``."""
     if url.startswith("postgres://"):
@@ -70,7 +74,7 @@ def make_engine(url: str, *, pool_size: int | None = None, **kwargs: Any) -> Eng
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache per connection
+            cur.execute(f"PRAGMA cache_size={SQLITE_CACHE}")
             cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
             # SQLAlchemy, not the driver, starts transactions (so BEGIN IMMEDIATE is possible)

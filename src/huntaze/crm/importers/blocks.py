@@ -22,28 +22,47 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from huntaze.crm.importers import sql
-from huntaze.crm.importers.plan import Plan
+from huntaze.crm.importers.plan import Plan, Tally
 from huntaze.crm.importers.records import FanBlock, FanRecord
 from huntaze.db.base import db_timestamp
 from huntaze.kit.ids import new_ids
 
 if TYPE_CHECKING:
+    from huntaze.crm.importers.report import ImportReport
     from huntaze.crm.importers.writer import ImportWriter
 
 _TIMES = frozenset({"subscribed_at", "expires_at", "last_active_at"})
 _WRITE = pacsv.WriteOptions(include_header=False)
 
 
-def plan_block(writer: ImportWriter, conn: Any, plan: Plan, block: FanBlock) -> None:
-    """Classify the rows of ``block`` into ``plan`` and count them in ``writer.report``."""
+def plan_block(
+    writer: ImportWriter,
+    conn: Any,
+    plan: Plan,
+    block: FanBlock,
+    tally: Tally | ImportReport,
+    optimistic: bool = False,
+) -> None:
+    """Classify the rows of ``block`` into ``plan`` and count them in ``tally``.
+
+    ``optimistic`` (a first import, whose creator had no fans) skips the read of the stored
+    keys: every row is planned as new, and ``plan.optimistic`` keeps the block, so that the
+    writer can plan it again should one of its keys have come from an earlier block.
+    """
     parser = writer.parser
     pg = sql.is_postgres(conn)
     keys = block.keys
-    known = sql.select_fingerprints(conn, writer.creator_id, parser.platform, keys, parser.format)
+    known: dict[str, tuple[str, str | None]] = {}
+    if optimistic:
+        plan.optimistic = block
+    else:
+        known = sql.select_fingerprints(
+            conn, writer.creator_id, parser.platform, keys, parser.format
+        )
     blake = hashlib.blake2b
     texts = pc.cast(block.fingerprint, pa.binary()).to_pylist()
     digests = [blake(text, digest_size=16).hexdigest() for text in texts]
-    report = writer.report
+    report = tally
     if not known:
         new: list[int] | None = None
         pending: list[int] = []
@@ -84,7 +103,7 @@ def plan_block(writer: ImportWriter, conn: Any, plan: Plan, block: FanBlock) -> 
                 parser.platform, keys[i], int(lines[i]), custom_fields=orjson.loads(text)
             )
             items.append((rec, row, text, digest))
-        writer.plan_pending(conn, plan, items, count=True)
+        writer.plan_pending(conn, plan, items, count=True, tally=tally)
 
 
 def _lists(arrays: list[Any], size: int) -> list[Any]:

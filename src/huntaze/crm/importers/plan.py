@@ -37,3 +37,23 @@ class Plan:
     touched: set[str] = field(default_factory=set)
     fingerprints: list[tuple[str, str]] = field(default_factory=list)
     new_csv: bytes | None = None  # PostgreSQL: a block's new fans as CSV for COPY
+    #: A block planned without reading the stored keys (a first import): its rows are all
+    #: taken as new, and if one turns out stored, the writer plans the block again.
+    optimistic: Any = None
+    tally: Tally = field(default_factory=lambda: Tally())
+
+
+@dataclass(slots=True)
+class Tally:
+    """Rows counted as inserted, updated and unchanged (the report's counts, or a share of
+    them that a batch adds once it is written)."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add_to(self, other: Any) -> None:
+        """Add these counts to ``other`` (a :class:`Tally` or an ``ImportReport``)."""
+        other.inserted += self.inserted
+        other.updated += self.updated
+        other.unchanged += self.unchanged

@@ -250,8 +250,7 @@ def upsert_fans(
     marks = ",".join("?" * len(FAN_INSERT_COLUMNS))
     conn.exec_driver_sql(
         f"INSERT INTO fans ({cols}) VALUES ({marks}) ON CONFLICT "
-        "(creator_id, platform, platform_fan_id) DO UPDATE SET "
-        + _fan_update_set(provides, False),
+        "(creator_id, platform, platform_fan_id) DO UPDATE SET " + _fan_update_set(provides, False),
         list(rows),
     )
 
@@ -287,10 +286,28 @@ def _pg_copy_fans(
         write(copy)
     cur.execute(
         f"INSERT INTO fans ({cols}) SELECT {cols} FROM _import_fans ON CONFLICT "
-        "(creator_id, platform, platform_fan_id) DO UPDATE SET "
-        + _fan_update_set(provides, True)
+        "(creator_id, platform, platform_fan_id) DO UPDATE SET " + _fan_update_set(provides, True)
     )
     cur.execute("TRUNCATE _import_fans")
+
+
+def insert_new_fans(conn: Connection, rows: Sequence[tuple[Any, ...]], data: bytes | None) -> None:
+    """Insert fans taken to be new, with no upsert: ``rows`` (tuples in
+    :data:`FAN_INSERT_COLUMNS` order) with ``executemany``, or ``data`` (CSV, as for
+    :func:`copy_new_fans`) with ``COPY``. Run it in a savepoint.
+
+    Raises:
+        sqlalchemy.exc.IntegrityError: (SQLite) or psycopg.errors.UniqueViolation
+            (PostgreSQL) when one of the keys is already stored.
+    """
+    cols = ", ".join(FAN_INSERT_COLUMNS)
+    if data is not None:
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cur.copy(f"COPY fans ({cols}) FROM STDIN (FORMAT csv)") as copy:
+            copy.write(data)
+    if rows:
+        marks = ",".join("?" * len(FAN_INSERT_COLUMNS))
+        conn.exec_driver_sql(f"INSERT INTO fans ({cols}) VALUES ({marks})", list(rows))
 
 
 def copy_new_fans(conn: Connection, data: bytes, provides: frozenset[str]) -> None:

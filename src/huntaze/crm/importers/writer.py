@@ -17,22 +17,25 @@ from operator import attrgetter
 from typing import Any, BinaryIO
 
 import orjson
+import psycopg
 from sqlalchemy import Engine
 from sqlalchemy import insert as sa_insert
+from sqlalchemy.exc import IntegrityError
 
 from huntaze.crm.importers import sql, sql_purchases, sql_tags
 from huntaze.crm.importers.base import Parser
 from huntaze.crm.importers.blocks import plan_block
 from huntaze.crm.importers.bulkload import deferred_sort_indexes
 from huntaze.crm.importers.compare import FanComparer
-from huntaze.crm.importers.plan import Plan, fingerprint, token
+from huntaze.crm.importers.plan import Plan, Tally, fingerprint, token
+from huntaze.crm.importers.purchases import plan_purchases
 from huntaze.crm.importers.records import FanBlock, FanRecord, PurchaseRecord, RowError
 from huntaze.crm.importers.report import ImportReport
 from huntaze.crm.importers.validate import RecordChecker
 from huntaze.crm.tags import tag_key
 from huntaze.db.base import db_timestamp
 from huntaze.kit.clock import Clock
-from huntaze.kit.ids import new_id, new_ids
+from huntaze.kit.ids import new_ids
 from huntaze.models.events import Event
 
 ProgressCallback = Callable[[int], None]
@@ -91,8 +94,9 @@ class ImportWriter:
         self.report = ImportReport(format=parser.format, encoding=encoding)
         self._analyzed_at = 0
         self._pool: ThreadPoolExecutor | None = None
-        self._in_flight: Future[None] | None = None
+        self._in_flight: Future[Tally | None] | None = None
         self._in_flight_keys: frozenset[str] = frozenset()
+        self._first_import = False
 
     def run(self, stream: BinaryIO, progress: ProgressCallback | None = None) -> ImportReport:
         """Import every record of ``stream`` and return the report.
@@ -113,10 +117,11 @@ class ImportWriter:
                 stay, and running the import again completes it.
         """
         with (
-            deferred_sort_indexes(self.engine, self.creator_id, self.size_hint),
+            deferred_sort_indexes(self.engine, self.creator_id, self.size_hint) as first,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="huntaze-import") as pool,
         ):
             self._pool = pool
+            self._first_import = first
             try:
                 batch = _Batch()
                 check = RecordChecker(getattr(self.parser, "columns", {}))
@@ -154,7 +159,9 @@ class ImportWriter:
         """Wait for the batch in flight; re-raise its error."""
         if self._in_flight is not None:
             future, self._in_flight, self._in_flight_keys = self._in_flight, None, frozenset()
-            future.result()
+            tally = future.result()
+            if tally is not None:
+                tally.add_to(self.report)
 
     def _flush(self, batch: _Batch, progress: ProgressCallback | None) -> _Batch:
         """Plan ``batch`` here, then hand its writes to the writer thread; return a new batch."""
@@ -166,9 +173,9 @@ class ImportWriter:
         plan = Plan()
         with self.engine.connect() as conn:
             if batch.fans:
-                self._plan_fans(conn, plan, list(batch.fans.values()), count=True)
+                self.plan_fans(conn, plan, list(batch.fans.values()), count=True)
             if batch.purchases:
-                self._plan_purchases(conn, plan, list(batch.purchases.values()))
+                plan_purchases(self, conn, plan, list(batch.purchases.values()))
         self._dispatch(plan, keys, progress)
         return _Batch()
 
@@ -178,8 +185,10 @@ class ImportWriter:
         if keys & self._in_flight_keys:
             self._settle()
         plan = Plan()
+        optimistic = self._first_import
+        tally = plan.tally if optimistic else self.report
         with self.engine.connect() as conn:
-            plan_block(self, conn, plan, block)
+            plan_block(self, conn, plan, block, tally, optimistic)
         self._dispatch(plan, keys, progress)
 
     def _dispatch(
@@ -189,7 +198,9 @@ class ImportWriter:
         if self.engine.dialect.name != "postgresql":
             # SQLite does its work inside the calling process: overlapping it only fights
             # over the GIL (measured slower), so it is applied right here.
-            self._apply(plan)
+            tally = self._apply(plan)
+            if tally is not None:
+                tally.add_to(self.report)
         else:
             if self._pool is None:
                 raise RuntimeError("_flush runs only inside run()")
@@ -198,24 +209,42 @@ class ImportWriter:
         if progress is not None:
             progress(self.report.rows)
 
-    def _apply(self, plan: Plan) -> None:
-        """Write one planned batch in one transaction (runs on the writer thread)."""
-        provides = self.parser.provides
+    def _apply(self, plan: Plan) -> Tally | None:
+        """Write one planned batch in one transaction (runs on the writer thread); return
+        the counts of an optimistic block, which are only known once it is written."""
+        tally: Tally | None = None
         with self.engine.begin() as conn:
-            if plan.new_csv is not None:
-                sql.copy_new_fans(conn, plan.new_csv, provides)
-            sql.upsert_fans(conn, plan.new_fans, provides, all_new=True)
-            sql.upsert_fans(conn, plan.changed_fans, provides)
-            sql_tags.insert_tags(conn, self.creator_id, plan.tags)
-            sql.set_fingerprints(conn, self.parser.format, plan.fingerprints)
-            sql_purchases.upsert_purchases(conn, plan.purchases)
-            sql_purchases.refresh_fan_totals(conn, sorted(plan.touched), self.clock.now())
+            if plan.optimistic is None:
+                self._write(conn, plan)
+            else:
+                try:
+                    with conn.begin_nested():
+                        sql.insert_new_fans(conn, plan.new_fans, plan.new_csv)
+                    tally = plan.tally
+                except (IntegrityError, psycopg.errors.UniqueViolation):
+                    # a key of this block came from an earlier one: plan it as usual
+                    again = Plan()
+                    tally = again.tally
+                    plan_block(self, conn, again, plan.optimistic, tally)
+                    self._write(conn, again)
         if self.report.inserted >= max(2 * self._analyzed_at, self.batch_size):
             self._analyzed_at = self.report.inserted
             with self.engine.begin() as conn:
                 sql.analyze_fans(conn)
+        return tally
 
-    def _plan_fans(
+    def _write(self, conn: Any, plan: Plan) -> None:
+        provides = self.parser.provides
+        if plan.new_csv is not None:
+            sql.copy_new_fans(conn, plan.new_csv, provides)
+        sql.upsert_fans(conn, plan.new_fans, provides, all_new=True)
+        sql.upsert_fans(conn, plan.changed_fans, provides)
+        sql_tags.insert_tags(conn, self.creator_id, plan.tags)
+        sql.set_fingerprints(conn, self.parser.format, plan.fingerprints)
+        sql_purchases.upsert_purchases(conn, plan.purchases)
+        sql_purchases.refresh_fan_totals(conn, sorted(plan.touched), self.clock.now())
+
+    def plan_fans(
         self, conn: Any, plan: Plan, records: list[FanRecord], count: bool
     ) -> dict[str, str]:
         """Classify ``records`` against the stored fans into ``plan``; return
@@ -292,11 +321,13 @@ class ImportWriter:
         plan: Plan,
         pending: list[tuple[FanRecord, list[Any], str, str]],
         count: bool,
+        tally: Tally | ImportReport | None = None,
     ) -> None:
         """Classify rows whose key is stored with another fingerprint: read the stored
         values, and plan an update where they differ, else only the new fingerprint."""
         if not pending:
             return
+        counts = self.report if tally is None else tally
         provides = self.parser.provides
         columns = sorted(provides)
         comparer = FanComparer(columns)
@@ -319,60 +350,11 @@ class ImportWriter:
                 plan.changed_fans.append(tuple(row))
                 plan.tags.extend((fan_id, tag) for tag in new_tags)
                 if count:
-                    self.report.updated += 1
+                    counts.updated += 1
             else:
                 plan.fingerprints.append((fan_id, digest))
                 if count:
-                    self.report.unchanged += 1
-
-    def _plan_purchases(self, conn: Any, plan: Plan, records: list[PurchaseRecord]) -> None:
-        fans: dict[str, FanRecord] = {}
-        for rec in records:
-            fans[rec.fan.platform_fan_id] = rec.fan
-        fan_ids = self._plan_fans(conn, plan, list(fans.values()), count=False)
-        pg = sql.is_postgres(conn)
-        now = db_timestamp(self.clock.now(), pg)
-        existing = sql_purchases.select_existing_purchases(
-            conn, self.creator_id, self.parser.platform, [r.transaction_id for r in records]
-        )
-        for rec in records:
-            fan_id = fan_ids[rec.fan.platform_fan_id]
-            purchased_at = db_timestamp(rec.purchased_at, pg)
-            values = (
-                fan_id,
-                rec.kind,
-                rec.gross_cents,
-                rec.net_cents,
-                rec.currency,
-                purchased_at,
-            )
-            found = existing.get(rec.transaction_id)
-            if found is None:
-                self.report.inserted += 1
-                purchase_id = new_id("pur")
-            elif found == values:
-                self.report.unchanged += 1
-                continue
-            else:
-                self.report.updated += 1
-                plan.touched.add(found[0])
-                purchase_id = "unused"
-            plan.touched.add(fan_id)
-            plan.purchases.append(
-                (
-                    purchase_id,
-                    self.creator_id,
-                    fan_id,
-                    self.parser.platform,
-                    rec.kind,
-                    rec.gross_cents,
-                    rec.net_cents,
-                    rec.currency,
-                    purchased_at,
-                    rec.transaction_id,
-                    now,
-                )
-            )
+                    counts.unchanged += 1
 
     def _record_event(self) -> None:
         report = self.report.as_dict()
