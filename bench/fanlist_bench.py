@@ -36,13 +36,9 @@ Usage: python -m bench.fanlist_bench [--fans 1000000] [--requests 200] [--pg URL
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -52,6 +48,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, text
 
+from bench.fanlist_client import Server, follow, measure
 from bench.fanlist_data import CASES_FILTERED, SORTS, deep_cursor, load_fans
 from huntaze.auth.tokens import create_token_for
 from huntaze.db.engine import make_engine, make_sessionmaker, normalise_url
@@ -60,161 +57,8 @@ from huntaze.db.migrate import upgrade
 ROOT = Path(__file__).resolve().parent
 SCHEMA = "bench_fanlist"
 LIMIT = 50
-CONCURRENCY = (1, 32)
 TARGET_P99_MS = 50
-#: a run stops sending after this many seconds (each client finishes its request in flight)
-BUDGET_SECONDS = 30
 TARGET_THROUGHPUT_SHARE = 0.5
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Server:
-    """A uvicorn subprocess serving ``factory`` on 127.0.0.1."""
-
-    def __init__(self, factory: str, env: dict[str, str], log: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                factory,
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT.parent,
-            env={**os.environ, **env},
-            stdout=subprocess.DEVNULL,
-            stderr=log.open("ab"),
-        )
-
-    def wait(self, path: str) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            self.check()
-            try:
-                if httpx.get(self.url + path, timeout=2).status_code < 500:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("server did not start")
-
-    def check(self) -> None:
-        """Raise if the server process has exited, with the end of its stderr."""
-        if self.proc.poll() is not None:
-            tail = self.log.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"server exited ({self.proc.returncode}): {tail}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
-async def _drive(
-    base: str, path: str, params: dict[str, Any], headers: dict[str, str], clients: int, total: int
-) -> dict[str, Any]:
-    """Send ``total`` requests from ``clients`` concurrent clients; latency and throughput."""
-    latencies: list[float] = []
-    errors: list[float] = []
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=120) as c:
-        for _ in range(min(clients, 4)):  # open connections, warm caches
-            (await c.get(path, params=params)).raise_for_status()
-        per_client = max(1, total // clients)
-        deadline = time.perf_counter() + BUDGET_SECONDS
-
-        async def one_client() -> None:
-            for done in range(per_client):
-                if done and time.perf_counter() > deadline:
-                    break  # a slow case: fewer requests, the count says how many
-                started = time.perf_counter()
-                try:
-                    r = await c.get(path, params=params)
-                    await r.aread()
-                except httpx.TransportError:
-                    # a connection the server closed (keep-alive timeout): counted, retried
-                    errors.append(time.perf_counter() - started)
-                    r = await c.get(path, params=params)
-                    await r.aread()
-                latencies.append(time.perf_counter() - started)
-                if r.status_code != 200:
-                    raise RuntimeError(f"{path} {params}: {r.status_code} {r.text[:300]}")
-
-        began = time.perf_counter()
-        await asyncio.gather(*(one_client() for _ in range(clients)))
-        wall = time.perf_counter() - began
-    return {
-        "clients": clients,
-        "requests": len(latencies),
-        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
-        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
-        "max_ms": round(max(latencies) * 1000, 2),
-        "requests_per_s": round(len(latencies) / wall, 1),
-        "transport_errors_retried": len(errors),
-    }
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far (Linux ``/proc/<pid>/stat``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _measure(
-    server: Server, path: str, params: dict[str, Any], headers: dict[str, str], requests: int
-) -> list[dict[str, Any]]:
-    """One run per concurrency; each also reports the server process's CPU milliseconds per
-    request (``server_cpu_ms``), which other load on the machine hardly changes."""
-    runs = []
-    for clients in CONCURRENCY:
-        total = requests * max(1, clients // 4)
-        cpu = _cpu_seconds(server.proc.pid)
-        try:
-            run = asyncio.run(_drive(server.url, path, params, headers, clients, total))
-        except httpx.HTTPError:
-            server.check()
-            raise
-        warm = min(clients, 4)  # _drive's warm-up requests
-        used = _cpu_seconds(server.proc.pid) - cpu
-        run["server_cpu_ms"] = round(used * 1000 / (run["requests"] + warm), 2)
-        runs.append(run)
-    return runs
-
-
-def _follow(base: str, headers: dict[str, str], params: dict[str, Any], pages: int) -> str | None:
-    """The cursor after following ``pages`` pages (or the last one there is)."""
-    cursor = None
-    with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
-        for _ in range(pages):
-            query = {**params, **({"cursor": cursor} if cursor else {})}
-            body = client.get("/api/crm/fans", params=query).raise_for_status().json()
-            if not body["nextCursor"]:
-                break
-            cursor = body["nextCursor"]
-    return cursor
 
 
 def _settle(engine: Engine) -> None:
@@ -249,11 +93,11 @@ def _cases(
         plans.append((f"sort={sort}", "deep", {"sort": sort, "limit": LIMIT, "cursor": cursor}))
     for label, flt in filtered.items():
         params = {**flt, "limit": LIMIT}
-        after = _follow(server.url, headers, params, 20)
+        after = follow(server.url, headers, params, 20)
         plans.append((label, "first", params))
         plans.append((label, "deep", {**params, **({"cursor": after} if after else {})}))
     for label, depth, params in plans:
-        runs = _measure(server, "/api/crm/fans", params, headers, requests)
+        runs = measure(server, "/api/crm/fans", params, headers, requests)
         cases.append({"case": label, "page": depth, "runs": runs})
         print(name, cases[-1], flush=True)
     return cases
@@ -375,7 +219,7 @@ def bench_database(name: str, url: str, fans: int, requests: int, tmp: Path) -> 
         body_path.write_bytes(page.content)
         cases = _cases(server, headers, deep, CASES_FILTERED, requests, name)
         # Huntaze's floor for any authenticated GET: auth, middleware, dependencies
-        floor = _measure(server, "/api/me", {}, headers, requests)
+        floor = measure(server, "/api/me", {}, headers, requests)
         print(name, "floor /api/me", floor, flush=True)
         if engine.dialect.name == "postgresql":
             trigram = _trigram_experiment(engine, server, headers, requests)
@@ -389,7 +233,7 @@ def bench_database(name: str, url: str, fans: int, requests: int, tmp: Path) -> 
     )
     try:
         bare.wait("/page")
-        bare_runs = _measure(bare, "/page", {}, {}, requests)
+        bare_runs = measure(bare, "/page", {}, {}, requests)
     finally:
         bare.stop()
     print(name, "bare", bare_runs, flush=True)

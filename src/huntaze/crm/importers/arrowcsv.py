@@ -149,13 +149,15 @@ def _scan(data: bytes, delimiter: int, eof: bool) -> tuple[Any, Any, Any, int] |
 def read_blocks(
     stream: BinaryIO, header: Header, first_line: int, delimiter: str = ","
 ) -> Iterator[CsvBlock | RowItem]:
-    """Yield the data of ``stream`` (positioned just after the header record, which started
-    on ``first_line``'s previous record) as :class:`CsvBlock` objects, then, from a block
-    that cannot be trusted, as single rows read by the :mod:`csv` module.
+    """Yield the data rows of ``stream`` as :class:`CsvBlock` objects; from a block that
+    cannot be trusted (see the module docstring) on, yield the rest as single rows read by
+    the :mod:`csv` module.
 
-    ``first_line`` is the physical line the first byte of ``stream`` is on. Rows of only
-    blank cells are left in the blocks (the caller drops them with the rest of its checks)
-    and dropped from the single rows.
+    ``stream`` starts just after the header record, on physical line ``first_line``. Rows of
+    only blank cells are left in the blocks (the caller drops them with the rest of its
+    checks) and dropped from the single rows. Memory stays bounded: a block is about
+    :data:`BLOCK_BYTES`, and a record longer than four blocks sends the rest of the file to
+    the :mod:`csv` module.
     """
     width = header.width
     names = [str(i) for i in range(width)]
