@@ -171,7 +171,12 @@ def json_object(members: Sequence[tuple[str, Column]], limit: int) -> tuple[Colu
     size = len(members[0][1]) if members else 0
     if not parts:
         return pa.array(["{}"] * size, pa.string()), pa.array([False] * size)
-    body = pc.binary_join_element_wise(*parts, ",", null_handling="skip")
+    # Each member with its comma ("" when absent), joined, the last comma cut: every member
+    # ends in a quote, a digit or a letter, so only that comma is trimmed. (Joining with
+    # null_handling="skip" returns an empty array when every member of every row is null.)
+    pieces = [pc.fill_null(pc.binary_join_element_wise(part, ",", ""), "") for part in parts]
+    joined = pieces[0] if len(pieces) == 1 else pc.binary_join_element_wise(*pieces, "")
+    body = pc.utf8_rtrim(joined, characters=",")
     text_ = pc.binary_join_element_wise("{", body, "}", "")
     too_long = pc.greater(pc.binary_length(text_), limit)
     slow = too_long if slow is None else pc.or_(slow, too_long)
