@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -88,40 +90,31 @@ def _render(records: list[dict[str, str]], shapes: list[int]) -> bytes:
     return out.getvalue().encode()
 
 
-def _by_rows(data: bytes) -> tuple[dict[int, tuple[Any, ...]], list[tuple[int, Any, str]]]:
+def _stored(record: FanRecord) -> tuple[Any, ...]:
+    """A record's values as the writer stores them, in :data:`FIELDS` order after the key."""
+    custom = (
+        record.custom_json
+        or orjson.dumps(record.custom_fields, option=orjson.OPT_SORT_KEYS).decode()
+    )
+    return (
+        record.platform_fan_id,
+        *(
+            db_timestamp(value, False) if isinstance(value, datetime) else value
+            for value in (getattr(record, name) for name in FIELDS[:-1])
+        ),
+        custom,
+    )
+
+
+Decisions = tuple[dict[int, tuple[Any, ...]], list[tuple[int, Any, str]]]
+
+
+def _decide(items: Iterable[Any]) -> Decisions:
+    """Accepted rows by line, and rejected rows, after the writer's shared value checks."""
     check = RecordChecker(PatreonMembersParser.columns)
     accepted: dict[int, tuple[Any, ...]] = {}
     rejected: list[tuple[int, Any, str]] = []
-    for record in PatreonMembersParser().parse(io.BytesIO(data)):
-        error = record if isinstance(record, RowError) else check(record)
-        if error is not None:
-            rejected.append((error.line, error.column, error.reason))
-            continue
-        assert isinstance(record, FanRecord)
-        custom = (
-            record.custom_json
-            or orjson.dumps(record.custom_fields, option=orjson.OPT_SORT_KEYS).decode()
-        )
-        values = [
-            record.display_name,
-            record.email,
-            record.subscription_status,
-            db_timestamp(record.subscribed_at, False),
-            db_timestamp(record.expires_at, False),
-            db_timestamp(record.last_active_at, False),
-            record.lifetime_value_cents,
-            record.currency,
-            custom,
-        ]
-        accepted[record.line] = (record.platform_fan_id, *values)
-    return accepted, rejected
-
-
-def _by_blocks(data: bytes) -> tuple[dict[int, tuple[Any, ...]], list[tuple[int, Any, str]]]:
-    check = RecordChecker(PatreonMembersParser.columns)
-    accepted: dict[int, tuple[Any, ...]] = {}
-    rejected: list[tuple[int, Any, str]] = []
-    for item in PatreonMembersParser().parse_blocks(io.BytesIO(data)):
+    for item in items:
         if isinstance(item, FanBlock):
             columns = [item.columns[name].to_pylist() for name in FIELDS]
             for i, line in enumerate(item.lines.tolist()):
@@ -131,23 +124,7 @@ def _by_blocks(data: bytes) -> tuple[dict[int, tuple[Any, ...]], list[tuple[int,
         if error is not None:
             rejected.append((error.line, error.column, error.reason))
             continue
-        assert isinstance(item, FanRecord)
-        custom = (
-            item.custom_json
-            or orjson.dumps(item.custom_fields, option=orjson.OPT_SORT_KEYS).decode()
-        )
-        accepted[item.line] = (
-            item.platform_fan_id,
-            item.display_name,
-            item.email,
-            item.subscription_status,
-            db_timestamp(item.subscribed_at, False),
-            db_timestamp(item.expires_at, False),
-            db_timestamp(item.last_active_at, False),
-            item.lifetime_value_cents,
-            item.currency,
-            custom,
-        )
+        accepted[item.line] = _stored(item)
     return accepted, rejected
 
 
@@ -162,7 +139,7 @@ def test_the_block_path_decides_every_row_as_the_row_path_does(
     records: list[dict[str, str]], shapes: list[int]
 ) -> None:
     data = _render(records, shapes)
-    by_rows = _by_rows(data)
-    by_blocks = _by_blocks(data)
+    by_rows = _decide(PatreonMembersParser().parse(io.BytesIO(data)))
+    by_blocks = _decide(PatreonMembersParser().parse_blocks(io.BytesIO(data)))
     assert by_blocks[0] == by_rows[0]
     assert sorted(by_blocks[1], key=str) == sorted(by_rows[1], key=str)
