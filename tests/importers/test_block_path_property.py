@@ -22,22 +22,13 @@ from hypothesis import strategies as st
 
 from huntaze.crm.importers import arrowcsv
 from huntaze.crm.importers.patreon import PatreonMembersParser
-from huntaze.crm.importers.records import FanBlock, FanRecord, RowError
+from huntaze.crm.importers.records import FAN_COLUMNS, FanBlock, FanRecord, RowError
 from huntaze.crm.importers.validate import RecordChecker
 from huntaze.db.base import db_timestamp
 from tests.importers.test_block_path import HEADER
 
-FIELDS = (
-    "display_name",
-    "email",
-    "subscription_status",
-    "subscribed_at",
-    "expires_at",
-    "last_active_at",
-    "lifetime_value_cents",
-    "currency",
-    "custom_fields",
-)
+#: The stored fan columns a Patreon file gives, in ``FAN_COLUMNS`` order (custom fields last).
+FIELDS = tuple(c for c in FAN_COLUMNS if c in PatreonMembersParser.provides)
 
 CELLS = {
     "Name": ["Ana", " Zoë ", "", "N" * 256, "a\x00b", "Line\nBreak", 'Q"uote', "\u3000"],
