@@ -26,7 +26,6 @@ from huntaze.crm.importers.cells import BOOLS, FieldError
 from huntaze.crm.importers.csvread import Header, Replay, peek
 from huntaze.crm.importers.patreon import (
     BOOL_EXTRAS,
-    PLATFORM,
     STATUS,
     TEXT_EXTRAS,
     PatreonMembersParser,
@@ -181,6 +180,3 @@ def _all_rows(columns: list[Any], lines: Any, odd: list[Any], convert: Any) -> I
             records.append(record)
     records.sort(key=lambda record: record.line)
     yield from records
-
-
-__all__ = ["PLATFORM", "fan_blocks"]
