@@ -156,7 +156,7 @@ def _plans(engine: Engine, creator_id: str) -> dict[str, list[str]]:
     from huntaze.crm.fan_query import FanFilter
     from huntaze.crm.fans import list_fans
 
-    cases: dict[str, dict[str, str]] = {"sort=-createdAt": {}, "sort=username": {}}
+    cases: dict[str, dict[str, str]] = {"sort=-createdAt": {}, "sort=lastActiveAt": {}}
     cases |= CASES_FILTERED
     found: dict[str, list[str]] = {}
     for label, params in cases.items():

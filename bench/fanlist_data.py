@@ -31,8 +31,6 @@ SORTS = {
     "lifetimeValueCents": "lifetime_value_cents",
     "lastActiveAt": "last_active_at",
     "subscribedAt": "subscribed_at",
-    "username": "username",
-    "displayName": "display_name",
 }
 assert set(SORTS) == set(API_SORTS)
 #: the filtered searches measured (query parameters)

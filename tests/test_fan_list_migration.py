@@ -1,5 +1,6 @@
-"""Migration 0006 (tag keys, fan-list sort indexes) upgrades and downgrades with the data, on a
-database of its own (a file on SQLite, a schema on PostgreSQL)."""
+"""Migrations 0006 (tag keys, fan-list sort indexes) and 0008 (the text sorts withdrawn)
+upgrade and downgrade with the data, on a database of its own (a file on SQLite, a schema on
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -114,3 +115,27 @@ def test_0006_keys_stored_tags_and_keeps_one_spelling_per_fan(scratch: Engine) -
     assert fan_index["ix_fans_creator_ltv"] == ["creator_id", "lifetime_value_cents"]
     assert not any(name.startswith("ix_fans_sort_") for name in fan_index)
     upgrade(scratch)
+
+
+def test_0008_withdraws_the_text_sorts_and_downgrade_builds_them_again(scratch: Engine) -> None:
+    upgrade(scratch, "0007")
+    with make_sessionmaker(scratch)() as session:
+        creator_id = get_or_create_creator(session, "m8", NOW).id
+        session.commit()
+    fans = Table("fans", MetaData(), autoload_with=scratch)
+    with scratch.begin() as conn:
+        conn.execute(insert(fans), [fan_values(creator_id, k, NOW) for k in ("a", "b")])
+    upgrade(scratch, "0008")
+    kept = {name for name in _indexes(scratch, "fans") if name.startswith("ix_fans_sort_")}
+    assert kept == {
+        "ix_fans_sort_created",
+        "ix_fans_sort_ltv",
+        "ix_fans_sort_last_active",
+        "ix_fans_sort_subscribed",
+    }
+    downgrade(scratch, "0007")
+    fan_index = _indexes(scratch, "fans")
+    assert fan_index["ix_fans_sort_username"] == ["creator_id", "username", "id"]
+    assert fan_index["ix_fans_sort_display_name"] == ["creator_id", "display_name", "id"]
+    with scratch.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM fans")).scalar_one() == 2

@@ -39,13 +39,15 @@ from huntaze.models.messaging import OutboxMessage
 #: ids sort after (measured: 21 ms a page behind a creator of 100,000 fans).
 #: ``updatedAt`` is no longer offered: every write of a fan moves its key, so its index costs
 #: every import and every update, for the least useful order (bench/notes.md, "Fan list").
+#: Nor are ``username`` and ``displayName`` (migration 0008): text keys made theirs the
+#: costliest indexes to build after a large import (about 2 s each per 1,000,000 fans on
+#: PostgreSQL against 1.2-1.7 s for a timestamp), and a name is found with ``q``, not by
+#: paging through the alphabet (bench/notes.md, "Import").
 SORTS: dict[str, SortColumn] = {
     "createdAt": SortColumn(Fan.created_at, "datetime"),
     "lifetimeValueCents": SortColumn(Fan.lifetime_value_cents, "int"),
     "lastActiveAt": SortColumn(Fan.last_active_at, "datetime", nullable=True),
     "subscribedAt": SortColumn(Fan.subscribed_at, "datetime", nullable=True),
-    "username": SortColumn(Fan.username, "text", nullable=True),
-    "displayName": SortColumn(Fan.display_name, "text", nullable=True),
 }
 
 

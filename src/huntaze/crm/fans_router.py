@@ -48,10 +48,7 @@ TagText = Annotated[
 #: A platform name (:func:`huntaze.kit.validation.check_platform`), blank meaning "not given".
 OptionalPlatform = Annotated[Platform | None, BeforeValidator(_blank_is_none)]
 INSTANT_DOC = "a date-time (UTC when it has no zone) or a date (midnight UTC)"
-SORT_DOC = (
-    "createdAt, lifetimeValueCents, lastActiveAt, subscribedAt, username or "
-    "displayName; prefix - for descending"
-)
+SORT_DOC = "createdAt, lifetimeValueCents, lastActiveAt or subscribedAt; prefix - for descending"
 
 
 def _now(request: Request) -> datetime:
@@ -91,11 +88,11 @@ def list_fans(
 ) -> Response:
     """List the creator's fans: search (``q``), filters, ``sort`` and cursor pagination.
 
-    ``sort`` is one of createdAt, lifetimeValueCents, lastActiveAt, subscribedAt, username,
-    displayName, with ``-`` for descending; fans with no value for it come last
-    either way. ``nextCursor`` continues the same sort and filters. Money filters are in
-    cents (64-bit); ``lastActiveBefore``/``lastActiveAfter`` take a date (midnight UTC) or a
-    datetime (UTC when it has no zone). ``tag`` matches whatever its case; a blank ``q``,
+    ``sort`` is one of createdAt, lifetimeValueCents, lastActiveAt, subscribedAt, with ``-``
+    for descending; fans with no value for it come last either way. ``nextCursor``
+    continues the same sort and filters. Money filters are in cents (64-bit);
+    ``lastActiveBefore``/``lastActiveAfter`` take a date (midnight UTC) or a datetime (UTC
+    when it has no zone). ``tag`` matches whatever its case; a blank ``q``,
     ``platform`` or ``tag`` filters nothing.
     """
     flt = FanFilter(

@@ -59,8 +59,6 @@ class Fan(Base):
         Index("ix_fans_sort_ltv", "creator_id", "lifetime_value_cents", "id"),
         Index("ix_fans_sort_last_active", "creator_id", "last_active_at", "id"),
         Index("ix_fans_sort_subscribed", "creator_id", "subscribed_at", "id"),
-        Index("ix_fans_sort_username", "creator_id", "username", "id"),
-        Index("ix_fans_sort_display_name", "creator_id", "display_name", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

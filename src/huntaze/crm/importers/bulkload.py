@@ -82,9 +82,9 @@ def ensure_sort_indexes(engine: Engine) -> None:
                     # The sorter keeps at most the page cache in memory and spills to temp
                     # files on disk (https://www.sqlite.org/pragma.html#pragma_temp_store,
                     # #pragma_threads): with a 4 MiB cache and two sorter threads the six
-                    # indexes of 1,000,000 fans take 7.7 s and add nothing to the process's
-                    # peak memory (13.1 s and ~100 MB with the 64 MiB cache in memory, one
-                    # thread). PRAGMAs run outside any transaction, on the driver's
+                    # indexes there were of 1,000,000 fans took 7.7 s and added nothing to
+                    # the process's peak memory (13.1 s and ~100 MB with the 64 MiB cache in
+                    # memory, one thread). PRAGMAs run outside any transaction, on the driver's
                     # connection.
                     raw.execute("PRAGMA temp_store=FILE")  # type: ignore[union-attr]
                     raw.execute("PRAGMA cache_size=-4096")  # type: ignore[union-attr]
