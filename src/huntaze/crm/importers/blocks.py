@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 from huntaze.crm.importers import sql
 from huntaze.crm.importers.plan import Plan, Tally
 from huntaze.crm.importers.records import FanBlock, FanRecord
+from huntaze.crm.importers.rowplan import plan_pending
 from huntaze.db.base import db_timestamp
 from huntaze.kit.ids import new_ids
 
@@ -103,7 +104,7 @@ def plan_block(
                 parser.platform, keys[i], int(lines[i]), custom_fields=orjson.loads(text)
             )
             items.append((rec, row, text, digest))
-        writer.plan_pending(conn, plan, items, count=True, tally=tally)
+        plan_pending(writer, conn, plan, items, count=True, tally=tally)
 
 
 def _lists(arrays: list[Any], size: int) -> list[Any]:

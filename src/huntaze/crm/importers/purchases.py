@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from huntaze.crm.importers import sql, sql_purchases
 from huntaze.crm.importers.plan import Plan
 from huntaze.crm.importers.records import FanRecord, PurchaseRecord
+from huntaze.crm.importers.rowplan import plan_fans
 from huntaze.db.base import db_timestamp
 from huntaze.kit.ids import new_id
 
@@ -23,7 +24,7 @@ def plan_purchases(
     fans: dict[str, FanRecord] = {}
     for rec in records:
         fans[rec.fan.platform_fan_id] = rec.fan
-    fan_ids = writer.plan_fans(conn, plan, list(fans.values()), count=False)
+    fan_ids = plan_fans(writer, conn, plan, list(fans.values()), count=False)
     pg = sql.is_postgres(conn)
     now = db_timestamp(writer.clock.now(), pg)
     existing = sql_purchases.select_existing_purchases(

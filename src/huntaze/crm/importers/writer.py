@@ -10,13 +10,11 @@ idempotent).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Any, BinaryIO
 
-import orjson
 import psycopg
 from sqlalchemy import Engine
 from sqlalchemy import insert as sa_insert
@@ -26,27 +24,16 @@ from huntaze.crm.importers import sql, sql_purchases, sql_tags
 from huntaze.crm.importers.base import Parser
 from huntaze.crm.importers.blocks import plan_block
 from huntaze.crm.importers.bulkload import deferred_sort_indexes
-from huntaze.crm.importers.compare import FanComparer
-from huntaze.crm.importers.plan import Plan, Tally, fingerprint, token
+from huntaze.crm.importers.plan import Plan, Tally
 from huntaze.crm.importers.purchases import plan_purchases
 from huntaze.crm.importers.records import FanBlock, FanRecord, PurchaseRecord, RowError
 from huntaze.crm.importers.report import ImportReport
+from huntaze.crm.importers.rowplan import plan_fans
 from huntaze.crm.importers.validate import RecordChecker
-from huntaze.crm.tags import tag_key
-from huntaze.db.base import db_timestamp
 from huntaze.kit.clock import Clock
-from huntaze.kit.ids import new_ids
 from huntaze.models.events import Event
 
 ProgressCallback = Callable[[int], None]
-
-
-def _single(names: list[str]) -> Callable[[FanRecord], tuple[Any, ...]]:
-    """``attrgetter`` for zero or one name, still returning a tuple."""
-    if not names:
-        return lambda _rec: ()
-    getter = attrgetter(names[0])
-    return lambda rec: (getter(rec),)
 
 
 @dataclass(slots=True)
@@ -106,9 +93,10 @@ class ImportWriter:
         a rejected row. Each batch is first planned (one indexed read of the stored keys,
         then classification in memory) and then applied in one transaction. On PostgreSQL the
         apply runs on a writer thread, so the server writes batch N while this thread parses
-        and plans batch N+1; a batch sharing a key with the one in flight waits for it, so
-        counts stay exact. ``progress`` is called after each batch with the number of rows
-        done so far.
+        and plans batch N+1; a block of a file that is not a first import is planned on that
+        thread too (:meth:`_flush_block`), on both databases; a batch sharing a key with the
+        one in flight waits for it, so counts stay exact. ``progress`` is called after each
+        batch with the number of rows done so far.
 
         Raises:
             huntaze.crm.importers.base.ImportFormatError: when the file is not in the format
@@ -173,15 +161,35 @@ class ImportWriter:
         plan = Plan()
         with self.engine.connect() as conn:
             if batch.fans:
-                self.plan_fans(conn, plan, list(batch.fans.values()), count=True)
+                plan_fans(self, conn, plan, list(batch.fans.values()), count=True)
             if batch.purchases:
                 plan_purchases(self, conn, plan, list(batch.purchases.values()))
         self._dispatch(plan, keys, progress)
         return _Batch()
 
     def _flush_block(self, block: FanBlock, progress: ProgressCallback | None) -> None:
-        """Plan a block of fans (:mod:`.blocks`), then hand its writes to the writer."""
+        """Plan a block of fans (:mod:`.blocks`), then write it.
+
+        Unless this is a first import, the writer thread does both: this thread goes on
+        parsing and converting the next block (pyarrow's work, outside the GIL) while that
+        one reads the stored fingerprints (the drivers wait outside the GIL too), compares
+        and writes. Measured on a re-import of 1,000,000 unchanged rows: PostgreSQL 8.3 s ->
+        5.5 s, SQLite 8.6 s -> 7.5 s. The writer thread takes one block at a time, after the
+        one before it is committed, so each plan sees every earlier block's rows. A first
+        import reads nothing stored: on PostgreSQL its plan (hashing, the ``COPY`` text)
+        stays here, beside the writer's ``COPY``, which was faster (16-17 s against
+        18-19.5 s for the same million rows); SQLite plans and writes it here.
+        """
         keys = frozenset(block.keys)
+        if not self._first_import:
+            self._settle()
+            if self._pool is None:
+                raise RuntimeError("_flush_block runs only inside run()")
+            self._in_flight = self._pool.submit(self._plan_and_apply, block, self._first_import)
+            self._in_flight_keys = keys
+            if progress is not None:
+                progress(self.report.rows)
+            return
         if keys & self._in_flight_keys:
             self._settle()
         plan = Plan()
@@ -190,6 +198,14 @@ class ImportWriter:
         with self.engine.connect() as conn:
             plan_block(self, conn, plan, block, tally, optimistic)
         self._dispatch(plan, keys, progress)
+
+    def _plan_and_apply(self, block: FanBlock, optimistic: bool) -> Tally:
+        """Plan ``block`` and write it (on the writer thread); return its counts."""
+        plan = Plan()
+        with self.engine.connect() as conn:
+            plan_block(self, conn, plan, block, plan.tally, optimistic)
+        tally = self._apply(plan)
+        return plan.tally if tally is None else tally
 
     def _dispatch(
         self, plan: Plan, keys: frozenset[str], progress: ProgressCallback | None
@@ -244,118 +260,6 @@ class ImportWriter:
         sql_purchases.upsert_purchases(conn, plan.purchases)
         sql_purchases.refresh_fan_totals(conn, sorted(plan.touched), self.clock.now())
 
-    def plan_fans(
-        self, conn: Any, plan: Plan, records: list[FanRecord], count: bool
-    ) -> dict[str, str]:
-        """Classify ``records`` against the stored fans into ``plan``; return
-        ``{platform_fan_id: fan id}`` for all of them.
-
-        A fan whose fingerprint for this format matches the row's is unchanged (one indexed
-        read per batch, so re-importing a file writes nothing). Otherwise its stored values are
-        read and compared: a real difference is an update; the same values under another
-        format's import only record the new fingerprint.
-        """
-        provides = self.parser.provides
-        columns = sorted(provides)
-        hashed = [c for c in columns if c != "custom_fields"]
-        read_provided = attrgetter(*hashed) if len(hashed) > 1 else _single(hashed)
-        pg = sql.is_postgres(conn)
-        stamp = db_timestamp
-        fmt = self.parser.format
-        now = stamp(self.clock.now(), pg)
-        known = sql.select_fingerprints(
-            conn, self.creator_id, self.parser.platform, [r.platform_fan_id for r in records], fmt
-        )
-        ids: dict[str, str] = {}
-        fresh = iter(new_ids("fan", len(records) - len(known)))
-        pending: list[tuple[FanRecord, list[Any], str, str]] = []
-        for rec in records:
-            custom_text = (
-                rec.custom_json
-                or orjson.dumps(rec.custom_fields, option=orjson.OPT_SORT_KEYS).decode()
-            )
-            parts = [token(value) for value in read_provided(rec)] if hashed else []
-            parts.append(custom_text)
-            parts.extend(sorted(rec.tags))
-            digest = fingerprint(parts)
-            found = known.get(rec.platform_fan_id)
-            if found is not None and found[1] == digest:
-                ids[rec.platform_fan_id] = found[0]
-                if count:
-                    self.report.unchanged += 1
-                continue
-            row: list[Any] = [
-                found[0] if found is not None else next(fresh),
-                self.creator_id,
-                self.parser.platform,
-                rec.platform_fan_id,
-                rec.username,
-                rec.display_name,
-                rec.email,
-                rec.subscription_status,
-                stamp(rec.subscribed_at, pg),
-                stamp(rec.expires_at, pg),
-                stamp(rec.last_active_at, pg),
-                rec.lifetime_value_cents or 0,
-                rec.currency or self.default_currency,
-                rec.consent or "unknown",
-                custom_text,
-                '{"%s":"%s"}' % (fmt, digest),  # noqa: UP031 - format names are [a-z_]
-                now,
-                now,
-            ]
-            fan_id = ids[rec.platform_fan_id] = row[0]
-            if found is None:
-                plan.new_fans.append(tuple(row))
-                plan.tags.extend((fan_id, tag) for tag in rec.tags)
-                if count:
-                    self.report.inserted += 1
-            else:
-                pending.append((rec, row, custom_text, digest))
-        self.plan_pending(conn, plan, pending, count)
-        return ids
-
-    def plan_pending(
-        self,
-        conn: Any,
-        plan: Plan,
-        pending: list[tuple[FanRecord, list[Any], str, str]],
-        count: bool,
-        tally: Tally | ImportReport | None = None,
-    ) -> None:
-        """Classify rows whose key is stored with another fingerprint: read the stored
-        values, and plan an update where they differ, else only the new fingerprint."""
-        if not pending:
-            return
-        counts = self.report if tally is None else tally
-        provides = self.parser.provides
-        columns = sorted(provides)
-        comparer = FanComparer(columns)
-        stored = sql.select_existing_fans(
-            conn,
-            self.creator_id,
-            self.parser.platform,
-            [rec.platform_fan_id for rec, *_ in pending],
-            columns,
-            with_purchases="lifetime_value_cents" in provides,
-        )
-        stored_tags: dict[str, set[str]] = {}
-        if any(rec.tags for rec, *_ in pending):
-            stored_tags = sql_tags.select_tag_keys(conn, [row[0] for _, row, *_ in pending])
-        for rec, row, custom_text, digest in pending:
-            fan_id = row[0]
-            values = stored[rec.platform_fan_id]
-            new_tags = _new_tags(rec.tags, stored_tags.get(fan_id, set()))
-            if new_tags or comparer.changed(row, custom_text, rec.custom_fields, *values[1:]):
-                plan.changed_fans.append(tuple(row))
-                plan.tags.extend((fan_id, tag) for tag in new_tags)
-                if count:
-                    counts.updated += 1
-            else:
-                plan.fingerprints.append((fan_id, digest))
-                if count:
-                    counts.unchanged += 1
-
     def _record_event(self) -> None:
         report = self.report.as_dict()
         report.pop("errors")
@@ -389,15 +293,3 @@ def run_import(
         engine, creator_id, parser, clock, batch_size, default_currency, encoding, size_hint
     )
     return writer.run(stream, progress)
-
-
-def _new_tags(tags: Iterable[str], stored_keys: set[str]) -> list[str]:
-    """Return the tags of ``tags`` whose key is not stored yet, one spelling per key."""
-    seen = set(stored_keys)
-    new: list[str] = []
-    for tag in tags:
-        key = tag_key(tag)
-        if key not in seen:
-            seen.add(key)
-            new.append(tag)
-    return new
