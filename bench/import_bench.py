@@ -59,7 +59,8 @@ def _prepare(url: str, pg: bool) -> str:
 
 
 def _round(url: str, path: Path, rows: int) -> tuple[dict[str, Any], ...]:
-    """One round on a fresh database: the first import, the re-import, the ceiling."""
+    """One round on a fresh database: the first import, the re-import, the ceiling, and the
+    stored shape (the database alone loading the rows the first import stored)."""
     engine = make_engine(url)
     upgrade(engine)
     with make_sessionmaker(engine)() as session:
@@ -70,15 +71,17 @@ def _round(url: str, path: Path, rows: int) -> tuple[dict[str, Any], ...]:
     first = _run("huntaze", url, path, creator_id)
     again = _run("huntaze", url, path, creator_id)
     ceil = _run("ceiling", url, path, creator_id)
+    shape = _run("shape", url, path, creator_id)
     assert first["report"]["inserted"] == rows, first
     assert again["report"]["unchanged"] == rows, again
-    return first, again, ceil
+    assert shape["rows"] == rows, shape
+    return first, again, ceil, shape
 
 
 def _median_round(rounds: list[tuple[dict[str, Any], ...]]) -> tuple[dict[str, Any], ...]:
-    """Per measurement (first, re-import, ceiling), the run with the median time."""
+    """Per measurement (first, re-import, ceiling, shape), the run with the median time."""
     picked = []
-    for i in range(3):
+    for i in range(4):
         runs = sorted((r[i] for r in rounds), key=lambda run: run["seconds"])
         picked.append(runs[len(runs) // 2])
     return tuple(picked)
@@ -87,7 +90,7 @@ def _median_round(rounds: list[tuple[dict[str, Any], ...]]) -> tuple[dict[str, A
 def _median_ratio(rounds: list[tuple[dict[str, Any], ...]], top: int, bottom: int) -> float:
     """The median over rounds of one measurement's time over another's in the same round."""
     ratios = sorted(r[top]["seconds"] / r[bottom]["seconds"] for r in rounds)
-    return round(ratios[len(ratios) // 2], 2)
+    return round(float(ratios[len(ratios) // 2]), 2)
 
 
 def bench_database(
@@ -97,7 +100,7 @@ def bench_database(
     rounds each on a fresh database (``fresh()`` gives its URL); report each measurement's
     median run, and every round's seconds."""
     rounds = [_round(fresh(), path, rows) for _ in range(repeat)]
-    first, again, ceil = _median_round(rounds)
+    first, again, ceil, shape = _median_round(rounds)
     result = {
         "database": name,
         "rows": rows,
@@ -122,13 +125,22 @@ def bench_database(
             "peak_rss_mb": ceil["peak_rss_mb"],
         },
         "vs_ceiling": _median_ratio(rounds, 0, 2),
+        "stored_shape": {
+            "method": "csv + executemany" if name == "sqlite" else "COPY (FORMAT csv)",
+            "seconds": round(shape["seconds"], 2),
+            "load_seconds": shape["load_seconds"],
+            "rows_per_s": round(rows / shape["seconds"]),
+            "peak_rss_mb": shape["peak_rss_mb"],
+        },
+        "vs_stored_shape": _median_ratio(rounds, 0, 3),
         "rounds": [
             {
                 "first": round(f["seconds"], 2),
                 "reimport": round(a["seconds"], 2),
                 "ceiling": round(c["seconds"], 2),
+                "stored_shape": round(sh["seconds"], 2),
             }
-            for f, a, c in rounds
+            for f, a, c, sh in rounds
         ],
         "vs_listmonk": round(rows / first["seconds"] / LISTMONK_ROWS_PER_S, 1),
     }
