@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from huntaze.crm.importers import sql
-from huntaze.crm.importers.plan import Plan, Tally
+from huntaze.crm.importers.plan import Plan, Planner, Tally
 from huntaze.crm.importers.records import FanBlock, FanRecord
 from huntaze.crm.importers.rowplan import plan_pending
 from huntaze.db.base import db_timestamp
@@ -30,14 +30,13 @@ from huntaze.kit.ids import new_ids
 
 if TYPE_CHECKING:
     from huntaze.crm.importers.report import ImportReport
-    from huntaze.crm.importers.writer import ImportWriter
 
 _TIMES = frozenset({"subscribed_at", "expires_at", "last_active_at"})
 _WRITE = pacsv.WriteOptions(include_header=False)
 
 
 def plan_block(
-    writer: ImportWriter,
+    writer: Planner,
     conn: Any,
     plan: Plan,
     block: FanBlock,
@@ -122,7 +121,7 @@ def _lists(arrays: list[Any], size: int) -> list[Any]:
 
 
 def _arrays(
-    writer: ImportWriter,
+    writer: Planner,
     block: FanBlock,
     index: list[int] | None,
     digests: list[str],

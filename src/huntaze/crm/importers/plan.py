@@ -5,9 +5,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from huntaze.db.base import db_timestamp
+
+if TYPE_CHECKING:
+    from huntaze.crm.importers.base import Parser
+    from huntaze.crm.importers.report import ImportReport
+    from huntaze.kit.clock import Clock
 
 
 def token(value: Any) -> str:
@@ -57,3 +62,16 @@ class Tally:
         other.inserted += self.inserted
         other.updated += self.updated
         other.unchanged += self.unchanged
+
+
+class Planner(Protocol):
+    """What planning a batch reads of the import that runs it
+    (:class:`~huntaze.crm.importers.writer.ImportWriter` is one): the planning modules
+    (:mod:`.blocks`, :mod:`.rowplan`, :mod:`.purchases`) take this rather than the writer,
+    so they do not import the module that imports them."""
+
+    creator_id: str
+    parser: Parser
+    clock: Clock
+    default_currency: str | None
+    report: ImportReport

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from huntaze.crm.importers import sql, sql_purchases
-from huntaze.crm.importers.plan import Plan
+from huntaze.crm.importers.plan import Plan, Planner
 from huntaze.crm.importers.records import FanRecord, PurchaseRecord
 from huntaze.crm.importers.rowplan import plan_fans
 from huntaze.db.base import db_timestamp
 from huntaze.kit.ids import new_id
 
-if TYPE_CHECKING:
-    from huntaze.crm.importers.writer import ImportWriter
 
-
-def plan_purchases(
-    writer: ImportWriter, conn: Any, plan: Plan, records: list[PurchaseRecord]
-) -> None:
+def plan_purchases(writer: Planner, conn: Any, plan: Plan, records: list[PurchaseRecord]) -> None:
     """Plan a batch of purchases: their payers first (as fans, uncounted), then each purchase
     new (inserted), the same as stored (unchanged) or different (updated); every fan whose
     purchases change is ``touched``, so its lifetime value is derived again."""

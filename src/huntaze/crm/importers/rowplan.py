@@ -10,21 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from huntaze.crm.importers import sql, sql_tags
 from huntaze.crm.importers.compare import FanComparer
-from huntaze.crm.importers.plan import Plan, Tally, fingerprint, token
+from huntaze.crm.importers.plan import Plan, Planner, Tally, fingerprint, token
 from huntaze.crm.importers.records import FanRecord
 from huntaze.crm.importers.report import ImportReport
 from huntaze.crm.tags import tag_key
 from huntaze.db.base import db_timestamp
 from huntaze.kit.ids import new_ids
-
-if TYPE_CHECKING:
-    from huntaze.crm.importers.writer import ImportWriter
 
 
 def _single(names: list[str]) -> Callable[[FanRecord], tuple[Any, ...]]:
@@ -36,7 +33,7 @@ def _single(names: list[str]) -> Callable[[FanRecord], tuple[Any, ...]]:
 
 
 def plan_fans(
-    writer: ImportWriter, conn: Any, plan: Plan, records: list[FanRecord], count: bool
+    writer: Planner, conn: Any, plan: Plan, records: list[FanRecord], count: bool
 ) -> dict[str, str]:
     """Classify ``records`` (the row path) against the stored fans into ``plan``; return
     ``{platform_fan_id: fan id}`` for all of them.
@@ -107,7 +104,7 @@ def plan_fans(
 
 
 def plan_pending(
-    writer: ImportWriter,
+    writer: Planner,
     conn: Any,
     plan: Plan,
     pending: list[tuple[FanRecord, list[Any], str, str]],
