@@ -37,9 +37,9 @@ from sqlalchemy import Engine, event, text
 from bench.drain_setup import source_state
 from huntaze.auth.tokens import get_or_create_creator
 from huntaze.config import Settings
-from huntaze.crm.fan_query import FanFilter
 from huntaze.db.engine import make_engine, make_sessionmaker
 from huntaze.db.migrate import upgrade
+from huntaze.fans.queries import FanFilter
 from huntaze.kit.clock import SystemClock
 from huntaze.kit.crypto import box_from_settings
 from huntaze.messaging.accounts import create_account

@@ -153,8 +153,8 @@ def _plans(engine: Engine, creator_id: str) -> dict[str, list[str]]:
     them (captured from the engine, then explained; PostgreSQL: ``EXPLAIN ANALYZE``)."""
     from sqlalchemy import event
 
-    from huntaze.crm.fan_query import FanFilter
-    from huntaze.crm.fans import list_fans
+    from huntaze.fans.queries import FanFilter
+    from huntaze.fans.service import list_fans
 
     cases: dict[str, dict[str, str]] = {"sort=-createdAt": {}, "sort=lastActiveAt": {}}
     cases |= CASES_FILTERED

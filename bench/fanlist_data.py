@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from huntaze.crm.fans import SORTS as API_SORTS
+from huntaze.fans.service import SORTS as API_SORTS
 from huntaze.kit.keyset import encode_seek
 
 #: the API sort name -> the column it orders by

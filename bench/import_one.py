@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from huntaze.crm.importers import bulkload
-from huntaze.crm.imports import import_stream
 from huntaze.db.engine import make_engine
+from huntaze.imports.service import import_stream
+from huntaze.imports.writing import bulkload
 from huntaze.kit.clock import SystemClock
 
 

@@ -28,7 +28,9 @@ HEAVY = (
     "huntaze.api",
     "huntaze.config",
     "huntaze.models",
-    "huntaze.crm",
+    "huntaze.fans",
+    "huntaze.imports",
+    "huntaze.inbox",
     "huntaze.db",
     "huntaze.messaging",
 )

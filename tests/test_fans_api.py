@@ -187,8 +187,8 @@ def test_cursor_pagination_visits_every_fan_once(client, tenant, clock, sort) ->
 
 
 def test_purchases_newest_first(client, tenant, engine, clock) -> None:
-    from huntaze.crm.importers.records import FanRecord, PurchaseRecord
-    from huntaze.crm.importers.writer import ImportWriter
+    from huntaze.imports.records import FanRecord, PurchaseRecord
+    from huntaze.imports.writing.writer import ImportWriter
 
     class P:
         format = "test"

@@ -6,10 +6,10 @@ import io
 import json
 from datetime import UTC, datetime
 
-from huntaze.crm.importers import sql
-from huntaze.crm.importers.registry import get_parser
-from huntaze.crm.importers.writer import run_import
 from huntaze.db.base import db_timestamp
+from huntaze.imports.formats.registry import get_parser
+from huntaze.imports.writing import sql
+from huntaze.imports.writing.writer import run_import
 
 
 def _of_fans(*fans):  # type: ignore[no-untyped-def]

@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import Engine, insert, inspect, text
 
 from huntaze.auth.tokens import get_or_create_creator
-from huntaze.crm.conversations import open_conversation
-from huntaze.crm.fan_query import FanFilter
-from huntaze.crm.threads import thread_query
 from huntaze.db.engine import make_sessionmaker
 from huntaze.db.migrate import upgrade
+from huntaze.fans.queries import FanFilter
+from huntaze.inbox.service import open_conversation
+from huntaze.inbox.threads import thread_query
 from huntaze.kit.crypto import SecretBox
 from huntaze.kit.pagination import encode_cursor
 from huntaze.messaging.accounts import create_account

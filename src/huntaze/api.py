@@ -25,8 +25,10 @@ from huntaze.api_guards import AuthenticateBeforeBody, check_parameters
 from huntaze.auth import router as tokens_router
 from huntaze.auth.deps import Reader
 from huntaze.config import Settings, get_settings
-from huntaze.crm import fans_router, import_router, inbox_router
 from huntaze.db.engine import make_engine, make_sessionmaker
+from huntaze.fans import router as fans_router
+from huntaze.imports import router as import_router
+from huntaze.inbox import router as inbox_router
 from huntaze.kit.body_limit import (
     BULK_MAX_BODY_BYTES,
     BodyReadRefused,

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from huntaze.crm.importers import arrowcsv
-from huntaze.crm.importers.patreon import PatreonMembersParser
-from huntaze.crm.importers.records import FanBlock
-from huntaze.crm.importers.writer import run_import
+from huntaze.imports.formats.patreon import PatreonMembersParser
+from huntaze.imports.reading import arrowcsv
+from huntaze.imports.records import FanBlock
+from huntaze.imports.writing.writer import run_import
 from huntaze.kit.clock import FrozenClock
 
 HEADER = (

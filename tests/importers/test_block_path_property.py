@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from huntaze.crm.importers import arrowcsv
-from huntaze.crm.importers.patreon import PatreonMembersParser
-from huntaze.crm.importers.records import FAN_COLUMNS, FanBlock, FanRecord, RowError
-from huntaze.crm.importers.validate import RecordChecker
 from huntaze.db.base import db_timestamp
+from huntaze.imports.formats.patreon import PatreonMembersParser
+from huntaze.imports.reading import arrowcsv
+from huntaze.imports.records import FAN_COLUMNS, FanBlock, FanRecord, RowError
+from huntaze.imports.validate import RecordChecker
 from tests.importers.test_block_path import HEADER
 
 #: The stored fan columns a Patreon file gives, in ``FAN_COLUMNS`` order (custom fields last).

@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from huntaze.crm.fans import SORTS as FAN_SORTS
-from huntaze.crm.importers import arrowcsv, bulkload
-from huntaze.crm.importers.patreon import PatreonMembersParser
-from huntaze.crm.importers.writer import run_import
 from huntaze.db.engine import make_engine
+from huntaze.fans.service import SORTS as FAN_SORTS
+from huntaze.imports.formats.patreon import PatreonMembersParser
+from huntaze.imports.reading import arrowcsv
+from huntaze.imports.writing import bulkload
+from huntaze.imports.writing.writer import run_import
 from tests.cli_support import run_cli
 from tests.importers.test_block_path import HEADER, RowOnly, member
 from tests.importers.test_block_path import _stored as stored

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from huntaze.crm.importers import generic, kofi, patreon, substack
-from huntaze.crm.importers.base import ImportFormatError, Parser
-from huntaze.crm.importers.csvread import Header, peek, sniff_delimiter
-from huntaze.crm.importers.records import FAN_COLUMNS, FanRecord, PurchaseRecord, Record, RowError
-from huntaze.crm.importers.registry import get_parser
+from huntaze.imports.base import ImportFormatError, Parser
+from huntaze.imports.formats import generic, kofi, patreon, substack
+from huntaze.imports.formats.registry import get_parser
+from huntaze.imports.reading.csvread import Header, peek, sniff_delimiter
+from huntaze.imports.records import FAN_COLUMNS, FanRecord, PurchaseRecord, Record, RowError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = Path(__file__).parents[2] / "src" / "huntaze" / "demo" / "samples"

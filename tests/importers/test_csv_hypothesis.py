@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from huntaze.crm.importers import generic, kofi, patreon, substack
-from huntaze.crm.importers.base import ImportFormatError, Parser
-from huntaze.crm.importers.records import FanRecord, PurchaseRecord, Record, RowError
+from huntaze.imports.base import ImportFormatError, Parser
+from huntaze.imports.formats import generic, kofi, patreon, substack
+from huntaze.imports.records import FanRecord, PurchaseRecord, Record, RowError
 
 PATREON_HEADER = [
     "Name",

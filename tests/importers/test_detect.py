@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from huntaze.crm.importers.detect import detect_format
+from huntaze.imports.formats.detect import detect_format
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = Path(__file__).parents[2] / "src" / "huntaze" / "demo" / "samples"

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 import huntaze
-from huntaze.crm.importers import instagram, onlyfans, tiktok
-from huntaze.crm.importers.records import FanRecord, PurchaseRecord, Record, RowError
-from huntaze.crm.importers.registry import get_parser
+from huntaze.imports.formats import instagram, onlyfans, tiktok
+from huntaze.imports.formats.registry import get_parser
+from huntaze.imports.records import FanRecord, PurchaseRecord, Record, RowError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "json"
 SAMPLE_DIR = Path(huntaze.__file__).parent / "demo" / "samples"

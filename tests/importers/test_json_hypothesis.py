@@ -11,9 +11,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from huntaze.crm.importers import instagram, onlyfans, tiktok
-from huntaze.crm.importers.base import ImportFormatError
-from huntaze.crm.importers.records import FanRecord, PurchaseRecord, Record, RowError
+from huntaze.imports.base import ImportFormatError
+from huntaze.imports.formats import instagram, onlyfans, tiktok
+from huntaze.imports.records import FanRecord, PurchaseRecord, Record, RowError
 
 FILE = "(file)"  # the column of the one RowError run() gives for a whole-file error
 

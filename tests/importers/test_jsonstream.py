@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from huntaze.crm.importers import jsonstream
-from huntaze.crm.importers.jsonrecords import as_row_error, json_text
-from huntaze.crm.importers.jsonstream import JSONStreamError, iter_array_items, iter_key_arrays
-from huntaze.crm.importers.records import RowError
+from huntaze.imports.reading import jsonstream
+from huntaze.imports.reading.jsonrecords import as_row_error, json_text
+from huntaze.imports.reading.jsonstream import JSONStreamError, iter_array_items, iter_key_arrays
+from huntaze.imports.records import RowError
 
 
 def gen(

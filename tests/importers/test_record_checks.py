@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from huntaze.crm.importers.records import FanRecord, PurchaseRecord, RowError
-from huntaze.crm.importers.validate import RecordChecker
+from huntaze.imports.records import FanRecord, PurchaseRecord, RowError
+from huntaze.imports.validate import RecordChecker
 from huntaze.kit.validation import check_email, check_json, check_text
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

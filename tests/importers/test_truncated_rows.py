@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import io
 
-from huntaze.crm.importers.csvread import CsvRows
-from huntaze.crm.importers.records import RowError
+from huntaze.imports.reading.csvread import CsvRows
+from huntaze.imports.records import RowError
 from tests.importers.upload import PATREON_HEADER, fans, member, post, where
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from huntaze.crm.importers import instagram, onlyfans, tiktok
-from huntaze.crm.importers.base import ImportFormatError
-from huntaze.crm.imports import import_stream
+from huntaze.imports.base import ImportFormatError
+from huntaze.imports.formats import instagram, onlyfans, tiktok
+from huntaze.imports.service import import_stream
 from huntaze.kit.errors import ApiError
 from tests.importers.upload import PATREON_HEADER, fans, member, post, sample
 

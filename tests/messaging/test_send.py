@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from huntaze.crm.fan_query import FanFilter
-from huntaze.crm.fans import delete_fan
+from huntaze.fans.queries import FanFilter
+from huntaze.fans.service import delete_fan
 from huntaze.kit.ids import SEQUENCE_DIGITS
 from huntaze.messaging.send import MAX_LISTED_SKIPS, queue_bulk, queue_message
 from huntaze.models.crm import Fan

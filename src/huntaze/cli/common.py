@@ -109,7 +109,7 @@ def describe(exc: Exception) -> tuple[str, int] | None:
     from pydantic import ValidationError
     from sqlalchemy import exc as sa
 
-    from huntaze.crm.importers.base import ImportFormatError
+    from huntaze.imports.base import ImportFormatError
     from huntaze.kit.errors import ApiError
 
     if isinstance(exc, ApiError):
@@ -303,8 +303,8 @@ def open_database(*, creates: bool, migrate: bool = True) -> Database:
         kwargs["connect_args"] = {"connect_timeout": 10}
     engine = make_engine(url, **kwargs)
     if migrate:
-        from huntaze.crm.importers.bulkload import repair
         from huntaze.db.migrate import upgrade
+        from huntaze.imports.writing.bulkload import repair
 
         try:
             upgrade(engine)

@@ -82,8 +82,8 @@ def import_file(
 
         from huntaze.cli.tokens import resolve_creator
         from huntaze.config import get_settings
-        from huntaze.crm.imports import import_stream, parse_mapping
         from huntaze.db.engine import make_sessionmaker
+        from huntaze.imports.service import import_stream, parse_mapping
         from huntaze.kit.clock import SystemClock
 
         parsed_mapping = parse_mapping(mapping)

@@ -34,7 +34,7 @@ def db_upgrade() -> None:
         before = _revision(db.engine)
         upgrade(db.engine)
         after = _revision(db.engine)
-        from huntaze.crm.importers.bulkload import repair
+        from huntaze.imports.writing.bulkload import repair
 
         repair(db.engine)  # what a bulk import killed half-way left out
     if before == after:

@@ -14,11 +14,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from huntaze.auth.tokens import IssuedToken, create_token_for
-from huntaze.crm.conversation_schemas import MessageCreate, QuickReplyIn
-from huntaze.crm.conversations import add_message, open_conversation
-from huntaze.crm.importers.report import ImportReport
-from huntaze.crm.imports import import_stream
-from huntaze.crm.quick_replies import create_reply
+from huntaze.imports.report import ImportReport
+from huntaze.imports.service import import_stream
+from huntaze.inbox.quick_replies import create_reply
+from huntaze.inbox.schemas import MessageCreate, QuickReplyIn
+from huntaze.inbox.service import add_message, open_conversation
 from huntaze.kit.clock import Clock
 from huntaze.models.crm import Conversation, Fan, QuickReply
 

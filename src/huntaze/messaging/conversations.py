@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from huntaze.config import Settings
-from huntaze.crm.fans import get_fan
+from huntaze.fans.service import get_fan
 from huntaze.kit.clock import Clock
 from huntaze.kit.crypto import SecretBox
 from huntaze.messaging.accounts import resolve_account

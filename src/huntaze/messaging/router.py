@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huntaze.auth.deps import DbSession, Messenger, Principal, Reader, Writer
-from huntaze.crm.fan_query import FanFilter
-from huntaze.crm.fans import get_fan
-from huntaze.crm.fans_router import ERRORS
+from huntaze.fans.queries import FanFilter
+from huntaze.fans.router import ERRORS
+from huntaze.fans.service import get_fan
 from huntaze.kit.errors import ApiError
 from huntaze.messaging import idempotency, manual
 from huntaze.messaging.accounts import get_account, resolve_account

@@ -1,6 +1,6 @@
 """Messaging request and response shapes (camelCase JSON; cents; UTC).
 
-Request models derive from :class:`huntaze.crm.schemas.SafeModel`: no string in a request may
+Request models derive from :class:`huntaze.fans.schemas.SafeModel`: no string in a request may
 hold a NUL character or a lone surrogate (422 naming the field). Integers are bounded by their
 columns (``priceCents`` fits ``BIGINT``), ``settings`` by
 :func:`huntaze.kit.validation.check_json`, and the bulk filter's dates read a date as midnight
@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from huntaze.crm.schemas import SafeModel, SubscriptionStatus
+from huntaze.fans.schemas import SafeModel, SubscriptionStatus
 from huntaze.kit.schema import CamelModel
 from huntaze.kit.validation import MAX_TAG, Cents, Int64, JsonObject, Platform, as_utc
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, Grouping
 
-from huntaze.crm.fan_query import FanFilter, fan_conditions
+from huntaze.fans.queries import FanFilter, fan_conditions
 from huntaze.kit.errors import ApiError, not_found
 from huntaze.kit.ids import SEQUENCE_DIGITS, new_id, new_id_head
 from huntaze.kit.templates import parts

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from huntaze.db.base import Base
 
-#: Characters of ``fan_tags.tag_key`` (see :data:`huntaze.crm.tags.MAX_KEY_LENGTH`).
+#: Characters of ``fan_tags.tag_key`` (see :data:`huntaze.fans.tags.MAX_KEY_LENGTH`).
 TAG_KEY_LENGTH = 200
 
 SUBSCRIPTION_STATUSES = ("active", "expired", "cancelled", "follower", "none")
@@ -87,7 +87,7 @@ class FanTag(Base):
     """A tag on a fan (a creator's list, a label): one row per (fan, tag key).
 
     ``tag`` is the creator's spelling, shown as written; ``tag_key`` is
-    :func:`huntaze.crm.tags.tag_key` of it (NFKC, case-folded, spaces collapsed), which tags
+    :func:`huntaze.fans.tags.tag_key` of it (NFKC, case-folded, spaces collapsed), which tags
     are matched and kept unique on, so ``VIP`` and ``vip`` are one tag of a fan. The index
     ``(creator_id, tag_key, fan_id)`` finds a creator's fans with a tag.
     """

@@ -82,7 +82,7 @@ class OutboxMessage(Base):
       for a 1,000,000-row bulk the two took 8 to 10 s of the 15 s budget. ``creator_id`` is
       implied by ``account_id`` (an account belongs to one creator, and deleting the creator
       deletes its accounts, whose foreign key deletes their outbox rows); ``fan_id`` is
-      nulled by :func:`huntaze.crm.fans.delete_fan`, as ``ON DELETE SET NULL`` did. Writers
+      nulled by :func:`huntaze.fans.service.delete_fan`, as ``ON DELETE SET NULL`` did. Writers
       take both from rows they just read for the creator, never from input.
     - ``account_id`` carries no foreign key either (migration 0004: its check cost 3 to 6 s
       per million bulk rows on PostgreSQL). An ``AFTER DELETE`` trigger on

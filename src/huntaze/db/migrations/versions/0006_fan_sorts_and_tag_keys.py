@@ -1,6 +1,6 @@
 """fan_tags.tag_key (tags match whatever their case) and one index per fan-list sort
 
-``fan_tags`` gains ``tag_key``, :func:`huntaze.crm.tags.tag_key` of the tag (NFKC,
+``fan_tags`` gains ``tag_key``, :func:`huntaze.fans.tags.tag_key` of the tag (NFKC,
 case-folded, spaces collapsed), filled here for the stored rows. The primary key becomes
 ``(fan_id, tag_key)``, so ``VIP`` and ``vip`` cannot both sit on one fan: where a fan already
 has both, the first spelling in code-point order is kept (``VIP``) and the other row is
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from huntaze.crm.tags import tag_key
+from huntaze.fans.tags import tag_key
 
 revision: str = "0006"
 down_revision: str | None = "0005"

@@ -1,7 +1,7 @@
 """outbox: ix_outbox_fan_direct, a fan's messages that no bulk queued, for the inbox threads
 
 A conversation's thread shows everything the outbox sent its fan on its platform
-(:mod:`huntaze.crm.threads`, docs/inbox.md). Without an index on ``fan_id``, finding one fan's
+(:mod:`huntaze.inbox.threads`, docs/inbox.md). Without an index on ``fan_id``, finding one fan's
 messages read every outbox row of the creator: a million after one bulk. The index covers
 only the rows with no ``bulk_id`` (single sends and inbox replies, queued one at a time), so
 the million-row ``INSERT … SELECT`` of a bulk adds no entry to it and keeps its 15 s budget

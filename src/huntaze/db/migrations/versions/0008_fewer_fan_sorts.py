@@ -2,7 +2,7 @@
 
 The fan list offered six sorts, each with an index ``(creator_id, <column>, id)``
 (migration 0006). A large first import rebuilds those indexes after the load
-(:mod:`huntaze.crm.importers.bulkload`), and the two on text columns were the costliest to
+(:mod:`huntaze.imports.writing.bulkload`), and the two on text columns were the costliest to
 build: about 2 s each per 1,000,000 fans on PostgreSQL, against 1.2 to 1.7 s for a
 timestamp or an amount. Issue 9 sets the import at 50,000 rows/s and allows fewer sorts when
 an index costs too much at import; names are found with the list's ``q`` search. The sorts

@@ -1,1 +1,0 @@
-"""The fans CRM: fans, purchases, conversations, messages, quick replies and importers."""

@@ -1,1 +1,0 @@
-"""Importers: read the exports creators bring (formats.md) and upsert their fans."""

@@ -1,0 +1,287 @@
+"""Fan use cases: list, search, create, replace, patch, delete, top fans, purchases.
+
+Every function takes the caller's ``creator_id`` and filters by it, so another creator's id
+is simply not found. Functions flush but never commit: the request boundary commits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from huntaze.eventlog import record_event
+from huntaze.fans.queries import FanFilter, fan_conditions
+from huntaze.fans.schemas import FanCreate, FanOut, FanPage, FanPatch, PurchaseOut, PurchasePage
+from huntaze.fans.tags import unique_by_key
+from huntaze.kit.errors import ApiError, not_found
+from huntaze.kit.ids import new_id
+from huntaze.kit.keyset import (
+    SortColumn,
+    decode_seek,
+    next_cursor,
+    order_and_seek,
+    seek_cursor,
+    seek_page,
+)
+from huntaze.models.crm import Fan, FanTag, Purchase
+from huntaze.models.messaging import OutboxMessage
+
+#: ``sort`` values of ``GET /api/crm/fans`` (prefix ``-`` for descending) -> column. Each is
+#: served by an index ``(creator_id, <column>, id)`` (``models.crm.Fan``), one range per page
+#: (``kit.keyset.seek_page``); NULLs come last in both directions. ``createdAt`` has an index
+#: of its own rather than ordering by the (time-ordered) id: PostgreSQL would read that order
+#: along the primary key, filtering the creator, and pass over every fan of the creators whose
+#: ids sort after (measured: 21 ms a page behind a creator of 100,000 fans).
+#: ``updatedAt`` is no longer offered: every write of a fan moves its key, so its index costs
+#: every import and every update, for the least useful order (bench/notes.md, "Fan list").
+#: Nor are ``username`` and ``displayName`` (migration 0008): text keys made theirs the
+#: costliest indexes to build after a large import (about 2 s each per 1,000,000 fans on
+#: PostgreSQL against 1.2-1.7 s for a timestamp), and a name is found with ``q``, not by
+#: paging through the alphabet (bench/notes.md, "Import").
+SORTS: dict[str, SortColumn] = {
+    "createdAt": SortColumn(Fan.created_at, "datetime"),
+    "lifetimeValueCents": SortColumn(Fan.lifetime_value_cents, "int"),
+    "lastActiveAt": SortColumn(Fan.last_active_at, "datetime", nullable=True),
+    "subscribedAt": SortColumn(Fan.subscribed_at, "datetime", nullable=True),
+}
+
+
+def tags_of(session: Session, fan_ids: list[str]) -> dict[str, list[str]]:
+    """Return ``{fan_id: tags}`` for ``fan_ids`` (one query over the primary key), each
+    fan's tags sorted as the database sorts text (code-point order on SQLite: ``VIP``
+    before ``own``)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    if fan_ids:
+        rows = session.execute(
+            select(FanTag.fan_id, FanTag.tag)
+            .where(FanTag.fan_id.in_(fan_ids))
+            .order_by(FanTag.fan_id, FanTag.tag)
+        )
+        for fan_id, tag in rows:
+            found[fan_id].append(tag)
+    return found
+
+
+def to_out(fan: Fan, tags: list[str]) -> FanOut:
+    """Return the API shape of ``fan`` with its ``tags``."""
+    return FanOut.model_validate({**_columns(fan), "tags": tags})
+
+
+def _columns(fan: Fan) -> dict[str, Any]:
+    return {c: getattr(fan, c) for c in FanOut.model_fields if c != "tags"}
+
+
+#: The columns of a fan the API shows (:class:`FanOut` but its tags), read without the ORM
+#: for lists (a page of ORM objects costs about twice as much Python).
+OUT_COLUMNS = [getattr(Fan, name) for name in FanOut.model_fields if name != "tags"]
+OUT_NAMES = [column.key for column in OUT_COLUMNS]
+
+
+def get_fan(session: Session, creator_id: str, fan_id: str) -> Fan:
+    """Return the creator's fan ``fan_id``.
+
+    Raises:
+        ApiError: 404 ``fan_not_found`` (also for another creator's fan).
+    """
+    fan = session.scalar(select(Fan).where(Fan.id == fan_id, Fan.creator_id == creator_id))
+    if fan is None:
+        raise not_found("fan")
+    return fan
+
+
+def fan_out(session: Session, fan: Fan) -> FanOut:
+    """Return the API shape of one fan, loading its tags."""
+    return to_out(fan, tags_of(session, [fan.id]).get(fan.id, []))
+
+
+def list_fans(
+    session: Session,
+    creator_id: str,
+    flt: FanFilter,
+    *,
+    sort: str = "-createdAt",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> FanPage:
+    """Return one page of the creator's fans matching ``flt``, in ``sort`` order.
+
+    ``sort`` is a key of :data:`SORTS`, prefixed ``-`` for descending; ``cursor`` is the
+    previous page's ``nextCursor``, valid for the same sort only. Fans with no value for the
+    sort column come last in both directions.
+
+    Raises:
+        ApiError: 400 ``invalid_sort`` for an unknown sort; 400 ``invalid_cursor``; 422 for a
+            filter no column could hold (:func:`huntaze.fans.queries.fan_conditions`).
+    """
+    descending = sort.startswith("-")
+    key = sort[1:] if sort[:1] in "-+" and sort else sort
+    if key not in SORTS:
+        raise ApiError(
+            400,
+            "invalid_sort",
+            f"sort must be one of {', '.join(sorted(SORTS))}, optionally prefixed with '-'",
+            [{"field": "sort", "value": sort}],
+        )
+    name = f"-{key}" if descending else key
+    spec = SORTS[key]
+    after = None if cursor is None else decode_seek(cursor, name, spec)
+    rows = seek_page(
+        session,
+        select(*OUT_COLUMNS).where(*fan_conditions(creator_id, flt)),
+        spec,
+        Fan.id,
+        descending=descending,
+        limit=limit,
+        after=after,
+    )
+    cursor_out = seek_cursor(rows, limit, name, spec)
+    items = [dict(zip(OUT_NAMES, row, strict=True)) for row in rows[:limit]]
+    tags = tags_of(session, [item["id"] for item in items])
+    for item in items:
+        item["tags"] = tags.get(item["id"], [])
+    # one validation of the whole page (pydantic-core loops over the items)
+    return FanPage.model_validate({"items": items, "next_cursor": cursor_out})
+
+
+def top_fans(session: Session, creator_id: str, limit: int) -> list[FanOut]:
+    """Return the creator's ``limit`` fans with the highest lifetime value."""
+    fans = list(
+        session.scalars(
+            select(Fan)
+            .where(Fan.creator_id == creator_id)
+            .order_by(Fan.lifetime_value_cents.desc(), Fan.id)
+            .limit(limit)
+        )
+    )
+    tags = tags_of(session, [f.id for f in fans])
+    return [to_out(f, tags.get(f.id, [])) for f in fans]
+
+
+def _set_tags(session: Session, fan: Fan, tags: list[str]) -> None:
+    """Replace the fan's tags with ``tags``: one per key, the first spelling given."""
+    session.execute(delete(FanTag).where(FanTag.fan_id == fan.id))
+    session.add_all(
+        FanTag(fan_id=fan.id, tag=tag, tag_key=key, creator_id=fan.creator_id)
+        for tag, key in unique_by_key(tags)
+    )
+
+
+def create_fan(session: Session, creator_id: str, data: FanCreate, now: datetime) -> Fan:
+    """Create a fan.
+
+    Raises:
+        ApiError: 409 ``fan_exists`` when (platform, platformFanId) is taken for this creator.
+    """
+    values = data.model_dump(exclude={"tags"})
+    fan = Fan(id=new_id("fan"), creator_id=creator_id, created_at=now, updated_at=now, **values)
+    session.add(fan)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise ApiError(
+            409,
+            "fan_exists",
+            "A fan with this platform and platformFanId already exists",
+            [{"field": "platformFanId", "value": data.platform_fan_id}],
+        ) from exc
+    _set_tags(session, fan, data.tags)
+    record_event(session, creator_id, "fan.created", now, fan.id, {"platform": fan.platform})
+    return fan
+
+
+def replace_fan(
+    session: Session, creator_id: str, fan_id: str, data: FanCreate, now: datetime
+) -> Fan:
+    """Replace every editable field of a fan (``PUT``).
+
+    Raises:
+        ApiError: 404 ``fan_not_found``; 409 ``fan_exists`` if the new key is taken.
+    """
+    fan = get_fan(session, creator_id, fan_id)
+    for key, value in data.model_dump(exclude={"tags"}).items():
+        setattr(fan, key, value)
+    fan.updated_at = now
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise ApiError(
+            409, "fan_exists", "Another fan has this platform and platformFanId"
+        ) from exc
+    _set_tags(session, fan, data.tags)
+    record_event(session, creator_id, "fan.updated", now, fan.id)
+    return fan
+
+
+def patch_fan(session: Session, creator_id: str, fan_id: str, data: FanPatch, now: datetime) -> Fan:
+    """Change only the fields present in ``data`` (``PATCH``).
+
+    Raises:
+        ApiError: 404 ``fan_not_found``; 422 ``invalid_value`` for null on a required field.
+    """
+    fan = get_fan(session, creator_id, fan_id)
+    sent = data.model_dump(include=data.model_fields_set)
+    for key in ("subscription_status", "lifetime_value_cents", "consent", "custom_fields"):
+        if key in sent and sent[key] is None:
+            raise ApiError(422, "invalid_value", f"{key} cannot be null", [{"field": key}])
+    tags = sent.pop("tags", None)
+    for key, value in sent.items():
+        setattr(fan, key, value)
+    if tags is not None:
+        _set_tags(session, fan, tags)
+    fan.updated_at = now
+    session.flush()
+    record_event(session, creator_id, "fan.updated", now, fan.id, {"fields": sorted(sent)})
+    return fan
+
+
+def delete_fan(session: Session, creator_id: str, fan_id: str, now: datetime) -> None:
+    """Delete a fan with its tags, purchases, conversations and messages.
+
+    Outbox rows to the fan stay (their recipient is kept) with ``fan_id`` set to NULL: the
+    outbox has no foreign key to fans (bulk inserts would pay one check per row, see
+    :class:`huntaze.models.messaging.OutboxMessage`), so this does what ``ON DELETE SET NULL``
+    did.
+
+    Raises:
+        ApiError: 404 ``fan_not_found``.
+    """
+    fan = get_fan(session, creator_id, fan_id)
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.creator_id == creator_id, OutboxMessage.fan_id == fan.id)
+        .values(fan_id=None)
+    )
+    session.delete(fan)
+    session.flush()
+    record_event(session, creator_id, "fan.deleted", now, fan_id)
+
+
+def fan_purchases(
+    session: Session, creator_id: str, fan_id: str, limit: int, cursor: str | None
+) -> PurchasePage:
+    """Return a page of the fan's purchases, newest first.
+
+    Raises:
+        ApiError: 404 ``fan_not_found``; 400 ``invalid_cursor``.
+    """
+    get_fan(session, creator_id, fan_id)
+    stmt = order_and_seek(
+        select(Purchase).where(Purchase.creator_id == creator_id, Purchase.fan_id == fan_id),
+        Purchase.purchased_at,
+        Purchase.id,
+        descending=True,
+        cursor=cursor,
+        is_datetime=True,
+    ).limit(limit + 1)
+    rows = list(session.scalars(stmt))
+    cursor_out = next_cursor(rows, limit, "purchased_at")
+    return PurchasePage(
+        items=[PurchaseOut.model_validate(p) for p in rows[:limit]], next_cursor=cursor_out
+    )

@@ -1,0 +1,1 @@
+"""The inbox: conversations with fans, their messages and threads, and quick replies."""
