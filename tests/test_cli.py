@@ -152,7 +152,7 @@ def test_every_format_through_the_cli(env, monkeypatch, filename, fmt, platform,
 
     from huntaze.cli import app
     from huntaze.config import get_settings
-    from tests.test_import_api import SAMPLE_ROWS
+    from tests.imports.test_import_api import SAMPLE_ROWS
 
     for key in ("HUNTAZE_DATABASE_URL", "HUNTAZE_SECRET_KEY_FILE"):
         monkeypatch.setenv(key, env[key])

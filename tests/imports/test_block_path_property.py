@@ -25,7 +25,7 @@ from huntaze.imports.formats.patreon import PatreonMembersParser
 from huntaze.imports.reading import arrowcsv
 from huntaze.imports.records import FAN_COLUMNS, FanBlock, FanRecord, RowError
 from huntaze.imports.validate import RecordChecker
-from tests.importers.test_block_path import HEADER
+from tests.imports.test_block_path import HEADER
 
 #: The stored fan columns a Patreon file gives, in ``FAN_COLUMNS`` order (custom fields last).
 FIELDS = tuple(c for c in FAN_COLUMNS if c in PatreonMembersParser.provides)

@@ -15,8 +15,8 @@ from huntaze.imports.reading import arrowcsv
 from huntaze.imports.writing import bulkload
 from huntaze.imports.writing.writer import run_import
 from tests.cli_support import run_cli
-from tests.importers.test_block_path import HEADER, RowOnly, member
-from tests.importers.test_block_path import _stored as stored
+from tests.imports.test_block_path import HEADER, RowOnly, member
+from tests.imports.test_block_path import _stored as stored
 
 SORTS = {index.name for index in bulkload.sort_indexes()}
 

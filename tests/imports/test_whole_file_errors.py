@@ -15,7 +15,7 @@ from huntaze.imports.base import ImportFormatError
 from huntaze.imports.formats import instagram, onlyfans, tiktok
 from huntaze.imports.service import import_stream
 from huntaze.kit.errors import ApiError
-from tests.importers.upload import PATREON_HEADER, fans, member, post, sample
+from tests.imports.upload import PATREON_HEADER, fans, member, post, sample
 
 SEED = "/api/onlyfans/import/csv"
 DEEP = 100_000

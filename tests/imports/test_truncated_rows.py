@@ -7,7 +7,7 @@ import io
 
 from huntaze.imports.reading.csvread import CsvRows
 from huntaze.imports.records import RowError
-from tests.importers.upload import PATREON_HEADER, fans, member, post, where
+from tests.imports.upload import PATREON_HEADER, fans, member, post, where
 
 
 def test_a_truncated_patreon_row_is_rejected_with_the_counts(client, tenant) -> None:

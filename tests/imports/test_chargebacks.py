@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.importers.upload import fans, post
+from tests.imports.upload import fans, post
 
 
 def _tx(i: int, description: str | None, amount: float, net: float, status: str) -> dict[str, Any]:

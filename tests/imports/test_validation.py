@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.importers.upload import PATREON_HEADER, fans, member, post, where
+from tests.imports.upload import PATREON_HEADER, fans, member, post, where
 
 MAPPING = {
     "key": "id",

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.importers.upload import PATREON_HEADER, fans, member, post
+from tests.imports.upload import PATREON_HEADER, fans, member, post
 
 GENERIC = {"key": "id", "displayName": "name", "email": "email"}
 CSV = "id,name,email\r\n1,jürgen,j@example.com\r\n2,Zoë “Z” Ødegaard,z@example.com\r\n"

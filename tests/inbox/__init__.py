@@ -1,0 +1,1 @@
+"""Tests of the inbox domain (src/huntaze/inbox/)."""
