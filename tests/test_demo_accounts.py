@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from huntaze.config import Settings
+from huntaze.config import Settings, box_from_settings
 from huntaze.demo.sending import (
     ACCOUNT_NAME,
     DELIVERIES_FILE,
@@ -22,7 +22,6 @@ from huntaze.demo.sending import (
     ensure_demo_accounts,
     merge_targets,
 )
-from huntaze.kit.crypto import box_from_settings
 from huntaze.messaging.accounts import account_config
 from huntaze.models.messaging import SendingAccount
 from huntaze.platforms.base import OutgoingMessage, PermanentError

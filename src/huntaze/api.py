@@ -24,7 +24,7 @@ from huntaze import __version__
 from huntaze.api_guards import AuthenticateBeforeBody, check_parameters
 from huntaze.auth import router as tokens_router
 from huntaze.auth.deps import Reader
-from huntaze.config import Settings, get_settings
+from huntaze.config import Settings, box_from_settings, get_settings
 from huntaze.db.engine import make_engine, make_sessionmaker
 from huntaze.fans import router as fans_router
 from huntaze.imports import router as import_router
@@ -37,7 +37,7 @@ from huntaze.kit.body_limit import (
     file_too_large,
 )
 from huntaze.kit.clock import Clock, SystemClock
-from huntaze.kit.crypto import SecretBox, box_from_settings
+from huntaze.kit.crypto import SecretBox
 from huntaze.kit.errors import ApiError
 from huntaze.kit.logging import RequestContext
 from huntaze.kit.schema import CamelModel, ErrorResponse

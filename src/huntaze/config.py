@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from huntaze.kit.crypto import SecretBox
 
 
 class Settings(BaseSettings):
@@ -85,3 +89,17 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Return the process-wide settings, read once from the environment."""
     return Settings()
+
+
+def box_from_settings(settings: Settings) -> SecretBox:
+    """The :class:`~huntaze.kit.crypto.SecretBox` of ``HUNTAZE_SECRET_KEYS``, else of the key
+    in ``HUNTAZE_SECRET_KEY_FILE`` (created on first use); see
+    :func:`huntaze.kit.crypto.load_box`.
+
+    Raises:
+        ValueError: if a key is malformed.
+        OSError: if the key file cannot be read or created.
+    """
+    from huntaze.kit.crypto import load_box  # cryptography loads only when a box is needed
+
+    return load_box(settings.secret_keys.get_secret_value(), settings.secret_key_file)

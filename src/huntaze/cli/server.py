@@ -54,8 +54,8 @@ def make_worker(
     """A :class:`~huntaze.messaging.worker.Worker` sending with ``settings`` (its limits,
     secret keys and the private targets it may reach), reporting to ``metrics``; ``batch``
     messages claimed at once, ``poll`` seconds between polls when idle."""
+    from huntaze.config import box_from_settings
     from huntaze.kit.clock import SystemClock
-    from huntaze.kit.crypto import box_from_settings
     from huntaze.messaging.channels import ChannelFactory
     from huntaze.messaging.outbox import outbox_from_settings
     from huntaze.messaging.worker import Worker

@@ -179,6 +179,7 @@ def start_demo(
     unchanged and ``None`` when the database has data but no demo creator.
     """
     # The fakes (aiosmtpd, the relay) load only here: ``huntaze demo`` prints without them.
+    from huntaze.config import box_from_settings
     from huntaze.demo.sending import (
         DeliveryLog,
         DemoSenders,
@@ -188,7 +189,6 @@ def start_demo(
         find_demo_creator,
         merge_targets,
     )
-    from huntaze.kit.crypto import box_from_settings
 
     sessions = make_sessionmaker(engine)
     clock = SystemClock()

@@ -11,8 +11,6 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from huntaze.config import Settings
-
 
 class SecretBox:
     """Encrypts and decrypts short secrets with a rotating set of Fernet keys.
@@ -56,16 +54,21 @@ class SecretBox:
             raise ValueError("secret cannot be decrypted with the configured keys") from exc
 
 
-def box_from_settings(settings: Settings) -> SecretBox:
-    """Build the :class:`SecretBox` from ``HUNTAZE_SECRET_KEYS``, or from the key file.
+def load_box(keys: str, key_file: str | Path) -> SecretBox:
+    """Build a :class:`SecretBox` from ``keys`` (comma-separated Fernet keys, newest first),
+    or, when ``keys`` is blank, from the one key in ``key_file``.
 
-    When no keys are configured, a key is generated once into ``secret_key_file`` (mode 0600),
-    so the embedded default works with no set-up and keeps working across restarts.
+    When the file does not exist, a key is generated once into it (mode 0600), so the
+    embedded default works with no set-up and keeps working across restarts.
+
+    Raises:
+        ValueError: if a key is malformed.
+        OSError: if the key file cannot be read or created.
     """
-    raw = settings.secret_keys.get_secret_value().strip()
+    raw = keys.strip()
     if raw:
         return SecretBox([k.strip() for k in raw.split(",") if k.strip()])
-    path = Path(settings.secret_key_file)
+    path = Path(key_file)
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
