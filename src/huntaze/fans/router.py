@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -20,15 +19,11 @@ from huntaze.fans.schemas import (
     SubscriptionStatus,
     TopFans,
 )
-from huntaze.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from huntaze.kit.schema import ErrorResponse
+from huntaze.kit.http import ERRORS, Limit, request_now
+from huntaze.kit.pagination import DEFAULT_LIMIT
 from huntaze.kit.validation import MAX_TAG, Int64, Platform, SafeStr, UtcDateTime
 
 router = APIRouter(prefix="/api/crm/fans", tags=["fans"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422)
-}
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 def _blank_is_none(value: Any) -> Any:
@@ -49,11 +44,6 @@ TagText = Annotated[
 OptionalPlatform = Annotated[Platform | None, BeforeValidator(_blank_is_none)]
 INSTANT_DOC = "a date-time (UTC when it has no zone) or a date (midnight UTC)"
 SORT_DOC = "createdAt, lifetimeValueCents, lastActiveAt or subscribedAt; prefix - for descending"
-
-
-def _now(request: Request) -> datetime:
-    now: datetime = request.app.state.ctx.clock.now()
-    return now
 
 
 @router.get("", response_model=FanPage, responses=ERRORS)
@@ -114,7 +104,7 @@ def list_fans(
 @router.post("", response_model=FanOut, status_code=201, responses=ERRORS)
 def create_fan(data: FanCreate, request: Request, session: DbSession, principal: Writer) -> FanOut:
     """Create a fan (409 ``fan_exists`` when platform + platformFanId is taken)."""
-    fan = fans.create_fan(session, principal.creator_id, data, _now(request))
+    fan = fans.create_fan(session, principal.creator_id, data, request_now(request))
     out = fans.fan_out(session, fan)
     session.commit()
     return out
@@ -139,7 +129,7 @@ def replace_fan(
     fan_id: str, data: FanCreate, request: Request, session: DbSession, principal: Writer
 ) -> FanOut:
     """Replace a fan's fields."""
-    fan = fans.replace_fan(session, principal.creator_id, fan_id, data, _now(request))
+    fan = fans.replace_fan(session, principal.creator_id, fan_id, data, request_now(request))
     out = fans.fan_out(session, fan)
     session.commit()
     return out
@@ -150,7 +140,7 @@ def patch_fan(
     fan_id: str, data: FanPatch, request: Request, session: DbSession, principal: Writer
 ) -> FanOut:
     """Change the fields sent, and only those."""
-    fan = fans.patch_fan(session, principal.creator_id, fan_id, data, _now(request))
+    fan = fans.patch_fan(session, principal.creator_id, fan_id, data, request_now(request))
     out = fans.fan_out(session, fan)
     session.commit()
     return out
@@ -159,7 +149,7 @@ def patch_fan(
 @router.delete("/{fan_id}", status_code=204, response_class=Response, responses=ERRORS)
 def delete_fan(fan_id: str, request: Request, session: DbSession, principal: Writer) -> Response:
     """Delete a fan and everything attached to it."""
-    fans.delete_fan(session, principal.creator_id, fan_id, _now(request))
+    fans.delete_fan(session, principal.creator_id, fan_id, request_now(request))
     session.commit()
     return Response(status_code=204)
 

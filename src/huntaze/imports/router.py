@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
 from huntaze.auth.deps import DbSession, Writer
-from huntaze.fans.router import ERRORS
 from huntaze.imports.service import import_stream, parse_mapping, too_large
+from huntaze.kit.http import ERRORS
 from huntaze.kit.schema import CamelModel, ErrorResponse
 from huntaze.models.tenancy import Creator
 

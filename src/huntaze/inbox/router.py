@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from huntaze.auth.deps import DbSession, Messenger, Reader, Writer
-from huntaze.fans.router import ERRORS
 from huntaze.inbox import quick_replies as qr
 from huntaze.inbox import service as convs
 from huntaze.inbox.schemas import (
@@ -28,21 +26,16 @@ from huntaze.inbox.schemas import (
     RenderRequest,
     UnreadCount,
 )
-from huntaze.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from huntaze.kit.http import ERRORS, Limit, request_now
+from huntaze.kit.pagination import DEFAULT_LIMIT
 from huntaze.kit.validation import SafeStr
 
 router = APIRouter(prefix="/api/crm", tags=["inbox"])
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 #: Path ids: valid text (no NUL, no lone surrogate) of at most ``MAX_ID`` characters, else 422.
 ConversationId = Annotated[SafeStr, Path(max_length=MAX_ID)]
 MessageId = Annotated[SafeStr, Path(max_length=MAX_ID)]
 ReplyId = Annotated[SafeStr, Path(max_length=MAX_ID)]
 Cursor = Annotated[SafeStr | None, Query(max_length=1024)]
-
-
-def _now(request: Request) -> datetime:
-    now: datetime = request.app.state.ctx.clock.now()
-    return now
 
 
 @router.get("/conversations", response_model=ConversationPage, responses=ERRORS)
@@ -71,7 +64,7 @@ def open_conversation(
 ) -> ConversationOut:
     """Open the conversation with a fan (200 with the existing one if it is already open)."""
     conv, created = convs.open_conversation(
-        session, principal.creator_id, data.fan_id, data.platform, _now(request)
+        session, principal.creator_id, data.fan_id, data.platform, request_now(request)
     )
     session.commit()
     if not created:
@@ -123,7 +116,9 @@ def add_message(
     queued in the outbox in the same transaction (unless ``send`` is false), within the
     sending account's limits; its ``outboxId`` gives the delivery status. The message's own
     ``id`` starts ``cmsg_``; the outbox message's starts ``msg_``."""
-    message = convs.add_message(session, principal.creator_id, conversation_id, data, _now(request))
+    message = convs.add_message(
+        session, principal.creator_id, conversation_id, data, request_now(request)
+    )
     status = None
     if data.direction == "outbound" and data.send:
         conv = convs.get_conversation(session, principal.creator_id, conversation_id)
@@ -139,7 +134,7 @@ def mark_conversation_read(
 ) -> MarkedRead:
     """Mark every inbound message of the conversation read."""
     marked = convs.mark_conversation_read(
-        session, principal.creator_id, conversation_id, _now(request)
+        session, principal.creator_id, conversation_id, request_now(request)
     )
     session.commit()
     return MarkedRead(marked=marked)
@@ -150,7 +145,9 @@ def mark_message_read(
     message_id: MessageId, request: Request, session: DbSession, principal: Messenger
 ) -> MarkedRead:
     """Mark one inbound message read."""
-    marked = convs.mark_message_read(session, principal.creator_id, message_id, _now(request))
+    marked = convs.mark_message_read(
+        session, principal.creator_id, message_id, request_now(request)
+    )
     session.commit()
     return MarkedRead(marked=marked)
 
@@ -178,7 +175,7 @@ def create_quick_reply(
     data: QuickReplyIn, request: Request, session: DbSession, principal: Writer
 ) -> QuickReplyOut:
     """Create a quick reply."""
-    reply = qr.create_reply(session, principal.creator_id, data, _now(request))
+    reply = qr.create_reply(session, principal.creator_id, data, request_now(request))
     session.commit()
     return qr.to_out(reply)
 
@@ -194,7 +191,7 @@ def replace_quick_reply(
     reply_id: ReplyId, data: QuickReplyIn, request: Request, session: DbSession, principal: Writer
 ) -> QuickReplyOut:
     """Replace a quick reply."""
-    reply = qr.update_reply(session, principal.creator_id, reply_id, data, _now(request))
+    reply = qr.update_reply(session, principal.creator_id, reply_id, data, request_now(request))
     session.commit()
     return qr.to_out(reply)
 
@@ -208,7 +205,7 @@ def patch_quick_reply(
     principal: Writer,
 ) -> QuickReplyOut:
     """Change some fields of a quick reply."""
-    reply = qr.update_reply(session, principal.creator_id, reply_id, data, _now(request))
+    reply = qr.update_reply(session, principal.creator_id, reply_id, data, request_now(request))
     session.commit()
     return qr.to_out(reply)
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
 from huntaze.auth.deps import DbSession, Reader, Writer
-from huntaze.fans.router import ERRORS
+from huntaze.kit.http import ERRORS
 from huntaze.kit.redact import redact_text
 from huntaze.messaging.account_settings import public_settings, url_policy
 from huntaze.messaging.accounts import (

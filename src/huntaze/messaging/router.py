@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from huntaze.auth.deps import DbSession, Messenger, Principal, Reader, Writer
 from huntaze.fans.queries import FanFilter
-from huntaze.fans.router import ERRORS
 from huntaze.fans.service import get_fan
 from huntaze.kit.errors import ApiError
+from huntaze.kit.http import ERRORS
 from huntaze.messaging import idempotency, manual
 from huntaze.messaging.accounts import get_account, resolve_account
 from huntaze.messaging.schemas import (
