@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from cryptography.fernet import Fernet
 
-from huntaze.config import Settings
+from huntaze.config import Settings, box_from_settings
 from huntaze.kit.clock import FrozenClock
-from huntaze.kit.crypto import SecretBox, box_from_settings
+from huntaze.kit.crypto import SecretBox
 from huntaze.kit.dates import from_unix, parse_datetime
 from huntaze.kit.errors import ApiError
 from huntaze.kit.money import normalise_currency, to_cents
