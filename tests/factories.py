@@ -1,9 +1,12 @@
-"""Row values for tests: one place that knows every column a fan needs."""
+"""Test data: one place that knows every column a fan needs, and how the API creates one."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 
 def fan_values(creator_id: str, key: str, now: datetime, **overrides: Any) -> dict[str, Any]:
@@ -27,3 +30,14 @@ def fan_values(creator_id: str, key: str, now: datetime, **overrides: Any) -> di
     }
     values.update(overrides)
     return values
+
+
+def create_fan(
+    client: TestClient, headers: dict[str, str], key: str, **extra: Any
+) -> dict[str, Any]:
+    """Create an OnlyFans fan whose platform id is ``key`` (username ``user<key>``) through
+    ``POST /api/crm/fans``; ``extra`` adds or replaces body fields. Returns the API's fan."""
+    body = {"platform": "onlyfans", "platformFanId": key, "username": f"user{key}", **extra}
+    r = client.post("/api/crm/fans", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    return dict(r.json())

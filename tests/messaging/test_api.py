@@ -1,28 +1,21 @@
 """The messaging API: the seed's routes, bulks, idempotency, queue, redrive, manual sends,
-accounts and metrics."""
+conversation sends and metrics (accounts: test_accounts_api.py)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from huntaze.messaging import idempotency
 from huntaze.messaging.schemas import OnlyFansSend
-from huntaze.models.messaging import OutboxMessage, SendAttempt, SendingAccount
-
-
-def _fan(client, h, key, **extra):  # type: ignore[no-untyped-def]
-    body = {"platform": "onlyfans", "platformFanId": key, "username": f"user{key}", **extra}
-    r = client.post("/api/crm/fans", json=body, headers=h)
-    assert r.status_code == 201, r.text
-    return r.json()
+from huntaze.models.messaging import OutboxMessage
+from tests.factories import create_fan
 
 
 def test_onlyfans_send_and_status(client, tenant, clock) -> None:
     h = tenant["headers"]
-    _fan(client, h, "42", displayName="Zoë Ødegaard")
+    create_fan(client, h, "42", displayName="Zoë Ødegaard")
     r = client.post(
         "/api/onlyfans/messages/send",
         json={
@@ -64,12 +57,12 @@ def test_unknown_and_opted_out_fans(client, tenant) -> None:
         "/api/onlyfans/messages/send", json={"recipientId": "nobody", "content": "x"}, headers=h
     )
     assert r.status_code == 404 and r.json()["error"]["code"] == "fan_not_found"
-    _fan(client, h, "7", consent="opted_out")
+    create_fan(client, h, "7", consent="opted_out")
     r = client.post(
         "/api/onlyfans/messages/send", json={"recipientId": "7", "content": "x"}, headers=h
     )
     assert r.status_code == 409 and r.json()["error"]["code"] == "fan_opted_out"
-    fan = _fan(client, h, "8")  # no email
+    fan = create_fan(client, h, "8")  # no email
     client.post(
         "/api/messaging/accounts",
         json={"platform": "email", "name": "mail", "channel": "noop"},
@@ -89,7 +82,7 @@ def test_unknown_and_opted_out_fans(client, tenant) -> None:
 
 def test_idempotency_key(client, tenant, engine, clock) -> None:
     h = tenant["headers"]
-    _fan(client, h, "1")
+    create_fan(client, h, "1")
     send = {"recipientId": "1", "content": "once"}
     first = client.post(
         "/api/onlyfans/messages/send", json=send, headers={**h, "Idempotency-Key": "k1"}
@@ -137,12 +130,12 @@ def test_idempotency_key(client, tenant, engine, clock) -> None:
 
 def test_bulk_personalises_skips_and_cancels(client, tenant, engine) -> None:
     h = tenant["headers"]
-    a = _fan(
+    a = create_fan(
         client, h, "1", displayName="Zoë Ødegaard", customFields={"city": "Oslo"}, tags=["vip"]
     )
-    b = _fan(client, h, "2", displayName=None, tags=["vip"])
-    c = _fan(client, h, "3", consent="opted_out", tags=["vip"])
-    d = _fan(client, h, "4")  # not vip
+    b = create_fan(client, h, "2", displayName=None, tags=["vip"])
+    c = create_fan(client, h, "3", consent="opted_out", tags=["vip"])
+    d = create_fan(client, h, "4")  # not vip
     r = client.post(
         "/api/messages/bulk",
         json={
@@ -193,7 +186,7 @@ def test_bulk_personalises_skips_and_cancels(client, tenant, engine) -> None:
 
 def test_retry_redrives_failed_messages(client, tenant, engine) -> None:
     h = tenant["headers"]
-    _fan(client, h, "5")
+    create_fan(client, h, "5")
     mid = client.post(
         "/api/onlyfans/messages/send", json={"recipientId": "5", "content": "x"}, headers=h
     ).json()["messageId"]
@@ -226,7 +219,7 @@ def test_manual_sends_count_against_the_limit(client, tenant) -> None:
     ).json()
     assert acc["effectiveSendLimits"] == "2/60seconds"
     for i in range(3):
-        _fan(client, h, f"m{i}")
+        create_fan(client, h, f"m{i}")
         client.post(
             "/api/onlyfans/messages/send",
             json={"recipientId": f"m{i}", "content": f"hey {i}"},
@@ -262,60 +255,9 @@ def test_manual_sends_count_against_the_limit(client, tenant) -> None:
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_held"
 
 
-def test_accounts_keep_secrets_encrypted_and_out_of_responses(client, tenant, engine) -> None:
-    h = tenant["headers"]
-    r = client.post(
-        "/api/messaging/accounts",
-        json={
-            "platform": "onlyfans",
-            "name": "relay",
-            "settings": {"relayUrl": "https://relay.example.com/x"},
-            "secret": "top-secret-value",
-        },
-        headers=h,
-    )
-    assert r.status_code == 201
-    acc = r.json()
-    assert acc["hasSecret"] is True and acc["channel"] == "onlyfans_relay"
-    assert "top-secret-value" not in r.text
-    assert "top-secret-value" not in client.get("/api/messaging/accounts", headers=h).text
-    with engine.connect() as conn:
-        stored = conn.scalar(
-            select(SendingAccount.secret_encrypted).where(SendingAccount.id == acc["id"])
-        )
-    assert stored and "top-secret-value" not in stored
-    assert client.app.state.ctx.box.decrypt(stored) == "top-secret-value"
-    bad = client.post(
-        "/api/messaging/accounts",
-        json={"platform": "onlyfans", "name": "b", "sendLimits": "lots"},
-        headers=h,
-    )
-    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_send_limits"
-    dup = client.post(
-        "/api/messaging/accounts", json={"platform": "onlyfans", "name": "relay"}, headers=h
-    )
-    assert dup.status_code == 409
-    with engine.begin() as conn:
-        conn.execute(
-            SendingAccount.__table__.update()
-            .where(SendingAccount.id == acc["id"])
-            .values(status="reconnect_required", breaker_state="open", breaker_failures=9)
-        )
-    resumed = client.patch(
-        f"/api/messaging/accounts/{acc['id']}",
-        json={"status": "active", "secret": "new"},
-        headers=h,
-    ).json()
-    assert (resumed["status"], resumed["breakerState"], resumed["breakerFailures"]) == (
-        "active",
-        "closed",
-        0,
-    )
-
-
 def test_conversation_outbound_goes_through_the_outbox(client, tenant, engine) -> None:
     h = tenant["headers"]
-    fan = _fan(client, h, "c1")
+    fan = create_fan(client, h, "c1")
     conv = client.post("/api/crm/conversations", json={"fanId": fan["id"]}, headers=h).json()
     sent = client.post(
         f"/api/crm/conversations/{conv['id']}/messages",
@@ -342,7 +284,7 @@ def test_conversation_outbound_goes_through_the_outbox(client, tenant, engine) -
 
 def test_metrics(client, tenant, settings) -> None:
     h = tenant["headers"]
-    _fan(client, h, "p1")
+    create_fan(client, h, "p1")
     client.post(
         "/api/onlyfans/messages/send", json={"recipientId": "p1", "content": "x"}, headers=h
     )
@@ -353,79 +295,3 @@ def test_metrics(client, tenant, settings) -> None:
     settings.metrics_token = type(settings.metrics_token)("scrape-me")
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer scrape-me"}).status_code == 200
-
-
-def test_deleting_an_account_removes_its_queue_and_its_send_attempts(
-    client, tenant, engine, clock
-) -> None:
-    """send_attempts has no foreign key (migration 0004): deleting an account deletes them."""
-    h = tenant["headers"]
-
-    def account(name: str) -> str:
-        r = client.post(
-            "/api/messaging/accounts", json={"platform": "onlyfans", "name": name}, headers=h
-        )
-        assert r.status_code == 201, r.text
-        return str(r.json()["id"])
-
-    ids = [account("gone")]
-    _fan(client, h, "7")
-    sent = client.post(
-        "/api/messages/send",
-        json={"platform": "onlyfans", "recipientId": "7", "content": "x"},
-        headers=h,
-    )
-    assert sent.status_code == 200, sent.text
-    ids.append(account("kept"))
-    with engine.begin() as conn:
-        for account_id in ids:
-            conn.execute(
-                SendAttempt.__table__.insert().values(
-                    account_id=account_id, message_id="msg_x", started_at=clock.now()
-                )
-            )
-    assert client.delete(f"/api/messaging/accounts/{ids[0]}", headers=h).status_code == 204
-    with engine.connect() as conn:
-        left = conn.scalars(
-            select(SendAttempt.account_id).where(SendAttempt.account_id.in_(ids))
-        ).all()
-        queued = conn.scalars(
-            select(OutboxMessage.id).where(OutboxMessage.account_id == ids[0])
-        ).all()
-    assert left == [ids[1]] and queued == []
-    assert client.delete(f"/api/messaging/accounts/{ids[0]}", headers=h).status_code == 404
-
-
-def test_an_account_deleted_while_a_message_is_queued_takes_the_message(
-    client, tenant, engine, sessions, clock
-) -> None:
-    """On PostgreSQL, queueing holds the account (FOR KEY SHARE) until commit, so a delete
-    waits and its trigger then removes the new row: no message is left without an account."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite's single writer orders the delete and the insert")
-    from sqlalchemy import text
-    from sqlalchemy.exc import OperationalError
-
-    from huntaze.messaging.send import queue_message
-    from huntaze.models.crm import Fan
-
-    h = tenant["headers"]
-    account_id = client.post(
-        "/api/messaging/accounts", json={"platform": "onlyfans", "name": "main"}, headers=h
-    ).json()["id"]
-    fan_id = _fan(client, h, "9")["id"]
-    with sessions() as session:
-        account = session.get(SendingAccount, account_id)
-        fan = session.get(Fan, fan_id)
-        message = queue_message(session, account, fan, "hi", clock.now())
-        session.flush()
-        with engine.connect() as other:
-            other.execute(text("SET lock_timeout = '200ms'"))
-            with pytest.raises(OperationalError):  # the delete waits for the queueing
-                other.execute(text("DELETE FROM sending_accounts WHERE id = :a"), {"a": account_id})
-            other.rollback()
-        session.commit()
-        message_id = message.id
-    assert client.delete(f"/api/messaging/accounts/{account_id}", headers=h).status_code == 204
-    with engine.connect() as conn:
-        assert conn.scalar(select(OutboxMessage.id).where(OutboxMessage.id == message_id)) is None

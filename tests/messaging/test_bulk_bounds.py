@@ -10,15 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from huntaze.models.messaging import OutboxMessage
+from tests.factories import create_fan
 
 BULK = "/api/messages/bulk"
-
-
-def _fan(client: TestClient, h: dict[str, str], key: str, **extra: Any) -> dict[str, Any]:
-    body = {"platform": "onlyfans", "platformFanId": key, "username": f"user{key}", **extra}
-    r = client.post("/api/crm/fans", json=body, headers=h)
-    assert r.status_code == 201, r.text
-    return dict(r.json())
 
 
 def _contents(engine: Engine, bulk_id: str) -> dict[str, str]:
@@ -37,7 +31,7 @@ def test_templates_with_many_distinct_placeholders_render(
 ) -> None:
     h = tenant["headers"]
     custom = {f"v{i}": f"<{i}>" for i in range(0, distinct, 2)}  # every other one is missing
-    fan = _fan(client, h, "1", displayName="Zoë Q", customFields=custom)
+    fan = create_fan(client, h, "1", displayName="Zoë Q", customFields=custom)
     names = [f"v{i}" for i in range(distinct)]
     template = "Hi {firstName} (" + " ".join("{" + n + "}" for n in names) + ") {username}!"
     assert len(template) <= 10_000
@@ -68,7 +62,7 @@ def test_the_longest_templates_render(
     client: TestClient, tenant: dict[str, Any], engine: Engine, template: str
 ) -> None:
     h = tenant["headers"]
-    fan = _fan(client, h, "1", customFields={"a": "A"})
+    fan = create_fan(client, h, "1", customFields={"a": "A"})
     r = client.post(
         BULK,
         json={"platform": "onlyfans", "template": template, "recipients": {"filter": {}}},
@@ -86,7 +80,7 @@ def test_values_are_put_in_one_pass(
     """A value that looks like a placeholder stays as written (one nested ``replace()`` per
     placeholder used to substitute it again)."""
     h = tenant["headers"]
-    fan = _fan(
+    fan = create_fan(
         client,
         h,
         "1",
@@ -115,7 +109,7 @@ def test_a_template_without_placeholders_is_sent_as_written(
     client: TestClient, tenant: dict[str, Any], engine: Engine
 ) -> None:
     h = tenant["headers"]
-    fan = _fan(client, h, "1")
+    fan = create_fan(client, h, "1")
     r = client.post(
         BULK,
         json={"platform": "onlyfans", "template": "Hi ' there", "recipients": {"filter": {}}},
@@ -131,8 +125,8 @@ def test_a_bulk_takes_100000_fan_ids(
     """PostgreSQL's protocol carries at most 65,535 bound parameters per statement: the ids
     go as one parameter, so the schema's limit of 100,000 works on both databases."""
     h = tenant["headers"]
-    fans = [_fan(client, h, str(i)) for i in range(3)]
-    opted_out = _fan(client, h, "out", consent="opted_out")
+    fans = [create_fan(client, h, str(i)) for i in range(3)]
+    opted_out = create_fan(client, h, "out", consent="opted_out")
     known = [f["id"] for f in fans] + [opted_out["id"]]
     missing = [f"fan_missing_{i:06d}" for i in range(100_000 - len(known))]
     ids = known + missing

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from huntaze.models.messaging import OutboxMessage
+from tests.factories import create_fan
 
 ACCOUNTS = "/api/messaging/accounts"
 
@@ -20,13 +21,6 @@ def _send(client: TestClient, method: str, url: str, body: str, h: dict[str, str
     return client.request(
         method, url, content=body.encode(), headers={**h, "Content-Type": "application/json"}
     )
-
-
-def _fan(client: TestClient, h: dict[str, str], key: str, **extra: Any) -> dict[str, Any]:
-    body = {"platform": "onlyfans", "platformFanId": key, "username": f"user{key}", **extra}
-    r = client.post("/api/crm/fans", json=body, headers=h)
-    assert r.status_code == 201, r.text
-    return dict(r.json())
 
 
 def _field_error(r: Any, field: str) -> str:
@@ -58,7 +52,7 @@ def test_prices_outside_64_bit_cents_are_refused(
     client: TestClient, tenant: dict[str, Any], engine: Engine, price: int
 ) -> None:
     h = tenant["headers"]
-    fan = _fan(client, h, "1")
+    fan = create_fan(client, h, "1")
     requests = [
         ("/api/onlyfans/messages/send", {"recipientId": "1", "content": "x"}),
         ("/api/messages/send", {"platform": "onlyfans", "fanId": fan["id"], "content": "x"}),
@@ -79,7 +73,7 @@ def test_bulk_filter_integers_past_64_bits_are_refused(
     client: TestClient, tenant: dict[str, Any], engine: Engine, bound: str
 ) -> None:
     h = tenant["headers"]
-    _fan(client, h, "1")
+    create_fan(client, h, "1")
     r = client.post(
         "/api/messages/bulk",
         json={"platform": "onlyfans", "template": "x", "recipients": {"filter": {bound: 2**64}}},
@@ -99,9 +93,9 @@ def test_bulk_filter_dates_without_a_zone_are_utc(
     client: TestClient, tenant: dict[str, Any], engine: Engine, after: str
 ) -> None:
     h = tenant["headers"]
-    _fan(client, h, "before", lastActiveAt="2025-05-31T23:59:59Z")
-    inside = _fan(client, h, "inside", lastActiveAt="2025-06-01T00:00:00Z")
-    _fan(client, h, "after", lastActiveAt="2025-06-02T00:00:00Z")
+    create_fan(client, h, "before", lastActiveAt="2025-05-31T23:59:59Z")
+    inside = create_fan(client, h, "inside", lastActiveAt="2025-06-01T00:00:00Z")
+    create_fan(client, h, "after", lastActiveAt="2025-06-02T00:00:00Z")
     r = client.post(
         "/api/messages/bulk",
         json={
@@ -202,7 +196,7 @@ def test_sends_refuse_nul_and_lone_surrogates(
     bad: str,
 ) -> None:
     h = tenant["headers"]
-    _fan(client, h, "1")
+    create_fan(client, h, "1")
     message = _field_error(_send(client, "POST", url, body.format(bad=bad), h), field)
     assert "\x00" not in message and "\ud800" not in message
     assert _queued(engine, tenant["creator_id"]) == 0
@@ -315,7 +309,7 @@ def test_send_limits_past_their_bounds_are_refused(
     client: TestClient, tenant: dict[str, Any], limits: str
 ) -> None:
     h = tenant["headers"]
-    fan = _fan(client, h, "1")
+    fan = create_fan(client, h, "1")
     r = client.post(
         ACCOUNTS, json={"platform": "onlyfans", "name": "a", "sendLimits": limits}, headers=h
     )
@@ -336,7 +330,7 @@ def test_send_limits_at_their_bounds_give_estimates(
     client: TestClient, tenant: dict[str, Any], limits: str
 ) -> None:
     h = tenant["headers"]
-    fan = _fan(client, h, "1")
+    fan = create_fan(client, h, "1")
     _account(client, h, "a", sendLimits=limits)
     for _ in range(2):
         r = client.post(
