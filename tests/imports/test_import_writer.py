@@ -113,3 +113,31 @@ def test_a_file_with_the_same_key_twice_counts_each_row(engine, tenant, clock) -
     stream = _of_fans(_fan(1, None), _fan(1, "2026-02-01T00:00:00+00:00"), _fan(2, None))
     r = run_import(engine, tenant["creator_id"], parser, stream, clock, batch_size=100)
     assert (r.inserted, r.updated, r.unchanged) == (2, 1, 0)
+
+
+def test_each_import_records_one_completed_event_with_its_counts(engine, tenant, clock) -> None:
+    from sqlalchemy import select
+
+    from huntaze.models.events import Event
+
+    cid = tenant["creator_id"]
+    parser = get_parser("onlyfans_fans")
+    first = _of_fans(_fan(1, "2026-05-01T00:00:00+00:00"), _fan(2, "2026-05-02T00:00:00+00:00"))
+    run_import(engine, cid, parser, first, clock)
+    again = _of_fans(_fan(1, "2026-05-01T00:00:00+00:00"), {"id": None})
+    run_import(engine, cid, parser, again, clock)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Event.type, Event.payload, Event.occurred_at)
+            .where(Event.creator_id == cid, Event.type == "import.completed")
+            .order_by(Event.id)
+        ).all()
+    payloads = [row.payload for row in rows]
+    assert [(p["inserted"], p["unchanged"], p["rejected"]) for p in payloads] == [
+        (2, 0, 0),
+        (0, 1, 1),
+    ]
+    assert all("errors" not in p for p in payloads)  # the counts, not the rejected rows
+    assert {row.occurred_at.replace(tzinfo=None) for row in rows} == {
+        clock.now().replace(tzinfo=None)
+    }

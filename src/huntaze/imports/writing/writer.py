@@ -17,9 +17,10 @@ from typing import Any, BinaryIO
 
 import psycopg
 from sqlalchemy import Engine
-from sqlalchemy import insert as sa_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from huntaze.eventlog import record_event
 from huntaze.imports.base import Parser
 from huntaze.imports.records import FanBlock, FanRecord, PurchaseRecord, RowError
 from huntaze.imports.report import ImportReport
@@ -31,7 +32,6 @@ from huntaze.imports.writing.plan import Plan, Tally
 from huntaze.imports.writing.purchases import plan_purchases
 from huntaze.imports.writing.rowplan import plan_fans
 from huntaze.kit.clock import Clock
-from huntaze.models.events import Event
 
 ProgressCallback = Callable[[int], None]
 
@@ -261,17 +261,13 @@ class ImportWriter:
         sql_purchases.refresh_fan_totals(conn, sorted(plan.touched), self.clock.now())
 
     def _record_event(self) -> None:
+        """Record ``import.completed`` with the report's counts (not its errors) through
+        :func:`huntaze.eventlog.record_event`, in a transaction of its own."""
         report = self.report.as_dict()
         report.pop("errors")
-        with self.engine.begin() as conn:
-            conn.execute(
-                sa_insert(Event).values(
-                    creator_id=self.creator_id,
-                    type="import.completed",
-                    subject_id=None,
-                    payload=report,
-                    occurred_at=self.clock.now(),
-                )
+        with Session(self.engine) as session, session.begin():
+            record_event(
+                session, self.creator_id, "import.completed", self.clock.now(), None, report
             )
 
 
