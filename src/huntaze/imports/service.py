@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from huntaze.imports.base import ImportFormatError, ImportTooLargeError, Parser
 from huntaze.imports.formats.detect import detect_format
 from huntaze.imports.formats.registry import FORMATS, get_parser
+from huntaze.imports.reading.csvread import read_up_to
 from huntaze.imports.reading.encoding import (
     HEAD_SIZE,
     as_utf8,
@@ -179,18 +180,6 @@ def too_large(limit: int) -> ApiError:
     )
 
 
-def _read_head(stream: BinaryIO) -> bytes:
-    chunks: list[bytes] = []
-    remaining = HEAD_BYTES
-    while remaining > 0:
-        chunk = stream.read(remaining)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
 def import_stream(
     engine: Engine,
     creator_id: str,
@@ -227,7 +216,7 @@ def import_stream(
             rejected row.
     """
     platform = check_platform_field(platform)
-    head = _read_head(stream)
+    head = read_up_to(stream, HEAD_BYTES)
     stream.seek(0)
     try:
         encoding = detect_encoding(head, complete=len(head) < HEAD_BYTES)

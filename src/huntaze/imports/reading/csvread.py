@@ -110,11 +110,9 @@ class Replay(io.RawIOBase):
         return count
 
 
-def peek(stream: BinaryIO, size: int = HEAD_SIZE) -> tuple[bytes, BinaryIO]:
-    """Read up to ``size`` bytes of ``stream`` and return them with a stream that replays them.
-
-    Works on non-seekable streams; the original ``stream`` must not be read afterwards.
-    """
+def read_up_to(stream: BinaryIO, size: int) -> bytes:
+    """Read ``size`` bytes of ``stream``, fewer only at its end (one ``read`` may return less
+    than asked, as a socket or a pipe does)."""
     chunks: list[bytes] = []
     remaining = size
     while remaining > 0:
@@ -123,7 +121,15 @@ def peek(stream: BinaryIO, size: int = HEAD_SIZE) -> tuple[bytes, BinaryIO]:
             break
         chunks.append(chunk)
         remaining -= len(chunk)
-    head = b"".join(chunks)
+    return b"".join(chunks)
+
+
+def peek(stream: BinaryIO, size: int = HEAD_SIZE) -> tuple[bytes, BinaryIO]:
+    """Read up to ``size`` bytes of ``stream`` and return them with a stream that replays them.
+
+    Works on non-seekable streams; the original ``stream`` must not be read afterwards.
+    """
+    head = read_up_to(stream, size)
     return head, io.BufferedReader(Replay(head, stream))
 
 
