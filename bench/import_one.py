@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import resource
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,22 @@ CEILING_COLUMNS = (
 )
 
 
+def _insert_batches(
+    engine: Any, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> int:
+    """SQLite: insert ``rows`` with one ``executemany`` and one transaction per 10,000;
+    return how many."""
+    marks = ",".join("?" * len(columns))
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+    done = 0
+    source = iter(rows)
+    while batch := list(itertools.islice(source, 10_000)):
+        with engine.begin() as conn:
+            conn.exec_driver_sql(sql, batch)
+        done += len(batch)
+    return done
+
+
 def ceiling(url: str, path: Path, creator_id: str) -> dict[str, Any]:
     """The floor of the work: the same rows, no mapping, straight into a keyed table.
 
@@ -98,20 +116,7 @@ def ceiling(url: str, path: Path, creator_id: str) -> dict[str, Any]:
                         copy.write_row(t)
                         rows += 1
         else:
-            batch: list[tuple[str, ...]] = []
-            marks = ",".join("?" * len(CEILING_COLUMNS))
-            sql = f"INSERT INTO bench_ceiling ({cols}) VALUES ({marks})"
-            for t in tuples():
-                batch.append(t)
-                if len(batch) == 10_000:
-                    with engine.begin() as conn:
-                        conn.exec_driver_sql(sql, batch)
-                    rows += len(batch)
-                    batch = []
-            with engine.begin() as conn:
-                if batch:
-                    conn.exec_driver_sql(sql, batch)
-                rows += len(batch)
+            rows = _insert_batches(engine, "bench_ceiling", CEILING_COLUMNS, tuples())
     seconds = time.perf_counter() - started
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE bench_ceiling")
@@ -191,21 +196,9 @@ def stored_shape(url: str, path: Path, creator_id: str) -> dict[str, Any]:
                     copy.write(chunk)
             rows_loaded = -1
     else:
-        marks = ",".join("?" * len(columns))
-        sql = f"INSERT INTO bench_shape ({cols}) VALUES ({marks})"
         with dump.open(encoding="utf-8", newline="") as fh:
-            batch: list[tuple[Any, ...]] = []
-            for r in csv.reader(fh):
-                batch.append(tuple(None if v == "\\N" else v for v in r))
-                if len(batch) == 10_000:
-                    with engine.begin() as conn:
-                        conn.exec_driver_sql(sql, batch)
-                    rows_loaded += len(batch)
-                    batch = []
-            with engine.begin() as conn:
-                if batch:
-                    conn.exec_driver_sql(sql, batch)
-            rows_loaded += len(batch)
+            values = (tuple(None if v == "\\N" else v for v in r) for r in csv.reader(fh))
+            rows_loaded = _insert_batches(engine, "bench_shape", columns, values)
     load_seconds = time.perf_counter() - started
     for name, index_cols in sorts:
         with engine.connect() as conn:

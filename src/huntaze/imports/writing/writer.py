@@ -185,35 +185,35 @@ class ImportWriter:
             self._settle()
             if self._pool is None:
                 raise RuntimeError("_flush_block runs only inside run()")
-            self._in_flight = self._pool.submit(self._plan_and_apply, block, self._first_import)
+            self._in_flight = self._pool.submit(self._plan_and_apply, block)
             self._in_flight_keys = keys
             if progress is not None:
                 progress(self.report.rows)
             return
         if keys & self._in_flight_keys:
             self._settle()
-        plan = Plan()
-        optimistic = self._first_import
-        tally = plan.tally if optimistic else self.report
+        plan = Plan()  # a first import: every row planned as new, counted once written
         with self.engine.connect() as conn:
-            plan_block(self, conn, plan, block, tally, optimistic)
+            plan_block(self, conn, plan, block, plan.tally, optimistic=True)
         self._dispatch(plan, keys, progress)
 
-    def _plan_and_apply(self, block: FanBlock, optimistic: bool) -> Tally:
-        """Plan ``block`` and write it (on the writer thread); return its counts."""
+    def _plan_and_apply(self, block: FanBlock) -> Tally:
+        """Plan ``block`` against the stored fans and write it (on the writer thread);
+        return its counts."""
         plan = Plan()
         with self.engine.connect() as conn:
-            plan_block(self, conn, plan, block, plan.tally, optimistic)
-        tally = self._apply(plan)
-        return plan.tally if tally is None else tally
+            plan_block(self, conn, plan, block, plan.tally)
+        self._apply(plan)
+        return plan.tally
 
     def _dispatch(
         self, plan: Plan, keys: frozenset[str], progress: ProgressCallback | None
     ) -> None:
         self._settle()
         if self.engine.dialect.name != "postgresql":
-            # SQLite does its work inside the calling process: overlapping it only fights
-            # over the GIL (measured slower), so it is applied right here.
+            # SQLite does its work inside the calling process: overlapping a first import's
+            # writes with its planning only fought over the GIL (measured slower), so they
+            # are applied right here.
             tally = self._apply(plan)
             if tally is not None:
                 tally.add_to(self.report)
