@@ -61,9 +61,9 @@ from huntaze.config import Settings
 from huntaze.db.engine import make_engine
 from huntaze.kit.clock import SystemClock
 from huntaze.kit.crypto import box_from_settings
-from huntaze.messaging.channels import ChannelFactory, NoopChannel
-from huntaze.messaging.outbox import outbox_from_settings
-from huntaze.messaging.worker import Worker
+from huntaze.outbox.channels import ChannelFactory, NoopChannel
+from huntaze.outbox.service import outbox_from_settings
+from huntaze.outbox.worker import Worker
 from huntaze.platforms.base import Channel
 
 SCHEMA = "hz_drain"
@@ -177,7 +177,7 @@ def huntaze_claim_latency(
 
     outbox.claim = timed  # type: ignore[method-assign]
     marks: list[float] = []
-    mark_sent = outbox.mark_sent
+    mark_sent = outbox.outcomes.mark_sent
 
     def timed_mark(*args: Any, **kwargs: Any) -> Any:
         t0 = time.perf_counter()
@@ -185,7 +185,7 @@ def huntaze_claim_latency(
         marks.append(time.perf_counter() - t0)
         return changed
 
-    outbox.mark_sent = timed_mark  # type: ignore[method-assign]
+    outbox.outcomes.mark_sent = timed_mark  # type: ignore[method-assign]
     worker = Worker(outbox, channels, worker_id="bench-inproc", batch=BATCH, poll_seconds=0.01)
     deadline = time.perf_counter() + RUN_TIMEOUT
     started = time.perf_counter()

@@ -44,7 +44,7 @@ import limits.storage.memory as limits_memory
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from huntaze.messaging.limits import capacity, longest, parse_limits
+from huntaze.outbox.limits import capacity, longest, parse_limits
 
 ROOT = Path(__file__).resolve().parent
 LIMIT = "10/minute"

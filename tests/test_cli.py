@@ -191,7 +191,7 @@ def test_worker_metrics_server_wants_the_bearer_token() -> None:
     registry; with no token, anyone may scrape (as ``/metrics``)."""
     from prometheus_client import CollectorRegistry, Counter
 
-    from huntaze.messaging.metrics_server import serve_metrics
+    from huntaze.outbox.metrics_server import serve_metrics
 
     registry = CollectorRegistry()
     Counter("demo_things", "things", registry=registry).inc(3)

@@ -22,8 +22,8 @@ from huntaze.demo.sending import (
     ensure_demo_accounts,
     merge_targets,
 )
-from huntaze.messaging.accounts import account_config
 from huntaze.models.messaging import SendingAccount
+from huntaze.outbox.channels import account_config
 from huntaze.platforms.base import OutgoingMessage, PermanentError
 from huntaze.platforms.email.channel import EmailChannel
 from huntaze.platforms.onlyfans.relay import OnlyFansRelayChannel

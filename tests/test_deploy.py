@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from huntaze.api import create_app
 from huntaze.config import Settings
 from huntaze.kit.clock import FrozenClock
-from huntaze.messaging.outbox import Claimed
+from huntaze.outbox.service import Claimed
 from huntaze.platforms.base import OutgoingMessage
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"

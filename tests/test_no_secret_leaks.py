@@ -20,10 +20,10 @@ from fastapi.testclient import TestClient
 from huntaze.api import create_app
 from huntaze.config import Settings
 from huntaze.kit.logging import configure_logging
-from huntaze.messaging.channels import ChannelFactory
-from huntaze.messaging.outbox import outbox_from_settings
-from huntaze.messaging.worker import Worker
 from huntaze.models.crm import Fan
+from huntaze.outbox.channels import ChannelFactory
+from huntaze.outbox.service import outbox_from_settings
+from huntaze.outbox.worker import Worker
 from tests.factories import fan_values
 from tests.netfakes import RefusingSmtp, ScriptedRelay
 

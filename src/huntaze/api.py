@@ -44,9 +44,9 @@ from huntaze.kit.schema import CamelModel, ErrorResponse
 from huntaze.messaging import accounts_router
 from huntaze.messaging import router as messaging_router
 from huntaze.messaging.conversations import ConversationSender
-from huntaze.messaging.metrics import Metrics
-from huntaze.messaging.outbox import Outbox, outbox_from_settings
-from huntaze.messaging.supervisor import SupervisedWorker
+from huntaze.outbox.metrics import Metrics
+from huntaze.outbox.service import Outbox, outbox_from_settings
+from huntaze.outbox.supervisor import SupervisedWorker
 
 log = structlog.get_logger("huntaze.api")
 
@@ -68,7 +68,7 @@ class AppContext:
 
 
 class WorkerStatus(CamelModel):
-    """The in-process worker's liveness (see :class:`huntaze.messaging.supervisor.WorkerHealth`)."""
+    """The in-process worker's liveness (see :class:`huntaze.outbox.supervisor.WorkerHealth`)."""
 
     state: str
     last_heartbeat: datetime | None

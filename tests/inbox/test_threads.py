@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import update
 
-from huntaze.messaging.worker import Worker
 from huntaze.models.messaging import OutboxMessage
+from huntaze.outbox.worker import Worker
 from huntaze.platforms.base import OutgoingMessage, PermanentError, SendResult
-from tests.messaging.conftest import ScriptedFactory
+from tests.sending import ScriptedFactory
 
 
 class FailingOn:

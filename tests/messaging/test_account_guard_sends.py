@@ -13,11 +13,11 @@ from sqlalchemy import select, update
 
 from huntaze.api import create_app
 from huntaze.config import Settings
-from huntaze.messaging.channels import ChannelFactory
-from huntaze.messaging.outbox import outbox_from_settings
-from huntaze.messaging.worker import Worker
 from huntaze.models.crm import Fan
 from huntaze.models.messaging import OutboxMessage, SendingAccount
+from huntaze.outbox.channels import ChannelFactory
+from huntaze.outbox.service import outbox_from_settings
+from huntaze.outbox.worker import Worker
 from tests.factories import fan_values
 from tests.messaging.test_account_guard import ACCOUNTS, _account
 from tests.netfakes import Resolver, ScriptedRelay

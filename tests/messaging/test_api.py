@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from huntaze.messaging import idempotency
+from huntaze.idempotency import service as idempotency
 from huntaze.messaging.schemas import OnlyFansSend
 from huntaze.models.messaging import OutboxMessage
 from tests.factories import create_fan

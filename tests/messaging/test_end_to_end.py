@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from importlib import resources
 
-from huntaze.messaging.channels import ChannelFactory
-from huntaze.messaging.worker import Worker
+from huntaze.outbox.channels import ChannelFactory
+from huntaze.outbox.worker import Worker
 from huntaze.platforms.email.fake import FakeSmtpServer
 from huntaze.platforms.onlyfans.fake import FakeRelay
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import update
 
-from huntaze.messaging.channels import ChannelFactory
-from huntaze.messaging.worker import Worker
 from huntaze.models.messaging import SendingAccount
+from huntaze.outbox.channels import ChannelFactory
+from huntaze.outbox.worker import Worker
 from huntaze.platforms.onlyfans.fake import FakeRelay
 from tests.factories import fan_values
 
@@ -57,7 +57,7 @@ def test_a_later_send_is_never_promised_earlier_than_the_one_before(
     """A claim stamps its attempts before it becomes visible: an estimate made while it was
     still invisible saw the rows as queued and promised later than one made once it was
     visible. Promises made one after another on one account and priority stay in order."""
-    from huntaze.messaging.outbox import outbox_from_settings
+    from huntaze.outbox.service import outbox_from_settings
 
     recipients = _fans(sessions, tenant["creator_id"], clock, 12)
     _account(client, tenant, "http://127.0.0.1:9/relay", sendLimits="5/2seconds")
@@ -107,7 +107,7 @@ def test_an_open_breaker_says_so(client, tenant, sessions, clock) -> None:
 def test_a_patched_relay_url_reaches_the_running_worker(
     client, tenant, sessions, clock, settings, engine
 ) -> None:
-    from huntaze.messaging.outbox import outbox_from_settings
+    from huntaze.outbox.service import outbox_from_settings
 
     first, second = _fans(sessions, tenant["creator_id"], clock, 2)
     with FakeRelay("relay-secret") as old, FakeRelay("relay-secret") as new:

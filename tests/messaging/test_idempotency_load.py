@@ -30,11 +30,11 @@ from huntaze.api import create_app
 from huntaze.config import Settings
 from huntaze.db.engine import make_engine
 from huntaze.kit.clock import FrozenClock
-from huntaze.messaging.channels import ChannelFactory
-from huntaze.messaging.outbox import outbox_from_settings
-from huntaze.messaging.worker import Worker
 from huntaze.models.crm import Fan
 from huntaze.models.messaging import IdempotencyKey, OutboxMessage
+from huntaze.outbox.channels import ChannelFactory
+from huntaze.outbox.service import outbox_from_settings
+from huntaze.outbox.worker import Worker
 from tests.factories import fan_values
 
 PARALLEL = 50

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from huntaze.config import Settings
-    from huntaze.messaging.worker import Worker
+    from huntaze.outbox.worker import Worker
 
 
 def _revision(engine: Engine) -> str | None:
@@ -51,14 +51,14 @@ def make_worker(
     batch: int,
     poll: float,
 ) -> Worker:
-    """A :class:`~huntaze.messaging.worker.Worker` sending with ``settings`` (its limits,
+    """A :class:`~huntaze.outbox.worker.Worker` sending with ``settings`` (its limits,
     secret keys and the private targets it may reach), reporting to ``metrics``; ``batch``
     messages claimed at once, ``poll`` seconds between polls when idle."""
     from huntaze.config import box_from_settings
     from huntaze.kit.clock import SystemClock
-    from huntaze.messaging.channels import ChannelFactory
-    from huntaze.messaging.outbox import outbox_from_settings
-    from huntaze.messaging.worker import Worker
+    from huntaze.outbox.channels import ChannelFactory
+    from huntaze.outbox.service import outbox_from_settings
+    from huntaze.outbox.worker import Worker
 
     outbox = outbox_from_settings(engine, SystemClock(), settings)
     channels = ChannelFactory(engine, settings, box_from_settings(settings))
@@ -100,8 +100,8 @@ def worker(
     import signal
 
     with handled(), open_database(creates=False) as db:
-        from huntaze.messaging.metrics import Metrics
-        from huntaze.messaging.metrics_server import serve_metrics
+        from huntaze.outbox.metrics import Metrics
+        from huntaze.outbox.metrics_server import serve_metrics
 
         current = db.settings
         metrics = Metrics(db.engine)
@@ -175,7 +175,7 @@ def serve(
             api = create_app(current, db.engine)
             runner = None
             if not no_worker:
-                from huntaze.messaging.supervisor import SupervisedWorker
+                from huntaze.outbox.supervisor import SupervisedWorker
 
                 metrics = api.state.ctx.metrics
                 serve_settings = current

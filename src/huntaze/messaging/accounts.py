@@ -28,9 +28,8 @@ from huntaze.kit.ids import new_id
 from huntaze.kit.netguard import TargetPolicy
 from huntaze.kit.validation import check_text
 from huntaze.messaging.account_settings import keep_masked, validate_settings
-from huntaze.messaging.limits import parse_limits
 from huntaze.models.messaging import SendingAccount
-from huntaze.platforms.base import AccountConfig
+from huntaze.outbox.limits import parse_limits
 
 #: platform -> the channel its accounts use unless told otherwise.
 DEFAULT_CHANNELS = {"onlyfans": "onlyfans_relay", "email": "email"}
@@ -345,18 +344,3 @@ def resolve_account(
             [{"field": "platform", "value": platform}],
         )
     return create_account(session, creator_id, box, now, platform=platform, name="default")
-
-
-def account_config(account: SendingAccount, box: SecretBox) -> AccountConfig:
-    """The channel's view of an account, with the secret decrypted.
-
-    Raises:
-        ValueError: if the secret cannot be decrypted with the configured keys.
-    """
-    secret = box.decrypt(account.secret_encrypted) if account.secret_encrypted else None
-    return AccountConfig(
-        account_id=account.id,
-        platform=account.platform,
-        settings=dict(account.settings or {}),
-        secret=secret,
-    )

@@ -12,9 +12,9 @@ from huntaze.fans.service import get_fan
 from huntaze.kit.clock import Clock
 from huntaze.kit.crypto import SecretBox
 from huntaze.messaging.accounts import resolve_account
-from huntaze.messaging.metrics import Metrics
 from huntaze.messaging.send import queue_message
 from huntaze.models.crm import Conversation, Message
+from huntaze.outbox.metrics import Metrics
 
 
 class ConversationSender:

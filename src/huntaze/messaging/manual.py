@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from huntaze.messaging.outbox import Outbox
+from huntaze.outbox.service import Outbox
 
 
 def worker_name(user_id: str) -> str:
@@ -45,6 +45,6 @@ def report(
     reason: str | None,
 ) -> bool:
     """Record a chatter's report; False when they do not hold the message (any more)."""
-    return outbox.finish_manual(
+    return outbox.outcomes.finish_manual(
         worker_name(user_id), message_id, status == "sent", external_id, reason
     )

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from huntaze.auth.deps import DbSession, Messenger, Principal, Reader, Writer
 from huntaze.fans.queries import FanFilter
 from huntaze.fans.service import get_fan
+from huntaze.idempotency import service as idempotency
 from huntaze.kit.errors import ApiError
 from huntaze.kit.http import ERRORS
-from huntaze.messaging import idempotency, manual
+from huntaze.messaging import manual
 from huntaze.messaging.accounts import get_account, resolve_account
 from huntaze.messaging.schemas import (
     BulkOut,
@@ -73,10 +74,10 @@ def run_idempotent(
     transaction at a time (:func:`huntaze.auth.deps.get_session`):
 
     1. the key is reserved in a short transaction of its own, committed before the handler
-       runs (:func:`huntaze.messaging.idempotency.begin`); a completed key answers its stored
+       runs (:func:`huntaze.idempotency.service.begin`); a completed key answers its stored
        response again with ``Idempotent-Replayed: true`` and the handler does not run;
     2. the handler adds its writes to ``session``, and the response is stored in the same
-       transaction (:func:`~huntaze.messaging.idempotency.finish`), so it always matches
+       transaction (:func:`~huntaze.idempotency.service.finish`), so it always matches
        what happened;
     3. an ``ApiError`` from the handler rolls its writes back and stores the error answer
        instead; any other exception frees the key (``abandon``) and propagates.

@@ -13,9 +13,6 @@ from sqlalchemy.orm import Session
 from huntaze.db.base import UTCDateTime
 from huntaze.kit.errors import ApiError, not_found
 from huntaze.kit.validation import check_text
-from huntaze.messaging.limits import longest, schedule_time, widened
-from huntaze.messaging.outbox import Outbox
-from huntaze.messaging.tables import PROCESSING, QUEUED
 from huntaze.models.crm import Message
 from huntaze.models.messaging import (
     PRIORITY_NAMES,
@@ -24,6 +21,9 @@ from huntaze.models.messaging import (
     SendAttempt,
     SendingAccount,
 )
+from huntaze.outbox.limits import longest, schedule_time, widened
+from huntaze.outbox.service import Outbox
+from huntaze.outbox.tables import PROCESSING, QUEUED
 
 
 def _storable(value: str) -> bool:
@@ -120,7 +120,7 @@ def estimate(session: Session, outbox: Outbox, msg: OutboxMessage, now: datetime
     limits.
 
     Its position counts the queued rows the claim order serves first (priority with the age
-    bump, then age); :func:`huntaze.messaging.limits.schedule_time` turns that position into
+    bump, then age); :func:`huntaze.outbox.limits.schedule_time` turns that position into
     a time at the account's full rate, each window widened by the outbox's guard exactly as
     the claim counts it, so a 100,000-message backlog at 10 per minute is estimated at about
     a week, not "soon". The position, the account's recent attempts and the promises of the

@@ -19,9 +19,9 @@ import structlog
 from psycopg import DatabaseError
 from sqlalchemy.exc import SQLAlchemyError
 
-from huntaze.messaging import idempotency
-from huntaze.messaging.channels import ChannelFactory
-from huntaze.messaging.outbox import Claimed, Outbox
+from huntaze.idempotency import service as idempotency
+from huntaze.outbox.channels import ChannelFactory
+from huntaze.outbox.service import Claimed, Outbox
 from huntaze.platforms.base import (
     PermanentError,
     ReconnectRequired,
@@ -138,7 +138,7 @@ class Worker:
         finally:
             self._flush(group)
             if held_back:
-                self.outbox.release(self.worker_id, held_back)
+                self.outbox.outcomes.release(self.worker_id, held_back)
         return done
 
     def _warm(self, item: Claimed) -> None:
@@ -162,7 +162,9 @@ class Worker:
         if not group:
             return
         try:
-            self.outbox.mark_sent(self.worker_id, [(item, result) for item, result, _ in group])
+            self.outbox.outcomes.mark_sent(
+                self.worker_id, [(item, result) for item, result, _ in group]
+            )
         except Exception as exc:
             log.warning("group_outcome_failed", error_type=type(exc).__name__, size=len(group))
             self.outbox.close()
@@ -176,7 +178,7 @@ class Worker:
     def _record_sent(self, item: Claimed, result: SendResult) -> None:
         for attempt in (result, SendResult(external_id=None)):
             try:
-                self.outbox.mark_sent(self.worker_id, [(item, attempt)])
+                self.outbox.outcomes.mark_sent(self.worker_id, [(item, attempt)])
                 return
             except Exception as exc:
                 log.warning(
@@ -221,21 +223,23 @@ class Worker:
         if even that fails it is logged and left to its lease."""
         try:
             if outcome == "retry":
-                status, opened = self.outbox.mark_retry(self.worker_id, item, reason, retry_after)
+                status, opened = self.outbox.outcomes.mark_retry(
+                    self.worker_id, item, reason, retry_after
+                )
                 if status == "failed":
                     return "failed"
                 return "breaker_open" if opened else "retry"
             if outcome == "failed":
-                self.outbox.mark_failed(self.worker_id, item, reason)
+                self.outbox.outcomes.mark_failed(self.worker_id, item, reason)
                 return "failed"
-            self.outbox.mark_reconnect(self.worker_id, item, reason)
+            self.outbox.outcomes.mark_reconnect(self.worker_id, item, reason)
             return "reconnect"
         except Exception as exc:
             error_type = type(exc).__name__
             log.warning("outcome_failed", message_id=item.message.message_id, error_type=error_type)
             self.outbox.close()
         try:
-            self.outbox.mark_failed(
+            self.outbox.outcomes.mark_failed(
                 self.worker_id, item, f"internal error recording the outcome: {error_type}"
             )
         except Exception as again:
@@ -248,7 +252,7 @@ class Worker:
 
     def housekeeping(self) -> None:
         """Delete send attempts older than a day and expired idempotency keys."""
-        self.outbox.prune_attempts()
+        self.outbox.outcomes.prune_attempts()
         idempotency.prune(self.outbox.engine, self.outbox.clock.now())
 
     def run(self, max_idle_polls: int | None = None) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, Select, select
 
-from huntaze.messaging.tables import OUTBOX
+from huntaze.outbox.tables import OUTBOX
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

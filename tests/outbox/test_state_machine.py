@@ -15,11 +15,11 @@ from sqlalchemy import select, update
 
 from huntaze.config import Settings
 from huntaze.messaging.accounts import create_account
-from huntaze.messaging.outbox import Claimed, Outbox
 from huntaze.messaging.send import queue_message
 from huntaze.messaging.status import retry_message
 from huntaze.models.crm import Fan
 from huntaze.models.messaging import OutboxMessage, SendAttempt
+from huntaze.outbox.service import Claimed, Outbox
 from huntaze.platforms.base import SendResult
 from tests.factories import fan_values
 
@@ -118,13 +118,13 @@ def test_outbox_state_machine(engine, sessions, clock, box) -> None:  # type: ig
                 return
             item = self.held[worker].pop(0)
             if outcome == "sent":
-                self.outbox.mark_sent(worker, [(item, SendResult("x"))])
+                self.outbox.outcomes.mark_sent(worker, [(item, SendResult("x"))])
             elif outcome == "retry":
-                self.outbox.mark_retry(worker, item, "transient", None)
+                self.outbox.outcomes.mark_retry(worker, item, "transient", None)
             elif outcome == "failed":
-                self.outbox.mark_failed(worker, item, "permanent")
+                self.outbox.outcomes.mark_failed(worker, item, "permanent")
             else:
-                self.outbox.release(worker, [item])
+                self.outbox.outcomes.release(worker, [item])
 
         @rule(seconds=st.sampled_from([1.0, 3.0, 6.0, 11.0]))
         def advance(self, seconds: float) -> None:

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from huntaze.messaging.channels import ChannelFactory
-from huntaze.messaging.outbox import EXHAUSTED
-from huntaze.messaging.worker import Worker
 from huntaze.models.messaging import OutboxMessage, SendAttempt
+from huntaze.outbox.channels import ChannelFactory
+from huntaze.outbox.service import EXHAUSTED
+from huntaze.outbox.worker import Worker
 from huntaze.platforms.base import RetryableError
 from huntaze.platforms.onlyfans.fake import FakeRelay
 from tests.netfakes import Answer, ScriptedRelay
@@ -264,7 +264,7 @@ def test_a_worker_process_outlives_a_poisonous_relay(
 ) -> None:
     """A relay answering ``Retry-After: 999999999999`` used to end `huntaze worker` with
     exit code 1, again after every lease: the process now carries on and sends the rest."""
-    from tests.messaging.test_processes import _count, _relay_bulk, _worker
+    from tests.outbox.test_processes import _count, _relay_bulk, _worker
 
     with FakeRelay("relay-secret") as relay:
         relay.rate_limit_next(1, retry_after="999999999999")

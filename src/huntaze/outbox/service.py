@@ -2,7 +2,7 @@
 
 Shape (design.md §8 "Outbox claim"): accounts with due rows take turns (round robin on
 ``last_served_at``); for each, the claimable count is the send-rate capacity
-(:mod:`huntaze.messaging.limits`, counted from ``send_attempts``), at most one probe when its
+(:mod:`huntaze.outbox.limits`, counted from ``send_attempts``), at most one probe when its
 breaker half-opens; rows go by priority then age, with low priority bumped after
 ``low_priority_max_age`` so it is never starved. PostgreSQL locks the account row
 (``FOR UPDATE SKIP LOCKED``) so two workers never claim for one account at once; SQLite takes
@@ -23,10 +23,11 @@ from sqlalchemy import Connection, Engine, select, update
 
 from huntaze.config import Settings
 from huntaze.kit.clock import Clock
-from huntaze.messaging.claim_each import claim_account_rows
-from huntaze.messaging.claim_pg import Plan, claim_rows, recent_starts_many
-from huntaze.messaging.due import ACCOUNT_COLUMNS, EXHAUSTED, due_accounts
-from huntaze.messaging.limits import (
+from huntaze.outbox.claim_each import claim_account_rows
+from huntaze.outbox.claim_many import claim_rows, recent_starts_many
+from huntaze.outbox.connection import OutboxConnections
+from huntaze.outbox.due import ACCOUNT_COLUMNS, EXHAUSTED, due_accounts
+from huntaze.outbox.limits import (
     Window,
     capacity,
     longest,
@@ -34,9 +35,10 @@ from huntaze.messaging.limits import (
     parse_platform_limits,
     widened,
 )
-from huntaze.messaging.outcomes import OutcomeRecorder
-from huntaze.messaging.policy import BreakerPolicy, RetryPolicy
-from huntaze.messaging.tables import (
+from huntaze.outbox.outcomes import Outcomes, held_by, release_in
+from huntaze.outbox.plan import Plan
+from huntaze.outbox.policy import BreakerPolicy, RetryPolicy
+from huntaze.outbox.tables import (
     ACCOUNTS,
     ATTEMPTS,
     OUTBOX,
@@ -48,7 +50,7 @@ from huntaze.platforms.base import OutgoingMessage
 __all__ = ["EXHAUSTED", "Claimed", "Outbox", "outbox_from_settings"]
 
 
-class Outbox(OutcomeRecorder):
+class Outbox:
     """Claims and completes outbox rows for workers.
 
     Args:
@@ -84,7 +86,10 @@ class Outbox(OutcomeRecorder):
         self.platform_limits = parse_platform_limits(settings.send_limits)
         #: added to every window when counting (``HUNTAZE_SEND_LIMIT_GUARD_SECONDS``)
         self.guard = timedelta(seconds=settings.send_limit_guard_seconds)
-        self.pg = engine.dialect.name == "postgresql"
+        self.db = OutboxConnections(engine)
+        self.pg = self.db.pg
+        #: records what became of claimed messages (sent, retried, failed, released)
+        self.outcomes = Outcomes(self.db, clock, self.retry, self.breaker, self.rng)
 
     def limits_for(self, platform: str, override: str | None) -> tuple[Window, ...]:
         """The account's windows: its own ``send_limits``, else the platform's default."""
@@ -92,22 +97,9 @@ class Outbox(OutcomeRecorder):
             return parse_limits(override)
         return self.platform_limits.get(platform, ())
 
-    def _begin(self) -> Any:
-        conn = self.engine.connect()
-        if not self.pg:
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-        return conn
-
-    def _record(self) -> Any:
-        """A connection for recording outcomes. On PostgreSQL these small commits do not wait
-        for the WAL flush (``synchronous_commit = off``): a killed worker loses nothing the
-        server acknowledged, and a server crash can only lose the last fraction of a second of
-        outcomes, whose messages are then sent again (at-least-once, with their idempotency
-        keys)."""
-        conn = self._begin()
-        if self.pg:
-            conn = conn.execution_options(postgresql_synchronous_commit_off=True)
-        return conn
+    def close(self) -> None:
+        """Give the hot-path connection back (workers call this when they stop)."""
+        self.db.close()
 
     def recent_starts(
         self, conn: Connection, account_id: str, windows: Sequence[Window], now: datetime
@@ -135,7 +127,7 @@ class Outbox(OutcomeRecorder):
         claim would find capacity too early. Rows whose lease ran out after their last
         attempt are failed (:data:`EXHAUSTED`), never claimed again.
         """
-        with self._begin() as conn, conn.begin():
+        with self.db.begin() as conn, conn.begin():
             # SQLite: BEGIN IMMEDIATE has run, this connection is the only writer from here
             now = self.clock.now()
             self._fail_exhausted(conn, now)
@@ -253,7 +245,7 @@ class Outbox(OutcomeRecorder):
     def claim_account(self, account_id: str, worker_id: str, limit: int) -> list[Claimed]:
         """Claim up to ``limit`` due rows of one account (any channel, manual included),
         within its limits; used by chatters working a manual account."""
-        with self._begin() as conn, conn.begin():
+        with self.db.begin() as conn, conn.begin():
             q = ACCOUNT_COLUMNS.where(ACCOUNTS.c.id == account_id, ACCOUNTS.c.status == "active")
             if self.pg:
                 q = q.with_for_update(key_share=True)
@@ -292,7 +284,7 @@ class Outbox(OutcomeRecorder):
         its attempt undone (as :meth:`release` does) and ``None`` is returned. ``None`` too
         when this worker no longer holds the row (its lease ran out and another took it).
         """
-        with self._begin() as conn, conn.begin():
+        with self.db.begin() as conn, conn.begin():
             q = select(ACCOUNTS.c.platform, ACCOUNTS.c.send_limits).where(
                 ACCOUNTS.c.id == item.account_id
             )
@@ -302,7 +294,7 @@ class Outbox(OutcomeRecorder):
             now = self.clock.now()
             held = conn.execute(
                 update(OUTBOX)
-                .where(self._mine(item.message.message_id, worker_id))
+                .where(held_by(item.message.message_id, worker_id))
                 .values(updated_at=now)
             ).rowcount
             if account is None or not held:
@@ -312,7 +304,7 @@ class Outbox(OutcomeRecorder):
             if item.claimed_at in starts:  # its own attempt does not count against itself
                 starts.remove(item.claimed_at)
             if capacity(windows, starts, now) < 1:
-                self._release(conn, worker_id, [item], now)
+                release_in(conn, worker_id, [item], now)
                 return None
             conn.execute(
                 update(ATTEMPTS)

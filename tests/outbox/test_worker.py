@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from huntaze.models.messaging import OutboxMessage
 from huntaze.platforms.base import OutgoingMessage, SendResult
-from tests.messaging.conftest import ScriptedChannel
+from tests.sending import ScriptedChannel
 
 
 class PeekingChannel(ScriptedChannel):
@@ -45,8 +45,8 @@ def _statuses(engine: Any, ids: list[str]) -> list[str]:
 
 
 def _worker(make_outbox: Any, channel: Any, **kw: Any) -> Any:
-    from huntaze.messaging.worker import Worker
-    from tests.messaging.conftest import ScriptedFactory
+    from huntaze.outbox.worker import Worker
+    from tests.sending import ScriptedFactory
 
     return Worker(make_outbox("{}"), ScriptedFactory(channel), worker_id="w", poll_seconds=0, **kw)
 

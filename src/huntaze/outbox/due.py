@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, or_, select
 
-from huntaze.messaging.tables import ACCOUNTS, OUTBOX, PROCESSING, QUEUED
+from huntaze.outbox.tables import ACCOUNTS, OUTBOX, PROCESSING, QUEUED
 
 __all__ = ["ACCOUNT_COLUMNS", "EXHAUSTED", "due_accounts"]
 

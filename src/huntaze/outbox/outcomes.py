@@ -1,6 +1,6 @@
 """Recording send outcomes: sent, retried with backoff, failed, paused for reconnection,
 released, or reported by a chatter. Each outcome is its own small transaction, recorded right
-after its send (see :class:`huntaze.messaging.worker.Worker`)."""
+after its send (see :class:`huntaze.outbox.worker.Worker`)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import Connection, Engine, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, or_, select, update
 
 from huntaze.db.base import db_timestamp
-from huntaze.messaging.tables import ACCOUNTS, ATTEMPTS, OUTBOX, Claimed
+from huntaze.outbox.tables import ACCOUNTS, ATTEMPTS, OUTBOX, Claimed
 from huntaze.platforms.base import SendResult
 
 log = structlog.get_logger("huntaze.outbox")
@@ -40,6 +40,42 @@ def external_id_of(result: SendResult) -> str | None:
     return value
 
 
+def held_by(message_id: str, worker_id: str) -> ColumnElement[bool]:
+    """The condition that ``worker_id`` still holds ``message_id`` (claimed, processing)."""
+    return and_(
+        OUTBOX.c.id == message_id,
+        OUTBOX.c.status == "processing",
+        OUTBOX.c.claimed_by == worker_id,
+    )
+
+
+def release_in(conn: Connection, worker_id: str, items: Sequence[Claimed], now: datetime) -> int:
+    """Queue ``items`` again inside ``conn``'s transaction, undoing their attempt and removing
+    their ``send_attempts`` rows; returns how many ``worker_id`` still held."""
+    ids = [i.message.message_id for i in items]
+    res = conn.execute(
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.id.in_(ids),
+            OUTBOX.c.status == "processing",
+            OUTBOX.c.claimed_by == worker_id,
+        )
+        .values(
+            status="queued",
+            claimed_until=None,
+            attempts=OUTBOX.c.attempts - 1,
+            updated_at=now,
+        )
+    )
+    conn.execute(
+        delete(ATTEMPTS).where(
+            ATTEMPTS.c.message_id.in_(ids),
+            ATTEMPTS.c.started_at.in_(sorted({i.claimed_at for i in items})),
+        )
+    )
+    return res.rowcount or 0
+
+
 _MARK_SENT_SQLITE = (
     "UPDATE outbox SET status = 'sent', sent_at = ?, external_id = ?, claimed_until = NULL, "
     "last_error = NULL, updated_at = ? WHERE id = ? AND status = 'processing' AND claimed_by = ?"
@@ -56,46 +92,35 @@ if TYPE_CHECKING:
     import random
 
     from huntaze.kit.clock import Clock
-    from huntaze.messaging.policy import BreakerPolicy, RetryPolicy
+    from huntaze.outbox.connection import OutboxConnections
+    from huntaze.outbox.policy import BreakerPolicy, RetryPolicy
 
 
-class OutcomeRecorder:
-    """The completion half of :class:`huntaze.messaging.outbox.Outbox` (a mixin)."""
+class Outcomes:
+    """Records what became of claimed messages; each outcome is one short transaction.
 
-    clock: Clock
-    retry: RetryPolicy
-    breaker: BreakerPolicy
-    rng: random.Random
-    pg: bool
+    Args:
+        db: the outbox's connections, shared with its claims
+            (:class:`~huntaze.outbox.service.Outbox`).
+        clock: the time source (UTC).
+        retry, breaker: the retry and circuit-breaker policies.
+        rng: randomness for the retry jitter.
+    """
 
-    engine: Engine
-    _raw_conn: Any = None
-
-    def _begin(self) -> Any:  # provided by Outbox
-        raise NotImplementedError
-
-    def _raw(self) -> Any:
-        """This outbox's own driver connection for the hot path, in autocommit mode (one
-        statement, one transaction); on PostgreSQL without waiting for the WAL flush."""
-        if self._raw_conn is None:
-            raw = self.engine.raw_connection()
-            driver: Any = raw.driver_connection
-            if self.pg:
-                driver.rollback()  # end the pool's pre-ping transaction
-                driver.autocommit = True
-                driver.execute("SET synchronous_commit = off")
-            raw.detach()  # its session settings must never reach the pool
-            self._raw_conn = raw
-        return self._raw_conn
-
-    def close(self) -> None:
-        """Give the hot-path connection back (workers call this when they stop)."""
-        if self._raw_conn is not None:
-            raw, self._raw_conn = self._raw_conn, None
-            try:
-                raw.close()
-            except Exception:
-                log.warning("outbox_connection_close_failed")
+    def __init__(
+        self,
+        db: OutboxConnections,
+        clock: Clock,
+        retry: RetryPolicy,
+        breaker: BreakerPolicy,
+        rng: random.Random,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.retry = retry
+        self.breaker = breaker
+        self.rng = rng
+        self.pg = db.pg
 
     def _mark_sent_fast(self, worker_id: str, done: Sequence[tuple[Claimed, SendResult]]) -> int:
         """``mark_sent`` for accounts whose breaker was closed, on a kept connection: one
@@ -103,7 +128,7 @@ class OutcomeRecorder:
         loop's only write; the SQLAlchemy path costs several times more per message)."""
         now = self.clock.now()
         try:
-            cur = self._raw().cursor()
+            cur = self.db.raw().cursor()
             if self.pg:
                 cur.execute(
                     _MARK_SENT_PG,
@@ -139,12 +164,9 @@ class OutcomeRecorder:
                     raise
             cur.close()
         except Exception:
-            self.close()  # a broken connection is replaced on next use
+            self.db.close()  # a broken connection is replaced on next use
             raise
         return changed
-
-    def _record(self) -> Any:  # provided by Outbox
-        raise NotImplementedError
 
     def finish_manual(
         self,
@@ -161,20 +183,13 @@ class OutcomeRecorder:
             if sent
             else {"status": "failed", "last_error": bounded(reason or "reported failed by hand")}
         )
-        with self._record() as conn, conn.begin():
+        with self.db.record() as conn, conn.begin():
             res = conn.execute(
                 update(OUTBOX)
-                .where(self._mine(message_id, worker_id), OUTBOX.c.claimed_until >= now)
+                .where(held_by(message_id, worker_id), OUTBOX.c.claimed_until >= now)
                 .values(claimed_until=None, updated_at=now, **values)
             )
         return bool(res.rowcount)
-
-    def _mine(self, message_id: str, worker_id: str) -> Any:
-        return and_(
-            OUTBOX.c.id == message_id,
-            OUTBOX.c.status == "processing",
-            OUTBOX.c.claimed_by == worker_id,
-        )
 
     def mark_sent(self, worker_id: str, done: Sequence[tuple[Claimed, SendResult]]) -> int:
         """Record sends the platform accepted; return how many rows this worker still held.
@@ -187,11 +202,11 @@ class OutcomeRecorder:
             return self._mark_sent_fast(worker_id, done)
         now = self.clock.now()
         changed = 0
-        with self._record() as conn, conn.begin():
+        with self.db.record() as conn, conn.begin():
             for item, result in done:
                 res = conn.execute(
                     update(OUTBOX)
-                    .where(self._mine(item.message.message_id, worker_id))
+                    .where(held_by(item.message.message_id, worker_id))
                     .values(
                         status="sent",
                         sent_at=now,
@@ -230,7 +245,7 @@ class OutcomeRecorder:
         other claimed rows)."""
         now = self.clock.now()
         final = item.attempts >= item.max_attempts
-        with self._record() as conn, conn.begin():
+        with self.db.record() as conn, conn.begin():
             if final:
                 values: dict[str, Any] = {"status": "failed", "claimed_until": None}
             else:
@@ -242,7 +257,7 @@ class OutcomeRecorder:
                 }
             conn.execute(
                 update(OUTBOX)
-                .where(self._mine(item.message.message_id, worker_id))
+                .where(held_by(item.message.message_id, worker_id))
                 .values(last_error=bounded(reason), updated_at=now, **values)
             )
             opened = self._breaker_failure(conn, item.account_id, now)
@@ -269,10 +284,10 @@ class OutcomeRecorder:
     def mark_failed(self, worker_id: str, item: Claimed, reason: str) -> None:
         """Record a permanent failure: the message fails at once with ``reason``."""
         now = self.clock.now()
-        with self._record() as conn, conn.begin():
+        with self.db.record() as conn, conn.begin():
             conn.execute(
                 update(OUTBOX)
-                .where(self._mine(item.message.message_id, worker_id))
+                .where(held_by(item.message.message_id, worker_id))
                 .values(
                     status="failed", claimed_until=None, last_error=bounded(reason), updated_at=now
                 )
@@ -282,10 +297,10 @@ class OutcomeRecorder:
         """The account's credentials were refused: pause the account, requeue the row as it
         was (the attempt is not held against it)."""
         now = self.clock.now()
-        with self._record() as conn, conn.begin():
+        with self.db.record() as conn, conn.begin():
             conn.execute(
                 update(OUTBOX)
-                .where(self._mine(item.message.message_id, worker_id))
+                .where(held_by(item.message.message_id, worker_id))
                 .values(
                     status="queued",
                     claimed_until=None,
@@ -306,38 +321,12 @@ class OutcomeRecorder:
         removed so they do not hold rate capacity. Returns how many this worker still held."""
         if not items:
             return 0
-        with self._begin() as conn, conn.begin():
-            return self._release(conn, worker_id, items, self.clock.now())
-
-    def _release(
-        self, conn: Connection, worker_id: str, items: Sequence[Claimed], now: datetime
-    ) -> int:
-        ids = [i.message.message_id for i in items]
-        res = conn.execute(
-            update(OUTBOX)
-            .where(
-                OUTBOX.c.id.in_(ids),
-                OUTBOX.c.status == "processing",
-                OUTBOX.c.claimed_by == worker_id,
-            )
-            .values(
-                status="queued",
-                claimed_until=None,
-                attempts=OUTBOX.c.attempts - 1,
-                updated_at=now,
-            )
-        )
-        conn.execute(
-            delete(ATTEMPTS).where(
-                ATTEMPTS.c.message_id.in_(ids),
-                ATTEMPTS.c.started_at.in_(sorted({i.claimed_at for i in items})),
-            )
-        )
-        return res.rowcount or 0
+        with self.db.begin() as conn, conn.begin():
+            return release_in(conn, worker_id, items, self.clock.now())
 
     def prune_attempts(self, keep_seconds: float = 86_400.0) -> int:
         """Delete attempts older than ``keep_seconds`` (longer than any window); return count."""
         cutoff = self.clock.now() - timedelta(seconds=keep_seconds)
-        with self._begin() as conn, conn.begin():
+        with self.db.begin() as conn, conn.begin():
             res = conn.execute(delete(ATTEMPTS).where(ATTEMPTS.c.started_at < cutoff))
         return res.rowcount or 0

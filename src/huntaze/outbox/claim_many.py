@@ -1,6 +1,6 @@
 """PostgreSQL claims for many accounts in two statements (design.md §8 "Outbox claim").
 
-The portable claim (:meth:`huntaze.messaging.outbox.Outbox.claim`) plans how many rows each
+The portable claim (:meth:`huntaze.outbox.service.Outbox.claim`) plans how many rows each
 account may take; on PostgreSQL this module then claims for every planned account at once:
 
 1. *Special rows*: for each account, expired leases (oldest first), then queued medium and
@@ -23,13 +23,14 @@ the same time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
-__all__ = ["Plan", "claim_rows", "recent_starts_many"]
+from huntaze.outbox.plan import Plan
+
+__all__ = ["claim_rows", "recent_starts_many"]
 
 _STARTS = """
 SELECT a.account_id, a.started_at
@@ -101,24 +102,6 @@ served AS (
 )
 SELECT * FROM claimed
 """
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """How many rows one account may take in this claim.
-
-    Attributes:
-        account: the locked ``sending_accounts`` row (id, platform, channel, breaker…).
-        take: the most rows to claim (send-rate capacity, batch room, per-account share).
-        probe: True when the breaker half-opens: ``take`` is 1 and the account is marked
-            ``half_open`` if the probe is claimed.
-        limited: the account has send-rate windows.
-    """
-
-    account: Any
-    take: int
-    probe: bool = False
-    limited: bool = False
 
 
 def recent_starts_many(conn: Connection, since: dict[str, datetime]) -> dict[str, list[datetime]]:

@@ -1,6 +1,6 @@
 """The in-process worker of ``huntaze serve``: run in a thread, watched, restarted if it dies.
 
-A :class:`~huntaze.messaging.worker.Worker` already survives a bad message or a database
+A :class:`~huntaze.outbox.worker.Worker` already survives a bad message or a database
 outage (each loop turn catches what went wrong and carries on). The supervisor is the second
 line: if the loop still ends with an exception, the worker is built again and restarted after
 a growing pause (1 s, 2 s, 4 s … at most 60 s), and ``/api/health`` reports it. Health is
@@ -18,7 +18,7 @@ from datetime import datetime
 
 import structlog
 
-from huntaze.messaging.worker import Worker
+from huntaze.outbox.worker import Worker
 
 log = structlog.get_logger("huntaze.supervisor")
 

@@ -21,12 +21,12 @@ from fastapi.testclient import TestClient
 
 from huntaze.api import create_app
 from huntaze.kit.clock import SystemClock
-from huntaze.messaging.channels import ChannelFactory
-from huntaze.messaging.supervisor import SupervisedWorker
-from huntaze.messaging.worker import Worker
+from huntaze.outbox.channels import ChannelFactory
+from huntaze.outbox.supervisor import SupervisedWorker
+from huntaze.outbox.worker import Worker
 from huntaze.platforms.email.fake import FakeSmtpServer
 from huntaze.platforms.onlyfans.fake import FakeRelay
-from tests.messaging.test_processes import _count, _fans, _worker
+from tests.outbox.test_processes import _count, _fans, _worker
 
 LIMIT, WINDOW = 5, 2.0
 QUEUED_FIRST = 20  # a backlog queued before the workers start

@@ -9,9 +9,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from huntaze.api import create_app
-from huntaze.messaging.supervisor import SupervisedWorker
-from huntaze.messaging.worker import Worker
-from tests.messaging.conftest import ScriptedFactory
+from huntaze.outbox.supervisor import SupervisedWorker
+from huntaze.outbox.worker import Worker
+from tests.sending import ScriptedFactory
 
 
 class _DiesFirst(Worker):

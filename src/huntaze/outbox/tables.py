@@ -35,7 +35,7 @@ class Claimed:
         account_id, channel: the sending account and its channel name.
         attempts, max_attempts: this attempt's number (already counted) and the budget.
         claimed_at: when its ``send_attempts`` row says the attempt started (UTC); moved
-            forward by :meth:`huntaze.messaging.outbox.Outbox.restamp` when the send starts
+            forward by :meth:`huntaze.outbox.service.Outbox.restamp` when the send starts
             later.
         breaker_clean: the account's breaker was closed with no failures at claim time.
         limited: the account has send-rate windows (its sends are restamped when late).

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, insert, select, union_all, update
 
-from huntaze.messaging.claim_pg import Plan
-from huntaze.messaging.tables import ACCOUNTS, ATTEMPTS, OUTBOX, PROCESSING, QUEUED
+from huntaze.outbox.plan import Plan
+from huntaze.outbox.tables import ACCOUNTS, ATTEMPTS, OUTBOX, PROCESSING, QUEUED
 
 __all__ = ["claim_account_rows"]
 
@@ -155,7 +155,7 @@ def claim_account_rows(
     lock: bool,
 ) -> list[Any]:
     """Claim one account's planned rows under a lease until ``until``; return them in claim
-    order (see :func:`pick`), with the columns of :func:`huntaze.messaging.claim_pg.claim_rows`.
+    order (see :func:`pick`), with the columns of :func:`huntaze.outbox.claim_many.claim_rows`.
     Writes one ``send_attempts`` row per claimed message and stamps the account served.
 
     Raises:

@@ -6,9 +6,29 @@ from sqlalchemy import Engine, select
 
 from huntaze.config import Settings
 from huntaze.kit.crypto import SecretBox
-from huntaze.messaging.accounts import account_config
 from huntaze.models.messaging import SendingAccount
-from huntaze.platforms.base import Channel, OutgoingMessage, PermanentError, SendResult
+from huntaze.platforms.base import (
+    AccountConfig,
+    Channel,
+    OutgoingMessage,
+    PermanentError,
+    SendResult,
+)
+
+
+def account_config(account: SendingAccount, box: SecretBox) -> AccountConfig:
+    """The channel's view of an account, with the secret decrypted.
+
+    Raises:
+        ValueError: if the secret cannot be decrypted with the configured keys.
+    """
+    secret = box.decrypt(account.secret_encrypted) if account.secret_encrypted else None
+    return AccountConfig(
+        account_id=account.id,
+        platform=account.platform,
+        settings=dict(account.settings or {}),
+        secret=secret,
+    )
 
 
 class NoopChannel:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from huntaze.messaging.limits import (
+from huntaze.outbox.limits import (
     Window,
     capacity,
     next_free_at,

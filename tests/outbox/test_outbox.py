@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from huntaze.messaging.policy import BreakerPolicy
 from huntaze.messaging.status import estimate_delivery, get_message
 from huntaze.models.messaging import OutboxMessage, SendingAccount
+from huntaze.outbox.policy import BreakerPolicy
 from huntaze.platforms.base import PermanentError, RetryableError
 
 
@@ -179,7 +179,7 @@ def test_expired_lease_comes_back_and_the_old_worker_cannot_complete(
     make_worker(outbox, name="other").run_once()
     from huntaze.platforms.base import SendResult
 
-    assert outbox.mark_sent("crashed-worker", [(crashed[0], SendResult("late"))]) == 0
+    assert outbox.outcomes.mark_sent("crashed-worker", [(crashed[0], SendResult("late"))]) == 0
     with sessions() as s:
         msg = get_message(s, tenant["creator_id"], mid)
     assert (msg.status, msg.external_id, msg.attempts) == ("sent", "ext-1", 2)
@@ -193,7 +193,7 @@ def test_release_gives_rows_and_capacity_back(
     outbox = make_outbox('{"onlyfans": "3/minute"}')
     claimed = outbox.claim("w")
     assert len(claimed) == 3 and outbox.claim("w2") == []
-    assert outbox.release("w", claimed) == 3
+    assert outbox.outcomes.release("w", claimed) == 3
     assert len(outbox.claim("w2")) == 3
 
 
@@ -233,7 +233,7 @@ def test_estimate_is_honest_for_a_deep_backlog(
 def test_housekeeping_prunes_old_attempts_and_keys(
     tenant, seed, enqueue, make_outbox, make_worker, clock, engine
 ) -> None:
-    from huntaze.messaging import idempotency
+    from huntaze.idempotency import service as idempotency
     from huntaze.models.messaging import IdempotencyKey, SendAttempt
 
     world = seed(tenant)
