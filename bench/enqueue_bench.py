@@ -39,7 +39,7 @@ from huntaze.auth.tokens import get_or_create_creator
 from huntaze.config import Settings
 from huntaze.db.engine import make_engine, make_sessionmaker
 from huntaze.db.migrate import upgrade
-from huntaze.fans.queries import FanFilter
+from huntaze.fans.schemas import AudienceFilter
 from huntaze.kit.clock import SystemClock
 from huntaze.kit.crypto import box_from_settings
 from huntaze.messaging.accounts import create_account
@@ -184,7 +184,7 @@ def one(url: str, account_id: str) -> dict[str, Any]:
             account,
             SystemClock().now(),
             template=TEMPLATE,
-            flt=FanFilter(platform="onlyfans"),
+            flt=AudienceFilter(platform="onlyfans"),
         )
         t_commit = time.perf_counter()
         session.commit()
@@ -233,7 +233,7 @@ def explain(engine: Engine, account_id: str) -> list[str]:
                 account,
                 SystemClock().now(),
                 template=TEMPLATE,
-                flt=FanFilter(platform="onlyfans"),
+                flt=AudienceFilter(platform="onlyfans"),
             )
             session.rollback()
     finally:

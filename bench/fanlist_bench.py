@@ -153,7 +153,7 @@ def _plans(engine: Engine, creator_id: str) -> dict[str, list[str]]:
     them (captured from the engine, then explained; PostgreSQL: ``EXPLAIN ANALYZE``)."""
     from sqlalchemy import event
 
-    from huntaze.fans.queries import FanFilter
+    from huntaze.fans.schemas import AudienceFilter
     from huntaze.fans.service import list_fans
 
     cases: dict[str, dict[str, str]] = {"sort=-createdAt": {}, "sort=lastActiveAt": {}}
@@ -170,7 +170,7 @@ def _plans(engine: Engine, creator_id: str) -> dict[str, list[str]]:
         try:
             with make_sessionmaker(engine)() as session:
                 sort = label.split("=", 1)[1] if label.startswith("sort=") else "-createdAt"
-                flt = FanFilter(q=params.get("q"), tag=params.get("tag"))
+                flt = AudienceFilter(q=params.get("q"), tag=params.get("tag"))
                 list_fans(session, creator_id, flt, sort=sort, limit=LIMIT)
         finally:
             event.remove(engine, "before_cursor_execute", grab)

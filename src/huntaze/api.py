@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hmac
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 import structlog
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
@@ -17,7 +16,6 @@ from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huntaze import __version__
@@ -25,6 +23,7 @@ from huntaze.api_guards import AuthenticateBeforeBody, check_parameters
 from huntaze.auth import router as tokens_router
 from huntaze.auth.deps import Reader
 from huntaze.config import Settings, box_from_settings, get_settings
+from huntaze.context import AppContext
 from huntaze.db.engine import make_engine, make_sessionmaker
 from huntaze.fans import router as fans_router
 from huntaze.imports import router as import_router
@@ -37,7 +36,6 @@ from huntaze.kit.body_limit import (
     file_too_large,
 )
 from huntaze.kit.clock import Clock, SystemClock
-from huntaze.kit.crypto import SecretBox
 from huntaze.kit.errors import ApiError
 from huntaze.kit.logging import RequestContext
 from huntaze.kit.schema import CamelModel, ErrorResponse
@@ -45,26 +43,19 @@ from huntaze.messaging import accounts_router
 from huntaze.messaging import router as messaging_router
 from huntaze.messaging.conversations import ConversationSender
 from huntaze.outbox.metrics import Metrics
-from huntaze.outbox.service import Outbox, outbox_from_settings
-from huntaze.outbox.supervisor import SupervisedWorker
+from huntaze.outbox.service import outbox_from_settings
 
 log = structlog.get_logger("huntaze.api")
 
-
-@dataclass
-class AppContext:
-    """What request handlers share: settings, the engine, the session factory, the clock,
-    the secret box, the outbox and the metrics."""
-
-    settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    clock: Clock
-    box: SecretBox
-    outbox: Outbox
-    metrics: Metrics
-    send_outbound: ConversationSender
-    worker: SupervisedWorker | None = None
+#: Every domain's routes, in the order they are matched: a new domain adds its router here.
+ROUTERS: tuple[APIRouter, ...] = (
+    fans_router.router,
+    inbox_router.router,
+    import_router.router,
+    accounts_router.router,
+    messaging_router.router,
+    tokens_router.router,
+)
 
 
 class WorkerStatus(CamelModel):
@@ -344,12 +335,8 @@ def create_app(
             raise ApiError(401, "unauthenticated", "A valid metrics token is required")
         return PlainTextResponse(ctx.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
-    app.include_router(fans_router.router)
-    app.include_router(inbox_router.router)
-    app.include_router(import_router.router)
-    app.include_router(accounts_router.router)
-    app.include_router(messaging_router.router)
-    app.include_router(tokens_router.router)
+    for domain_router in ROUTERS:
+        app.include_router(domain_router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -24,6 +24,7 @@ from pydantic import AliasChoices
 from sqlalchemy.orm import Session, sessionmaker
 
 from huntaze.auth.deps import EARLY_PRINCIPAL, Principal, authenticate, get_principal
+from huntaze.context import get_context
 from huntaze.kit.body_limit import BodyReadRefused
 from huntaze.kit.errors import ApiError
 from huntaze.kit.validation import check_text
@@ -202,5 +203,5 @@ async def check_parameters(request: Request) -> None:
     if not details:
         return
     if facts.needs_auth:
-        await _ensure_authenticated(request.app.state.ctx.sessions, request.scope)
+        await _ensure_authenticated(get_context(request).sessions, request.scope)
     raise ApiError(422, "invalid_request", "The request is not valid", details)

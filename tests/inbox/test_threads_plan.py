@@ -19,7 +19,7 @@ from sqlalchemy import Engine, insert, inspect, text
 from huntaze.auth.tokens import get_or_create_creator
 from huntaze.db.engine import make_sessionmaker
 from huntaze.db.migrate import upgrade
-from huntaze.fans.queries import FanFilter
+from huntaze.fans.schemas import AudienceFilter
 from huntaze.inbox.service import open_conversation
 from huntaze.inbox.threads import thread_query
 from huntaze.kit.crypto import SecretBox
@@ -83,7 +83,7 @@ def _fill(engine: Engine) -> Conversation:
     with sessions() as s:
         account = s.merge(account)
         for b in range(BULKS):
-            queue_bulk(s, account, NOW + timedelta(minutes=b), template="hi", flt=FanFilter())
+            queue_bulk(s, account, NOW + timedelta(minutes=b), template="hi", flt=AudienceFilter())
         convs = []
         for i in range(TALKERS):
             fan = s.get(Fan, f"fan_{i:08d}")

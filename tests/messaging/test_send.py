@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from huntaze.fans.queries import FanFilter
+from huntaze.fans.schemas import AudienceFilter
 from huntaze.fans.service import delete_fan
 from huntaze.kit.ids import SEQUENCE_DIGITS
 from huntaze.messaging.send import MAX_LISTED_SKIPS, queue_bulk, queue_message
@@ -35,7 +35,7 @@ def test_bulk_ids_are_one_run_numbered_in_insert_order(sessions, clock, make_ten
         s.add_all(_fan(creator_id, f"{i:03d}", clock.now()) for i in range(40))
         s.commit()
         account = s.get(SendingAccount, world["account"].id)
-        result = queue_bulk(s, account, clock.now(), template="hi {username}", flt=FanFilter())
+        result = queue_bulk(s, account, clock.now(), template="hi {username}", flt=AudienceFilter())
         s.commit()
         bulk_id = result.bulk.id
         assert result.bulk.queued == 40  # the INSERT's own row count
@@ -50,7 +50,7 @@ def test_bulk_ids_are_one_run_numbered_in_insert_order(sessions, clock, make_ten
     # a second bulk in the same millisecond still gets ids of its own
     with sessions() as s:
         account = s.get(SendingAccount, world["account"].id)
-        again = queue_bulk(s, account, clock.now(), template="again", flt=FanFilter())
+        again = queue_bulk(s, account, clock.now(), template="again", flt=AudienceFilter())
         s.commit()
         assert again.bulk.queued == 40
     assert not {r.id for r in _rows(sessions, bulk_id=again.bulk.id)} & set(ids)
@@ -73,7 +73,7 @@ def test_bulk_counts_and_lists_skips_opted_out_first(sessions, clock, make_tenan
         )
         s.commit()
         account = s.get(SendingAccount, world["account"].id)
-        result = queue_bulk(s, account, now, template="x", flt=FanFilter())
+        result = queue_bulk(s, account, now, template="x", flt=AudienceFilter())
         s.commit()
     assert result.bulk.queued == 1 and result.skipped_count == 4
     prefix = f"fan_{creator_id[-8:]}_"
@@ -109,7 +109,7 @@ def test_bulk_lists_at_most_the_cap_of_skips_but_counts_them_all(
         )
         s.commit()
         account = s.get(SendingAccount, world["account"].id)
-        result = queue_bulk(s, account, now, template="x", flt=FanFilter())
+        result = queue_bulk(s, account, now, template="x", flt=AudienceFilter())
         s.rollback()
     assert result.bulk.queued == 0 and result.skipped_count == MAX_LISTED_SKIPS + 5
     assert len(result.skipped) == MAX_LISTED_SKIPS

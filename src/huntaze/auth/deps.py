@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the database session, the caller (principal) and role checks.
+"""FastAPI dependencies: the caller (principal) and role checks.
 
 Roles bound what a user may do on a creator:
 
@@ -11,7 +11,7 @@ Roles bound what a user may do on a creator:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -20,7 +20,9 @@ from fastapi import Depends, Header, Request
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from huntaze.auth.errors import CreatorNotFound
 from huntaze.auth.tokens import LAST_USED_RESOLUTION, TOKEN_PREFIX, hash_token
+from huntaze.context import DbSession, get_now
 from huntaze.kit.errors import ApiError, forbidden
 from huntaze.models.tenancy import ApiToken, Creator, Membership
 
@@ -45,48 +47,9 @@ class Principal:
         return self.role in PERMISSIONS[permission]
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """Yield a session for this request; routes commit their own writes.
-
-    The session holds a pooled connection only while a transaction is open: it takes one at
-    its first statement and gives it back at each commit or rollback, so a request never
-    holds two. ``get_principal`` ends its read before the route's own thread call, and a
-    route that commits or rolls back before it returns (every ``Idempotency-Key`` route does)
-    holds no connection, and no SQLite lock, while it waits for one of anyio's threads. A
-    route that returns with its transaction open keeps the connection until the rollback
-    here, which runs on FastAPI's own exit thread, after the response model is validated.
-
-    On SQLite a request that may write (any method but GET, HEAD and OPTIONS) begins its
-    transactions with ``BEGIN IMMEDIATE``, taking the write lock at once: a read that later
-    turns into a write could otherwise fail once a worker has committed in between (SQLite's
-    ``SQLITE_BUSY_SNAPSHOT``, https://sqlite.org/rescode.html#busy_snapshot), while one that
-    asks for the lock at BEGIN waits for it (up to the 30 s busy timeout).
-
-    Yields:
-        Session: ``expire_on_commit=False``; rolled back and closed when the request ends.
-    """
-    ctx = request.app.state.ctx
-    if request.method not in ("GET", "HEAD", "OPTIONS") and ctx.engine.dialect.name == "sqlite":
-        session: Session = ctx.sessions(bind=ctx.engine.execution_options(sqlite_begin="IMMEDIATE"))
-    else:
-        session = ctx.sessions()
-    try:
-        yield session
-    finally:
-        session.rollback()
-        session.close()
-
-
-DbSession = Annotated[Session, Depends(get_session)]
-
-
 def _unauthenticated() -> ApiError:
     # a new instance per raise: a shared one would keep its last traceback (and frames) alive
     return ApiError(401, "unauthenticated", "A valid bearer token is required")
-
-
-def _creator_not_found() -> ApiError:
-    return ApiError(404, "creator_not_found", "Creator not found")
 
 
 #: ``request.state`` attribute where :class:`huntaze.api_guards.AuthenticateBeforeBody` leaves
@@ -148,7 +111,7 @@ def get_principal(
         secret = bearer_secret(authorization)
         if not session.in_transaction():
             # only reads follow, so no write lock: BEGIN DEFERRED even on a session that will
-            # write later (get_session); the option lasts for this transaction only
+            # write later (huntaze.context.get_session); the option lasts for this transaction
             session.connection(execution_options={"sqlite_begin": "DEFERRED"})
         try:
             principal, last_used = _lookup(session, secret, x_huntaze_creator)
@@ -156,7 +119,7 @@ def get_principal(
             # End the read before returning: the route runs in another thread call, and a
             # transaction left open would hold a connection while it waits for that thread.
             session.rollback()
-    now = request.app.state.ctx.clock.now()
+    now = get_now(request)
     if last_used is None or now - last_used > LAST_USED_RESOLUTION:
         # A transaction of its own that begins with the write: on SQLite a read transaction
         # that turns into a write fails at once (SQLITE_BUSY_SNAPSHOT, no busy wait) if a
@@ -188,7 +151,7 @@ def _lookup(
     if not creator_ref:
         raise ApiError(400, "creator_required", "Name a creator in the X-Huntaze-Creator header")
     if "\x00" in creator_ref:  # no creator has one, and PostgreSQL refuses it in a query
-        raise _creator_not_found()
+        raise CreatorNotFound()
     row = session.execute(
         select(Membership.role, Creator.id)
         .join(Creator, Creator.id == Membership.creator_id)
@@ -196,7 +159,7 @@ def _lookup(
         .where((Creator.id == creator_ref) | (Creator.handle == creator_ref.lower()))
     ).first()
     if row is None:
-        raise _creator_not_found()
+        raise CreatorNotFound()
     principal = Principal(user_id=token.user_id, creator_id=row[1], role=row[0], token_id=token.id)
     return principal, token.last_used_at
 

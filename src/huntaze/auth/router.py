@@ -9,22 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from huntaze.auth.deps import DbSession, Principal, get_principal
+from huntaze.auth import service
+from huntaze.auth.deps import Principal, get_principal
 from huntaze.auth.schemas import TokenCreate, TokenCreated, TokenList, TokenOut
-from huntaze.auth.token_list import TokenInfo, get_token_info, list_tokens
-from huntaze.auth.tokens import create_member_token, revoke_token
-from huntaze.kit.errors import forbidden, not_found
+from huntaze.auth.token_list import TokenInfo, list_tokens
+from huntaze.context import DbSession, Now
+from huntaze.kit.errors import forbidden
+from huntaze.kit.http import ERRORS
 from huntaze.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from huntaze.kit.schema import ErrorResponse
-from huntaze.models.tenancy import Creator
 
 router = APIRouter(prefix="/api/tokens", tags=["tokens"])
-
-ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422)
-}
 
 
 def _owner(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
@@ -70,9 +66,7 @@ def get_tokens(
 
 
 @router.post("", response_model=TokenCreated, status_code=201, responses=ERRORS)
-def create_token(
-    data: TokenCreate, request: Request, session: DbSession, principal: Owner
-) -> TokenCreated:
+def create_token(data: TokenCreate, now: Now, session: DbSession, principal: Owner) -> TokenCreated:
     """Create a token acting on this creator, for the caller or for the user with ``email``
     (created if new). The secret is in this response only: store it now.
 
@@ -80,38 +74,26 @@ def create_token(
     all of a user's creators); 409 ``role_change_required`` for a role different from the one
     the user has, unless ``changeRole``; 409 ``last_owner``; 422 ``role_required`` for a new
     member without a role."""
-    creator = session.get(Creator, principal.creator_id)
-    if creator is None:  # pragma: no cover - the principal was just resolved
-        raise not_found("creator")
-    issued = create_member_token(
+    issued, info = service.issue_token(
         session,
-        creator,
+        principal.creator_id,
         principal.user_id,
-        request.app.state.ctx.clock.now(),
+        now,
         email=data.email,
         role=data.role,
         change_role=data.change_role,
         name=data.name,
     )
-    info = get_token_info(session, principal.creator_id, issued.id)
-    if info is None:  # pragma: no cover - just created with a membership
-        raise not_found("token")
-    out = TokenCreated(
+    return TokenCreated(
         **_out(info, principal).model_dump(),
         token=issued.secret,
         previous_role=issued.previous_role,
     )
-    session.commit()
-    return out
 
 
 @router.delete("/{token_id}", status_code=204, response_class=Response, responses=ERRORS)
-def delete_token(token_id: str, request: Request, session: DbSession, principal: Owner) -> Response:
+def delete_token(token_id: str, now: Now, session: DbSession, principal: Owner) -> Response:
     """Revoke a token: from now on it answers 401, on every creator it acted on (the
     caller's own token too). Revoking a revoked token changes nothing (204)."""
-    if not revoke_token(
-        session, token_id, request.app.state.ctx.clock.now(), creator_id=principal.creator_id
-    ):
-        raise not_found("token")
-    session.commit()
+    service.revoke(session, principal.creator_id, token_id, now)
     return Response(status_code=204)

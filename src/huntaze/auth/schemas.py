@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from huntaze.kit.schema import CamelModel
+from huntaze.kit.schema import CamelModel, Page
 from huntaze.kit.validation import Email, SafeStr
 
 Role = Literal["owner", "manager", "chatter", "analyst"]
@@ -33,11 +33,10 @@ class TokenOut(CamelModel):
     revoked_at: datetime | None
 
 
-class TokenList(CamelModel):
+class TokenList(Page[TokenOut]):
     """A page of tokens, newest first."""
 
-    items: list[TokenOut]
-    next_cursor: str | None
+    next_cursor: str | None  # always present in this answer
 
 
 class TokenCreate(CamelModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -35,7 +35,7 @@ def make_engine(url: str, *, pool_size: int | None = None, **kwargs: Any) -> Eng
     The pool (SQLAlchemy's ``QueuePool``) keeps up to ``pool_size`` connections, by default
     ``HUNTAZE_DB_POOL_SIZE`` (50), and opens up to ``POOL_OVERFLOW`` more for a burst. Sync
     routes run in anyio's thread pool (40 threads) and a request's session holds at most one
-    connection, only while a transaction is open (:func:`huntaze.auth.deps.get_session`), so
+    connection, only while a transaction is open (:func:`huntaze.context.get_session`), so
     50 leaves room for the in-process worker, the health check and an import's writer. In
     ``kwargs``, ``pool_timeout`` (default 30 s) bounds the wait for a connection, and a
     ``poolclass`` replaces the pool; in-memory SQLite URLs keep SQLAlchemy's
@@ -117,8 +117,9 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Yield a session that commits on success and rolls back on any error."""
+def session_scope(factory: Callable[[], Session]) -> Iterator[Session]:
+    """Yield a session from ``factory`` that commits on success, rolls back on any error, and
+    is closed either way."""
     session = factory()
     try:
         yield session

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 
+from huntaze.fans.schemas import AudienceFilter
 from huntaze.fans.tags import tag_key
 from huntaze.kit.errors import ApiError
 from huntaze.kit.validation import INT64_MAX, INT64_MIN, check_text
 from huntaze.models.crm import Fan, FanTag
-
-
-@dataclass(frozen=True, slots=True)
-class FanFilter:
-    """Filters of ``GET /api/crm/fans``. Money in cents, datetimes UTC.
-
-    ``q`` searches username, display name and email (case-insensitive substring); ``tag``
-    matches whatever its case or spacing (:func:`huntaze.fans.tags.tag_key`); ``platform`` is
-    compared as given (the API lower-cases it first, ``kit.validation.check_platform``).
-    Blank text filters select everything. A datetime without a zone is read as UTC.
-    """
-
-    q: str | None = None
-    platform: str | None = None
-    tag: str | None = None
-    subscription_status: str | None = None
-    min_lifetime_value_cents: int | None = None
-    max_lifetime_value_cents: int | None = None
-    last_active_before: datetime | None = None
-    last_active_after: datetime | None = None
 
 
 def _escape_like(text: str) -> str:
@@ -60,7 +40,7 @@ def _text(field: str, value: str | None) -> str | None:
         ) from None
 
 
-def fan_conditions(creator_id: str, flt: FanFilter) -> list[ColumnElement[bool]]:
+def fan_conditions(creator_id: str, flt: AudienceFilter) -> list[ColumnElement[bool]]:
     """Return the SQL conditions selecting ``creator_id``'s fans that match ``flt``.
 
     Lifetime-value bounds outside 64 bits select what they mean (a minimum above the largest
@@ -111,6 +91,6 @@ def fan_conditions(creator_id: str, flt: FanFilter) -> list[ColumnElement[bool]]
     return conds
 
 
-def filtered_fans(creator_id: str, flt: FanFilter) -> Select[Fan]:
+def filtered_fans(creator_id: str, flt: AudienceFilter) -> Select[Fan]:
     """Return ``SELECT fans WHERE …`` for ``flt``, unordered."""
     return select(Fan).where(*fan_conditions(creator_id, flt))

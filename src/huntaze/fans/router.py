@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BeforeValidator, Field
 
-from huntaze.auth.deps import DbSession, Reader, Writer
+from huntaze.auth.deps import Reader, Writer
+from huntaze.context import DbSession, Now
 from huntaze.fans import service as fans
-from huntaze.fans.queries import FanFilter
 from huntaze.fans.schemas import (
+    AudienceFilter,
     FanCreate,
     FanOut,
     FanPage,
@@ -19,7 +20,7 @@ from huntaze.fans.schemas import (
     SubscriptionStatus,
     TopFans,
 )
-from huntaze.kit.http import ERRORS, Limit, request_now
+from huntaze.kit.http import ERRORS, Limit
 from huntaze.kit.pagination import DEFAULT_LIMIT
 from huntaze.kit.validation import MAX_TAG, Int64, Platform, SafeStr, UtcDateTime
 
@@ -85,7 +86,7 @@ def list_fans(
     when it has no zone). ``tag`` matches whatever its case; a blank ``q``,
     ``platform`` or ``tag`` filters nothing.
     """
-    flt = FanFilter(
+    flt = AudienceFilter.model_construct(  # the query parameters are validated already
         q=q,
         platform=platform,
         tag=tag,
@@ -102,12 +103,10 @@ def list_fans(
 
 
 @router.post("", response_model=FanOut, status_code=201, responses=ERRORS)
-def create_fan(data: FanCreate, request: Request, session: DbSession, principal: Writer) -> FanOut:
+def create_fan(data: FanCreate, now: Now, session: DbSession, principal: Writer) -> FanOut:
     """Create a fan (409 ``fan_exists`` when platform + platformFanId is taken)."""
-    fan = fans.create_fan(session, principal.creator_id, data, request_now(request))
-    out = fans.fan_out(session, fan)
-    session.commit()
-    return out
+    fan = fans.create_fan(session, principal.creator_id, data, now)
+    return fans.fan_out(session, fan)
 
 
 @router.get("/top", response_model=TopFans, responses=ERRORS)
@@ -126,31 +125,26 @@ def get_fan(fan_id: str, session: DbSession, principal: Reader) -> FanOut:
 
 @router.put("/{fan_id}", response_model=FanOut, responses=ERRORS)
 def replace_fan(
-    fan_id: str, data: FanCreate, request: Request, session: DbSession, principal: Writer
+    fan_id: str, data: FanCreate, now: Now, session: DbSession, principal: Writer
 ) -> FanOut:
     """Replace a fan's fields."""
-    fan = fans.replace_fan(session, principal.creator_id, fan_id, data, request_now(request))
-    out = fans.fan_out(session, fan)
-    session.commit()
-    return out
+    fan = fans.replace_fan(session, principal.creator_id, fan_id, data, now)
+    return fans.fan_out(session, fan)
 
 
 @router.patch("/{fan_id}", response_model=FanOut, responses=ERRORS)
 def patch_fan(
-    fan_id: str, data: FanPatch, request: Request, session: DbSession, principal: Writer
+    fan_id: str, data: FanPatch, now: Now, session: DbSession, principal: Writer
 ) -> FanOut:
     """Change the fields sent, and only those."""
-    fan = fans.patch_fan(session, principal.creator_id, fan_id, data, request_now(request))
-    out = fans.fan_out(session, fan)
-    session.commit()
-    return out
+    fan = fans.patch_fan(session, principal.creator_id, fan_id, data, now)
+    return fans.fan_out(session, fan)
 
 
 @router.delete("/{fan_id}", status_code=204, response_class=Response, responses=ERRORS)
-def delete_fan(fan_id: str, request: Request, session: DbSession, principal: Writer) -> Response:
+def delete_fan(fan_id: str, now: Now, session: DbSession, principal: Writer) -> Response:
     """Delete a fan and everything attached to it."""
-    fans.delete_fan(session, principal.creator_id, fan_id, request_now(request))
-    session.commit()
+    fans.delete_fan(session, principal.creator_id, fan_id, now)
     return Response(status_code=204)
 
 

@@ -13,12 +13,20 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 
 from huntaze.fans.tags import tag_key
 from huntaze.kit.money import normalise_currency
-from huntaze.kit.schema import CamelModel
-from huntaze.kit.validation import MAX_TAG, Email, Int64, JsonObject, Platform, check_text
+from huntaze.kit.schema import CamelModel, Page
+from huntaze.kit.validation import (
+    MAX_TAG,
+    Email,
+    Int64,
+    JsonObject,
+    Platform,
+    as_utc,
+    check_text,
+)
 
 SubscriptionStatus = Literal["active", "expired", "cancelled", "follower", "none"]
 Consent = Literal["opted_in", "opted_out", "unknown"]
@@ -219,11 +227,8 @@ class FanOut(CamelModel):
     updated_at: datetime
 
 
-class FanPage(CamelModel):
+class FanPage(Page[FanOut]):
     """A page of fans."""
-
-    items: list[FanOut]
-    next_cursor: str | None = None
 
 
 class TopFans(CamelModel):
@@ -246,8 +251,38 @@ class PurchaseOut(CamelModel):
     transaction_id: str
 
 
-class PurchasePage(CamelModel):
+class PurchasePage(Page[PurchaseOut]):
     """A page of purchases, newest first."""
 
-    items: list[PurchaseOut]
-    next_cursor: str | None = None
+
+def _utc_instant(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the calendar in UTC (years 1 to 9999)") from None
+
+
+#: A filter instant: a date is midnight UTC, a datetime without a zone is UTC (as
+#: :data:`huntaze.kit.validation.UtcDateTime`, with an instant past the calendar a 422).
+FilterInstant = Annotated[datetime, BeforeValidator(as_utc), AfterValidator(_utc_instant)]
+
+
+class AudienceFilter(SafeModel):
+    """Which of a creator's fans: the one audience filter of the fan list
+    (``GET /api/crm/fans``, its query parameters), bulk recipients (``recipients.filter``)
+    and the segments to come. Money in cents. ``lastActiveBefore`` and ``lastActiveAfter``
+    read ``2025-06-01`` as midnight UTC and a datetime without a zone as UTC.
+
+    ``q`` searches username, display name and email (case-insensitive substring); ``tag``
+    matches whatever its case or spacing (:func:`huntaze.fans.tags.tag_key`). Blank text
+    filters select everything. The SQL is :func:`huntaze.fans.queries.fan_conditions`.
+    """
+
+    q: str | None = Field(default=None, max_length=200)
+    platform: Platform | None = Field(default=None, max_length=32)
+    tag: str | None = Field(default=None, max_length=MAX_TAG)
+    subscription_status: SubscriptionStatus | None = None
+    min_lifetime_value_cents: Int64 | None = None
+    max_lifetime_value_cents: Int64 | None = None
+    last_active_before: FilterInstant | None = None
+    last_active_after: FilterInstant | None = None

@@ -11,14 +11,23 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from huntaze.db.session import flush_or_raise
 from huntaze.eventlog import record_event
-from huntaze.fans.queries import FanFilter, fan_conditions
-from huntaze.fans.schemas import FanCreate, FanOut, FanPage, FanPatch, PurchaseOut, PurchasePage
+from huntaze.fans.errors import FanExists, FanNotFound
+from huntaze.fans.queries import fan_conditions
+from huntaze.fans.schemas import (
+    AudienceFilter,
+    FanCreate,
+    FanOut,
+    FanPage,
+    FanPatch,
+    PurchaseOut,
+    PurchasePage,
+)
 from huntaze.fans.tags import unique_by_key
-from huntaze.kit.errors import ApiError, not_found
+from huntaze.kit.errors import ApiError
 from huntaze.kit.ids import new_id
 from huntaze.kit.keyset import (
     SortColumn,
@@ -90,7 +99,30 @@ def get_fan(session: Session, creator_id: str, fan_id: str) -> Fan:
     """
     fan = session.scalar(select(Fan).where(Fan.id == fan_id, Fan.creator_id == creator_id))
     if fan is None:
-        raise not_found("fan")
+        raise FanNotFound()
+    return fan
+
+
+def get_fan_on_platform(
+    session: Session, creator_id: str, platform: str, platform_fan_id: str
+) -> Fan:
+    """Return the creator's fan known on ``platform`` as ``platform_fan_id`` (the seed's
+    ``recipientId``).
+
+    Raises:
+        ApiError: 404 ``fan_not_found`` naming ``recipientId``.
+    """
+    fan = session.scalar(
+        select(Fan).where(
+            Fan.creator_id == creator_id,
+            Fan.platform == platform,
+            Fan.platform_fan_id == platform_fan_id,
+        )
+    )
+    if fan is None:
+        raise FanNotFound(
+            f"No {platform} fan with id {platform_fan_id!r}", [{"field": "recipientId"}]
+        )
     return fan
 
 
@@ -102,7 +134,7 @@ def fan_out(session: Session, fan: Fan) -> FanOut:
 def list_fans(
     session: Session,
     creator_id: str,
-    flt: FanFilter,
+    flt: AudienceFilter,
     *,
     sort: str = "-createdAt",
     limit: int = 50,
@@ -180,16 +212,9 @@ def create_fan(session: Session, creator_id: str, data: FanCreate, now: datetime
     values = data.model_dump(exclude={"tags"})
     fan = Fan(id=new_id("fan"), creator_id=creator_id, created_at=now, updated_at=now, **values)
     session.add(fan)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        raise ApiError(
-            409,
-            "fan_exists",
-            "A fan with this platform and platformFanId already exists",
-            [{"field": "platformFanId", "value": data.platform_fan_id}],
-        ) from exc
+    flush_or_raise(
+        session, FanExists(details=[{"field": "platformFanId", "value": data.platform_fan_id}])
+    )
     _set_tags(session, fan, data.tags)
     record_event(session, creator_id, "fan.created", now, fan.id, {"platform": fan.platform})
     return fan
@@ -207,13 +232,7 @@ def replace_fan(
     for key, value in data.model_dump(exclude={"tags"}).items():
         setattr(fan, key, value)
     fan.updated_at = now
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        raise ApiError(
-            409, "fan_exists", "Another fan has this platform and platformFanId"
-        ) from exc
+    flush_or_raise(session, FanExists("Another fan has this platform and platformFanId"))
     _set_tags(session, fan, data.tags)
     record_event(session, creator_id, "fan.updated", now, fan.id)
     return fan

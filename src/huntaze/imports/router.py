@@ -4,77 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 
-from huntaze.auth.deps import DbSession, Writer
-from huntaze.imports.service import import_stream, parse_mapping, too_large
+from huntaze.auth.deps import Writer
+from huntaze.context import Ctx, DbSession
+from huntaze.imports.schemas import ImportReportOut
+from huntaze.imports.service import upload
 from huntaze.kit.http import ERRORS
-from huntaze.kit.schema import CamelModel, ErrorResponse
-from huntaze.models.tenancy import Creator
+from huntaze.kit.schema import ErrorResponse
 
 router = APIRouter(tags=["imports"])
 IMPORT_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 413: {"model": ErrorResponse}}
 
 
-class RowErrorOut(CamelModel):
-    """A rejected row: 1-based line where it starts, the column at fault, the reason."""
-
-    line: int
-    column: str | None
-    reason: str
-
-
-class ImportReportOut(CamelModel):
-    """``{"format", "encoding", "inserted", "updated", "unchanged", "rejected",
-    "errors": [...]}``; ``encoding`` is the text encoding the file was read in (``utf-8``,
-    ``utf-8-sig``, ``utf-16-le``, ``cp1252``…, see docs/importing.md)."""
-
-    format: str
-    encoding: str | None
-    inserted: int
-    updated: int
-    unchanged: int
-    rejected: int
-    errors: list[RowErrorOut]
-
-
-def _run(
-    request: Request,
-    session: DbSession,
-    creator_id: str,
-    file: UploadFile,
-    format_name: str | None,
-    platform: str | None,
-    mapping: str | None,
-    default_format: str | None = None,
-) -> ImportReportOut:
-    ctx = request.app.state.ctx
-    limit = ctx.settings.import_max_bytes
-    if file.size is not None and file.size > limit:
-        raise too_large(limit)
-    mapping_value = parse_mapping(mapping)
-    creator = session.get(Creator, creator_id)
-    currency = creator.currency if creator else None
-    session.close()
-    report = import_stream(
-        ctx.engine,
-        creator_id,
-        file.file,
-        ctx.clock,
-        format_name=format_name or None,
-        platform=platform or None,
-        mapping=mapping_value,
-        batch_size=ctx.settings.import_batch_size,
-        default_currency=currency,
-        default_format=default_format,
-        max_bytes=limit,
-    )
-    return ImportReportOut.model_validate(report.as_dict())
-
-
 @router.post("/api/crm/import", response_model=ImportReportOut, responses=IMPORT_ERRORS)
 def import_fans(
-    request: Request,
+    ctx: Ctx,
     session: DbSession,
     principal: Writer,
     file: Annotated[UploadFile, File(description="the export file")],
@@ -91,12 +36,14 @@ def import_fans(
     than ``HUNTAZE_IMPORT_MAX_BYTES`` answer 413 ``file_too_large``; use ``huntaze import``
     for those.
     """
-    return _run(request, session, principal.creator_id, file, format, platform, mapping)
+    return upload(
+        session, ctx, principal.creator_id, file.file, file.size, format, platform, mapping
+    )
 
 
 @router.post("/api/onlyfans/import/csv", response_model=ImportReportOut, responses=IMPORT_ERRORS)
 def import_onlyfans(
-    request: Request,
+    ctx: Ctx,
     session: DbSession,
     principal: Writer,
     file: Annotated[UploadFile, File(description="OnlyFans fans or earnings export")],
@@ -108,4 +55,6 @@ def import_onlyfans(
     OnlyFans has no native CSV; a CSV made by a creator's tool is read as a generic CSV on
     the ``onlyfans`` platform with the ``mapping`` given.
     """
-    return _run(request, session, principal.creator_id, file, format, "onlyfans", mapping)
+    return upload(
+        session, ctx, principal.creator_id, file.file, file.size, format, "onlyfans", mapping
+    )

@@ -14,8 +14,10 @@ import io
 import json
 from typing import Any, BinaryIO
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
+from huntaze.context import AppContext
 from huntaze.imports.base import ImportFormatError, ImportTooLargeError, Parser
 from huntaze.imports.formats.detect import detect_format
 from huntaze.imports.formats.registry import FORMATS, get_parser
@@ -28,10 +30,12 @@ from huntaze.imports.reading.encoding import (
     detect_encoding,
 )
 from huntaze.imports.report import ImportReport
+from huntaze.imports.schemas import ImportReportOut
 from huntaze.imports.writing.writer import ProgressCallback, run_import
 from huntaze.kit.clock import Clock
 from huntaze.kit.errors import ApiError
 from huntaze.kit.validation import MAX_JSON_CHARS, check_json, check_platform
+from huntaze.models.tenancy import Creator
 
 HEAD_BYTES = HEAD_SIZE
 #: The ``mapping`` form field is at most this many characters of JSON text (it is bounded
@@ -248,3 +252,44 @@ def import_stream(
         )
     except ImportFormatError as exc:
         raise format_error(exc) from exc
+
+
+def upload(
+    session: Session,
+    ctx: AppContext,
+    creator_id: str,
+    stream: BinaryIO,
+    size: int | None,
+    format_name: str | None,
+    platform: str | None,
+    mapping: str | None,
+) -> ImportReportOut:
+    """Import an uploaded export file (``stream``, ``size`` bytes when known) for
+    ``creator_id`` and return the report's API shape.
+
+    The request's session only reads the creator's currency; its read ends before the import,
+    which writes on connections of its own (:func:`import_stream`).
+
+    Raises:
+        ApiError: 413 ``file_too_large`` above ``HUNTAZE_IMPORT_MAX_BYTES``; 422 as
+            :func:`import_stream` and :func:`parse_mapping`.
+    """
+    limit = ctx.settings.import_max_bytes
+    if size is not None and size > limit:
+        raise too_large(limit)
+    mapping_value = parse_mapping(mapping)
+    currency = session.scalar(select(Creator.currency).where(Creator.id == creator_id))
+    session.rollback()  # end the read: the import writes on its own connections
+    report = import_stream(
+        ctx.engine,
+        creator_id,
+        stream,
+        ctx.clock,
+        format_name=format_name or None,
+        platform=platform or None,
+        mapping=mapping_value,
+        batch_size=ctx.settings.import_batch_size,
+        default_currency=currency,
+        max_bytes=limit,
+    )
+    return ImportReportOut.model_validate(report.as_dict())

@@ -9,13 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huntaze.fans.service import get_fan
+from huntaze.inbox.errors import QuickReplyNotFound
 from huntaze.inbox.schemas import (
     QuickReplyIn,
     QuickReplyOut,
     QuickReplyPage,
     QuickReplyPatch,
 )
-from huntaze.kit.errors import ApiError, not_found
+from huntaze.kit.errors import ApiError
 from huntaze.kit.ids import new_id
 from huntaze.kit.keyset import next_cursor, order_and_seek
 from huntaze.kit.pagination import decode_cursor
@@ -69,7 +70,7 @@ def get_reply(session: Session, creator_id: str, reply_id: str) -> QuickReply:
         select(QuickReply).where(QuickReply.id == reply_id, QuickReply.creator_id == creator_id)
     )
     if reply is None:
-        raise not_found("quick_reply")
+        raise QuickReplyNotFound()
     return reply
 
 

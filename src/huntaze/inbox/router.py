@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from huntaze.auth.deps import DbSession, Messenger, Reader, Writer
+from huntaze.auth.deps import Messenger, Reader, Writer
+from huntaze.context import Ctx, DbSession, Now
 from huntaze.inbox import quick_replies as qr
 from huntaze.inbox import service as convs
 from huntaze.inbox.schemas import (
@@ -26,7 +27,7 @@ from huntaze.inbox.schemas import (
     RenderRequest,
     UnreadCount,
 )
-from huntaze.kit.http import ERRORS, Limit, request_now
+from huntaze.kit.http import ERRORS, Limit
 from huntaze.kit.pagination import DEFAULT_LIMIT
 from huntaze.kit.validation import SafeStr
 
@@ -57,16 +58,15 @@ def list_conversations(
 )
 def open_conversation(
     data: ConversationCreate,
-    request: Request,
+    now: Now,
     response: Response,
     session: DbSession,
     principal: Messenger,
 ) -> ConversationOut:
     """Open the conversation with a fan (200 with the existing one if it is already open)."""
     conv, created = convs.open_conversation(
-        session, principal.creator_id, data.fan_id, data.platform, request_now(request)
+        session, principal.creator_id, data.fan_id, data.platform, now
     )
-    session.commit()
     if not created:
         response.status_code = 200
     return ConversationOut.model_validate(conv)
@@ -108,7 +108,8 @@ def list_messages(
 def add_message(
     conversation_id: ConversationId,
     data: MessageCreate,
-    request: Request,
+    ctx: Ctx,
+    now: Now,
     session: DbSession,
     principal: Messenger,
 ) -> MessageOut:
@@ -116,39 +117,26 @@ def add_message(
     queued in the outbox in the same transaction (unless ``send`` is false), within the
     sending account's limits; its ``outboxId`` gives the delivery status. The message's own
     ``id`` starts ``cmsg_``; the outbox message's starts ``msg_``."""
-    message = convs.add_message(
-        session, principal.creator_id, conversation_id, data, request_now(request)
+    return convs.post_message(
+        session, principal.creator_id, conversation_id, data, now, ctx.send_outbound
     )
-    status = None
-    if data.direction == "outbound" and data.send:
-        conv = convs.get_conversation(session, principal.creator_id, conversation_id)
-        message.outbox_id = request.app.state.ctx.send_outbound(session, conv, message, data)
-        status = "queued"
-    session.commit()
-    return convs.message_out(message, status)
 
 
 @router.post("/conversations/{conversation_id}/read", response_model=MarkedRead, responses=ERRORS)
 def mark_conversation_read(
-    conversation_id: ConversationId, request: Request, session: DbSession, principal: Messenger
+    conversation_id: ConversationId, now: Now, session: DbSession, principal: Messenger
 ) -> MarkedRead:
     """Mark every inbound message of the conversation read."""
-    marked = convs.mark_conversation_read(
-        session, principal.creator_id, conversation_id, request_now(request)
-    )
-    session.commit()
+    marked = convs.mark_conversation_read(session, principal.creator_id, conversation_id, now)
     return MarkedRead(marked=marked)
 
 
 @router.post("/messages/{message_id}/read", response_model=MarkedRead, responses=ERRORS)
 def mark_message_read(
-    message_id: MessageId, request: Request, session: DbSession, principal: Messenger
+    message_id: MessageId, now: Now, session: DbSession, principal: Messenger
 ) -> MarkedRead:
     """Mark one inbound message read."""
-    marked = convs.mark_message_read(
-        session, principal.creator_id, message_id, request_now(request)
-    )
-    session.commit()
+    marked = convs.mark_message_read(session, principal.creator_id, message_id, now)
     return MarkedRead(marked=marked)
 
 
@@ -172,11 +160,10 @@ def list_quick_replies(
 
 @router.post("/quick-replies", response_model=QuickReplyOut, status_code=201, responses=ERRORS)
 def create_quick_reply(
-    data: QuickReplyIn, request: Request, session: DbSession, principal: Writer
+    data: QuickReplyIn, now: Now, session: DbSession, principal: Writer
 ) -> QuickReplyOut:
     """Create a quick reply."""
-    reply = qr.create_reply(session, principal.creator_id, data, request_now(request))
-    session.commit()
+    reply = qr.create_reply(session, principal.creator_id, data, now)
     return qr.to_out(reply)
 
 
@@ -188,11 +175,10 @@ def get_quick_reply(reply_id: ReplyId, session: DbSession, principal: Reader) ->
 
 @router.put("/quick-replies/{reply_id}", response_model=QuickReplyOut, responses=ERRORS)
 def replace_quick_reply(
-    reply_id: ReplyId, data: QuickReplyIn, request: Request, session: DbSession, principal: Writer
+    reply_id: ReplyId, data: QuickReplyIn, now: Now, session: DbSession, principal: Writer
 ) -> QuickReplyOut:
     """Replace a quick reply."""
-    reply = qr.update_reply(session, principal.creator_id, reply_id, data, request_now(request))
-    session.commit()
+    reply = qr.update_reply(session, principal.creator_id, reply_id, data, now)
     return qr.to_out(reply)
 
 
@@ -200,13 +186,12 @@ def replace_quick_reply(
 def patch_quick_reply(
     reply_id: ReplyId,
     data: QuickReplyPatch,
-    request: Request,
+    now: Now,
     session: DbSession,
     principal: Writer,
 ) -> QuickReplyOut:
     """Change some fields of a quick reply."""
-    reply = qr.update_reply(session, principal.creator_id, reply_id, data, request_now(request))
-    session.commit()
+    reply = qr.update_reply(session, principal.creator_id, reply_id, data, now)
     return qr.to_out(reply)
 
 
@@ -216,7 +201,6 @@ def patch_quick_reply(
 def delete_quick_reply(reply_id: ReplyId, session: DbSession, principal: Writer) -> Response:
     """Delete a quick reply."""
     qr.delete_reply(session, principal.creator_id, reply_id)
-    session.commit()
     return Response(status_code=204)
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from huntaze.kit.schema import CamelModel
+from huntaze.kit.schema import CamelModel, Page
 from huntaze.kit.validation import Cents, Platform, SafeStr, UtcDateTime, check_text
 
 #: Longest id accepted in a request. Stored ids are at most 32 characters (``String(32)``);
@@ -58,11 +58,8 @@ class ConversationOut(CamelModel):
     updated_at: datetime
 
 
-class ConversationPage(CamelModel):
+class ConversationPage(Page[ConversationOut]):
     """Conversations: unread first, then by last message time, newest first."""
-
-    items: list[ConversationOut]
-    next_cursor: str | None = None
 
 
 class MessageCreate(CamelModel):
@@ -128,11 +125,8 @@ class MessageOut(CamelModel):
     bulk_id: str | None = None
 
 
-class MessagePage(CamelModel):
+class MessagePage(Page[MessageOut]):
     """A thread's messages, newest first."""
-
-    items: list[MessageOut]
-    next_cursor: str | None = None
 
 
 class UnreadCount(CamelModel):
@@ -175,11 +169,8 @@ class QuickReplyOut(CamelModel):
     updated_at: datetime
 
 
-class QuickReplyPage(CamelModel):
+class QuickReplyPage(Page[QuickReplyOut]):
     """Quick replies, by title."""
-
-    items: list[QuickReplyOut]
-    next_cursor: str | None = None
 
 
 class RenderRequest(CamelModel):

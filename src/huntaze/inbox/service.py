@@ -13,8 +13,10 @@ from datetime import datetime
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from huntaze.context import SendOutbound
 from huntaze.eventlog import record_event
 from huntaze.fans.service import get_fan
+from huntaze.inbox.errors import ConversationNotFound, InboxMessageNotFound
 from huntaze.inbox.schemas import (
     ConversationOut,
     ConversationPage,
@@ -23,7 +25,7 @@ from huntaze.inbox.schemas import (
     MessagePage,
 )
 from huntaze.inbox.threads import list_thread
-from huntaze.kit.errors import ApiError, not_found
+from huntaze.kit.errors import ApiError
 from huntaze.kit.ids import new_id
 from huntaze.kit.pagination import decode_cursor, encode_cursor
 from huntaze.kit.validation import INT32_MAX
@@ -47,7 +49,7 @@ def get_conversation(session: Session, creator_id: str, conversation_id: str) ->
         )
     )
     if conv is None:
-        raise not_found("conversation")
+        raise ConversationNotFound()
     return conv
 
 
@@ -121,6 +123,30 @@ def list_conversations(
     return ConversationPage(
         items=[ConversationOut.model_validate(c) for c in rows[:limit]], next_cursor=nxt
     )
+
+
+def post_message(
+    session: Session,
+    creator_id: str,
+    conversation_id: str,
+    data: MessageCreate,
+    now: datetime,
+    send_outbound: SendOutbound,
+) -> MessageOut:
+    """Record a message in a conversation; an outbound one is also queued in the outbox, in the
+    same transaction, unless ``data.send`` is false. Returns its API shape, with ``status``
+    ``queued`` when it was queued.
+
+    Raises:
+        ApiError: 404 ``conversation_not_found``; from the sender, 409 ``no_sending_account``
+            or ``fan_opted_out``, 422 ``no_channel``.
+    """
+    message = add_message(session, creator_id, conversation_id, data, now)
+    if data.direction != "outbound" or not data.send:
+        return message_out(message)
+    conv = get_conversation(session, creator_id, conversation_id)
+    message.outbox_id = send_outbound(session, conv, message, data)
+    return message_out(message, "queued")
 
 
 def message_out(message: Message, status: str | None = None) -> MessageOut:
@@ -222,13 +248,13 @@ def mark_message_read(session: Session, creator_id: str, message_id: str, now: d
     """Mark one inbound message read; return 1 if it changed, else 0.
 
     Raises:
-        ApiError: 404 ``message_not_found``.
+        ApiError: 404 ``inbox_message_not_found``.
     """
     message = session.scalar(
         select(Message).where(Message.id == message_id, Message.creator_id == creator_id)
     )
     if message is None:
-        raise not_found("message")
+        raise InboxMessageNotFound()
     if message.direction != "inbound" or message.read_at is not None:
         return 0
     message.read_at = now

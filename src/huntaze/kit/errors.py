@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 
 class ApiError(Exception):
@@ -51,6 +51,45 @@ async def send_error(send: Callable[[dict[str, Any]], Awaitable[None]], error: A
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class DomainError(ApiError):
+    """A named error of one domain, with its status (``http_status``), stable code
+    (``error_code``) and default message as class attributes. Each domain declares its own in
+    its ``errors.py`` (``FanNotFound``, ``SendingAccountNotFound``…). No two classes share a
+    code, so a code names one entity (``tests/test_errors.py`` checks it). The app maps
+    every one to the error body once (:meth:`ApiError.body`).
+
+    Args:
+        message: overrides the class's default sentence.
+        details: objects naming the offending field or line.
+    """
+
+    http_status: ClassVar[int] = 400
+    error_code: ClassVar[str] = ""
+    default_message: ClassVar[str] = ""
+
+    def __init__(
+        self, message: str | None = None, details: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(
+            type(self).http_status,
+            type(self).error_code,
+            message or type(self).default_message,
+            details,
+        )
+
+
+class NotFound(DomainError):
+    """404: the entity does not exist, or belongs to another creator (indistinguishable)."""
+
+    http_status = 404
+
+
+class Conflict(DomainError):
+    """409: the request conflicts with the entity's current state."""
+
+    http_status = 409
 
 
 def not_found(kind: str) -> ApiError:

@@ -1,5 +1,5 @@
-"""What every router shares: the error responses OpenAPI documents, the page limit, and the
-application clock's reading for a request.
+"""What every router shares: the error responses OpenAPI documents and the page limit (the
+typed context, clock reading and session are in :mod:`huntaze.context`).
 
 Routers import these from here rather than from one another, so no domain's router depends
 on another domain's.
@@ -7,10 +7,9 @@ on another domain's.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Query
 
 from huntaze.kit.pagination import MAX_LIMIT
 from huntaze.kit.schema import ErrorResponse
@@ -23,10 +22,3 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 #: ``?limit=``: items in a page, 1 to :data:`~huntaze.kit.pagination.MAX_LIMIT`.
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-
-
-def request_now(request: Request) -> datetime:
-    """The application clock's current time (aware, UTC) for ``request``: the clock the app
-    was built with (``app.state.ctx.clock``), so tests can inject one."""
-    now: datetime = request.app.state.ctx.clock.now()
-    return now

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Generic, TypeVar
+
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+
+ItemT = TypeVar("ItemT")
 
 
 class CamelModel(BaseModel):
@@ -12,6 +16,15 @@ class CamelModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, from_attributes=True, extra="forbid"
     )
+
+
+class Page(CamelModel, Generic[ItemT]):
+    """One page of a list: ``{"items": [...], "nextCursor": "..."}``. Pass ``nextCursor`` back
+    as ``cursor`` for the next page; it is null on the last page. A domain names its page by
+    subclassing, ``class FanPage(Page[FanOut])``, so the OpenAPI document names it too."""
+
+    items: list[ItemT]
+    next_cursor: str | None = None
 
 
 class ErrorDetail(BaseModel):

@@ -18,16 +18,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from huntaze.config import Settings
+from huntaze.db.session import flush_or_raise
 from huntaze.kit.crypto import SecretBox
-from huntaze.kit.errors import ApiError, not_found
+from huntaze.kit.errors import ApiError
 from huntaze.kit.ids import new_id
 from huntaze.kit.netguard import TargetPolicy
 from huntaze.kit.validation import check_text
 from huntaze.messaging.account_settings import keep_masked, validate_settings
+from huntaze.messaging.errors import SendingAccountNotFound
 from huntaze.models.messaging import SendingAccount
 from huntaze.outbox.limits import parse_limits
 
@@ -85,6 +86,17 @@ def validate_limits(text: str | None) -> str | None:
     return text
 
 
+def list_accounts(session: Session, creator_id: str) -> list[SendingAccount]:
+    """The creator's sending accounts, by platform then age."""
+    return list(
+        session.scalars(
+            select(SendingAccount)
+            .where(SendingAccount.creator_id == creator_id)
+            .order_by(SendingAccount.platform, SendingAccount.created_at)
+        )
+    )
+
+
 def get_account(session: Session, creator_id: str, account_id: str) -> SendingAccount:
     """Return the creator's sending account.
 
@@ -96,14 +108,14 @@ def get_account(session: Session, creator_id: str, account_id: str) -> SendingAc
     try:
         check_text(account_id)
     except ValueError:
-        raise not_found("sending_account") from None
+        raise SendingAccountNotFound() from None
     account = session.scalar(
         select(SendingAccount).where(
             SendingAccount.id == account_id, SendingAccount.creator_id == creator_id
         )
     )
     if account is None:
-        raise not_found("sending_account")
+        raise SendingAccountNotFound()
     return account
 
 
@@ -169,11 +181,7 @@ def create_account(
         updated_at=now,
     )
     session.add(account)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        raise _name_taken(name, platform) from exc
+    flush_or_raise(session, _name_taken(name, platform))
     return account
 
 
@@ -264,11 +272,8 @@ def change_account(
         account.config_version = (account.config_version or 0) + 1
     if config_changed or name != before[0]:
         account.updated_at = now
-    try:
-        session.flush()
-    except IntegrityError as exc:  # a concurrent request took the name in between
-        session.rollback()
-        raise _name_taken(name, account.platform) from exc
+    # a concurrent request may have taken the name in between
+    flush_or_raise(session, _name_taken(name, account.platform))
     return account
 
 

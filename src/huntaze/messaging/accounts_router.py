@@ -4,30 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
+from fastapi import APIRouter, Response
 
-from huntaze.auth.deps import DbSession, Reader, Writer
+from huntaze.auth.deps import Reader, Writer
+from huntaze.context import AppContext, Ctx, DbSession, Now
 from huntaze.kit.http import ERRORS
 from huntaze.kit.redact import redact_text
+from huntaze.messaging import accounts
 from huntaze.messaging.account_settings import public_settings, url_policy
-from huntaze.messaging.accounts import (
-    change_account as change_account_service,
-)
-from huntaze.messaging.accounts import (
-    create_account,
-    delete_account,
-    get_account,
-)
 from huntaze.messaging.schemas import AccountIn, AccountList, AccountOut, AccountPatch
 from huntaze.models.messaging import SendingAccount
 
 router = APIRouter(prefix="/api/messaging/accounts", tags=["messaging"])
 
 
-def _out(request: Request, account: SendingAccount) -> AccountOut:
-    outbox = request.app.state.ctx.outbox
-    windows = outbox.limits_for(account.platform, account.send_limits)
+def _out(ctx: AppContext, account: SendingAccount) -> AccountOut:
+    windows = ctx.outbox.limits_for(account.platform, account.send_limits)
     effective = ";".join(f"{w.amount}/{int(w.seconds)}seconds" for w in windows) or None
     return AccountOut(
         id=account.id,
@@ -49,30 +41,25 @@ def _out(request: Request, account: SendingAccount) -> AccountOut:
 
 
 @router.get("", response_model=AccountList, responses=ERRORS)
-def list_accounts(request: Request, session: DbSession, principal: Reader) -> AccountList:
+def list_accounts(ctx: Ctx, session: DbSession, principal: Reader) -> AccountList:
     """The creator's sending accounts, with limits and breaker state (never secrets)."""
-    rows = session.scalars(
-        select(SendingAccount)
-        .where(SendingAccount.creator_id == principal.creator_id)
-        .order_by(SendingAccount.platform, SendingAccount.created_at)
-    )
-    return AccountList(items=[_out(request, a) for a in rows])
+    rows = accounts.list_accounts(session, principal.creator_id)
+    return AccountList(items=[_out(ctx, a) for a in rows])
 
 
 @router.post("", response_model=AccountOut, status_code=201, responses=ERRORS)
 def add_account(
-    data: AccountIn, request: Request, session: DbSession, principal: Writer
+    data: AccountIn, ctx: Ctx, now: Now, session: DbSession, principal: Writer
 ) -> AccountOut:
     """Add a sending account (an OnlyFans relay, an SMTP sender, a manual queue).
 
     ``settings.relayUrl`` and ``settings.smtpUrl`` must name a host the server may reach
     (422 ``invalid_url`` / ``unsafe_url``); credentials in them are masked in every answer."""
-    ctx = request.app.state.ctx
-    account = create_account(
+    account = accounts.create_account(
         session,
         principal.creator_id,
         ctx.box,
-        ctx.clock.now(),
+        now,
         platform=data.platform,
         name=data.name,
         channel=data.channel,
@@ -81,43 +68,37 @@ def add_account(
         send_limits=data.send_limits,
         policy=url_policy(ctx.settings),
     )
-    session.commit()
-    return _out(request, account)
+    return _out(ctx, account)
 
 
 @router.get("/{account_id}", response_model=AccountOut, responses=ERRORS)
-def read_account(
-    account_id: str, request: Request, session: DbSession, principal: Reader
-) -> AccountOut:
+def read_account(account_id: str, ctx: Ctx, session: DbSession, principal: Reader) -> AccountOut:
     """One sending account."""
-    return _out(request, get_account(session, principal.creator_id, account_id))
+    return _out(ctx, accounts.get_account(session, principal.creator_id, account_id))
 
 
 @router.patch("/{account_id}", response_model=AccountOut, responses=ERRORS)
 def change_account(
-    account_id: str, data: AccountPatch, request: Request, session: DbSession, principal: Writer
+    account_id: str, data: AccountPatch, ctx: Ctx, now: Now, session: DbSession, principal: Writer
 ) -> AccountOut:
     """Change name, channel, settings, secret or limits; ``status: "active"`` resumes an
     account that was waiting to be reconnected (and closes its breaker). Changes take effect
     on the workers' next claim. 409 ``sending_account_exists`` for a taken name."""
-    ctx = request.app.state.ctx
     sent: dict[str, Any] = data.model_dump(include=data.model_fields_set)
-    account = change_account_service(
+    account = accounts.change_account(
         session,
         principal.creator_id,
         account_id,
         ctx.box,
-        ctx.clock.now(),
+        now,
         sent,
         policy=url_policy(ctx.settings),
     )
-    session.commit()
-    return _out(request, account)
+    return _out(ctx, account)
 
 
 @router.delete("/{account_id}", status_code=204, response_class=Response, responses=ERRORS)
 def remove_account(account_id: str, session: DbSession, principal: Writer) -> Response:
     """Delete a sending account with its queued messages."""
-    delete_account(session, principal.creator_id, account_id)
-    session.commit()
+    accounts.delete_account(session, principal.creator_id, account_id)
     return Response(status_code=204)

@@ -9,14 +9,14 @@ UTC and a datetime without a zone as UTC (:data:`huntaze.kit.validation.UtcDateT
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from huntaze.fans.schemas import SafeModel, SubscriptionStatus
+from huntaze.fans.schemas import AudienceFilter, SafeModel
 from huntaze.kit.schema import CamelModel
-from huntaze.kit.validation import MAX_TAG, Cents, Int64, JsonObject, Platform, as_utc
+from huntaze.kit.validation import Cents, JsonObject, Platform
 
 Priority = Literal["high", "medium", "low"]
 #: At most this many fan ids in one bulk.
@@ -30,16 +30,6 @@ MAX_MEDIA_URL = 2048
 MAX_ID = 255
 
 
-def _utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("is outside the calendar in UTC (years 1 to 9999)") from None
-
-
-#: A filter instant: a date is midnight UTC, a datetime without a zone is UTC (as
-#: :data:`huntaze.kit.validation.UtcDateTime`, with an instant past the calendar a 422).
-FilterInstant = Annotated[datetime, BeforeValidator(as_utc), AfterValidator(_utc)]
 MediaUrls = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=MAX_MEDIA_URL)]],
     Field(max_length=MAX_MEDIA),
@@ -114,19 +104,13 @@ class MessageStatus(CamelModel):
     external_id: str | None = None
 
 
-class BulkFilter(SafeModel):
+class BulkFilter(AudienceFilter):
     """The fan list's filters (``GET /api/crm/fans``), money in cents. ``lastActiveBefore``
     and ``lastActiveAfter`` read ``2025-06-01`` as midnight UTC and a datetime without a zone
     as UTC."""
 
-    q: str | None = Field(default=None, max_length=200)
-    platform: Platform | None = Field(default=None, max_length=32)
-    tag: str | None = Field(default=None, max_length=MAX_TAG)
-    subscription_status: SubscriptionStatus | None = None
-    min_lifetime_value_cents: Int64 | None = None
-    max_lifetime_value_cents: Int64 | None = None
-    last_active_before: FilterInstant | None = None
-    last_active_after: FilterInstant | None = None
+    # The audience filter itself (huntaze.fans.schemas.AudienceFilter), under the name and
+    # description the bulk route's OpenAPI document has always given it.
 
 
 class BulkRecipients(SafeModel):

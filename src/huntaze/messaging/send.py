@@ -28,10 +28,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, Grouping
 
-from huntaze.fans.queries import FanFilter, fan_conditions
-from huntaze.kit.errors import ApiError, not_found
+from huntaze.fans.queries import fan_conditions
+from huntaze.fans.schemas import AudienceFilter
+from huntaze.kit.errors import ApiError
 from huntaze.kit.ids import SEQUENCE_DIGITS, new_id, new_id_head
 from huntaze.kit.templates import parts
+from huntaze.messaging.errors import SendingAccountNotFound
 from huntaze.models.crm import Fan
 from huntaze.models.messaging import PRIORITIES, BulkSend, OutboxMessage, SendingAccount
 
@@ -96,7 +98,7 @@ def queue_message(
             .with_for_update(read=True, key_share=True)
         ).first()
         if held is None:
-            raise not_found("sending_account")
+            raise SendingAccountNotFound()
     message_id = new_id("msg")
     row = OutboxMessage(
         id=message_id,
@@ -238,7 +240,7 @@ def queue_bulk(
     template: str,
     default: str = "",
     fan_ids: list[str] | None = None,
-    flt: FanFilter | None = None,
+    flt: AudienceFilter | None = None,
     priority: str = "low",
     subject: str | None = None,
     media_urls: list[str] | None = None,
@@ -261,7 +263,7 @@ def queue_bulk(
         raise ApiError(422, "no_recipients", "Give recipients: fanIds or a filter")
     creator_id = account.creator_id
     platform = account.platform
-    conds = fan_conditions(creator_id, flt or FanFilter())
+    conds = fan_conditions(creator_id, flt or AudienceFilter())
     if fan_ids is not None:
         conds.append(fan_id_in(session, fan_ids))
     recipient: Any = Fan.email if platform == "email" else Fan.platform_fan_id

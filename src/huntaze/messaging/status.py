@@ -11,8 +11,9 @@ from sqlalchemy import and_, case, func, literal, or_, select, type_coerce, unio
 from sqlalchemy.orm import Session
 
 from huntaze.db.base import UTCDateTime
-from huntaze.kit.errors import ApiError, not_found
+from huntaze.kit.errors import ApiError
 from huntaze.kit.validation import check_text
+from huntaze.messaging.errors import BulkNotFound, MessageNotFound
 from huntaze.models.crm import Message
 from huntaze.models.messaging import (
     PRIORITY_NAMES,
@@ -49,7 +50,7 @@ def get_message(session: Session, creator_id: str, message_id: str) -> OutboxMes
             is not valid text).
     """
     if not _storable(message_id):
-        raise not_found("message")
+        raise MessageNotFound()
     msg = session.scalar(
         select(OutboxMessage).where(
             OutboxMessage.id == message_id, OutboxMessage.creator_id == creator_id
@@ -63,15 +64,13 @@ def get_message(session: Session, creator_id: str, message_id: str) -> OutboxMes
         )
     ).first()
     if inbox is None:
-        raise not_found("message")
+        raise MessageNotFound()
     hint = (
         f"its delivery status is under its outboxId {inbox.outbox_id}"
         if inbox.outbox_id
         else "it was not sent through the outbox, so it has no delivery status"
     )
-    raise ApiError(
-        404,
-        "message_not_found",
+    raise MessageNotFound(
         f"{message_id} is an inbox message, not an outbox message: {hint}",
         [{"inboxMessageId": message_id, "outboxId": inbox.outbox_id}],
     )
@@ -296,12 +295,12 @@ def get_bulk(session: Session, creator_id: str, bulk_id: str) -> BulkSend:
         ApiError: 404 ``bulk_not_found`` (also for an id that is not valid text).
     """
     if not _storable(bulk_id):
-        raise not_found("bulk")
+        raise BulkNotFound()
     bulk = session.scalar(
         select(BulkSend).where(BulkSend.id == bulk_id, BulkSend.creator_id == creator_id)
     )
     if bulk is None:
-        raise not_found("bulk")
+        raise BulkNotFound()
     return bulk
 
 

@@ -1,0 +1,59 @@
+"""One transaction per request (docs/architecture.md "How a request flows"): the session
+dependency commits once when the route succeeds and rolls everything back when it fails, so
+a failed request leaves nothing half-written, as a client reading back would see it."""
+
+from __future__ import annotations
+
+
+def _opted_out_conversation(client, h):  # type: ignore[no-untyped-def]
+    fan = client.post(
+        "/api/crm/fans",
+        json={"platform": "onlyfans", "platformFanId": "t1", "consent": "opted_out"},
+        headers=h,
+    ).json()
+    account = client.post(
+        "/api/messaging/accounts",
+        json={"platform": "onlyfans", "name": "of", "channel": "noop"},
+        headers=h,
+    )
+    assert account.status_code == 201
+    conv = client.post("/api/crm/conversations", json={"fanId": fan["id"]}, headers=h)
+    assert conv.status_code == 201
+    return conv.json()
+
+
+def test_a_failed_request_keeps_none_of_its_writes(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    h = tenant["headers"]
+    conv = _opted_out_conversation(client, h)
+    # the message row is written first, then queueing it refuses: the whole request fails
+    r = client.post(
+        f"/api/crm/conversations/{conv['id']}/messages", json={"text": "hello"}, headers=h
+    )
+    assert r.status_code == 409 and r.json()["error"]["code"] == "fan_opted_out"
+    thread = client.get(f"/api/crm/conversations/{conv['id']}/messages", headers=h).json()
+    assert thread["items"] == []
+    after = client.get(f"/api/crm/conversations/{conv['id']}", headers=h).json()
+    assert after["lastMessageAt"] is None
+    # the same message recorded without sending is kept, once
+    kept = client.post(
+        f"/api/crm/conversations/{conv['id']}/messages",
+        json={"text": "hello", "send": False},
+        headers=h,
+    )
+    assert kept.status_code == 201
+    thread = client.get(f"/api/crm/conversations/{conv['id']}/messages", headers=h).json()
+    assert [m["id"] for m in thread["items"]] == [kept.json()["id"]]
+
+
+def test_a_successful_write_is_committed_before_the_answer(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    h = tenant["headers"]
+    created = client.post(
+        "/api/crm/fans", json={"platform": "onlyfans", "platformFanId": "t2"}, headers=h
+    )
+    assert created.status_code == 201
+    # a second request (another session, another connection) sees it at once
+    again = client.post(
+        "/api/crm/fans", json={"platform": "onlyfans", "platformFanId": "t2"}, headers=h
+    )
+    assert again.status_code == 409 and again.json()["error"]["code"] == "fan_exists"
+    assert client.get(f"/api/crm/fans/{created.json()['id']}", headers=h).status_code == 200
