@@ -45,7 +45,7 @@ class ScriptedChannel:
 
 
 class ScriptedFactory(ChannelFactory):
-    def __init__(self, channel: ScriptedChannel) -> None:
+    def __init__(self, channel: Any) -> None:
         self.channel = channel
         self._channels = {}
 

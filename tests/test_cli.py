@@ -204,7 +204,7 @@ def test_worker_metrics_server_wants_the_bearer_token() -> None:
         assert refused.headers["WWW-Authenticate"] == "Bearer"
         for wrong in ("Bearer s3cret", "Bearer s3cret-tokens", "s3cret-token", "bearer x"):
             assert _get(url, {"Authorization": wrong}).status_code == 401, wrong
-        latin = httpx.get(url, headers={"Authorization": b"Bearer \xe9t\xe9"}, timeout=10)
+        latin = httpx.get(url, headers=[(b"Authorization", b"Bearer \xe9t\xe9")], timeout=10)
         assert latin.status_code == 401
         ok = _get(url, {"Authorization": "Bearer s3cret-token"})
         assert ok.status_code == 200 and "demo_things_total 3.0" in ok.text

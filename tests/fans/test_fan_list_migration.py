@@ -50,7 +50,7 @@ def _tags(engine: Engine, with_key: bool) -> set[tuple[str, ...]]:
 
 
 def _indexes(engine: Engine, table: str) -> dict[str, list[str | None]]:
-    return {i["name"]: i["column_names"] for i in inspect(engine).get_indexes(table)}
+    return {str(i["name"]): i["column_names"] for i in inspect(engine).get_indexes(table)}
 
 
 def test_0006_keys_stored_tags_and_keeps_one_spelling_per_fan(scratch: Engine) -> None:

@@ -50,7 +50,8 @@ def _expected(fans: list[dict[str, Any]], sort: str) -> list[str]:
 
 
 def _pages(client, h, sort, limit):  # type: ignore[no-untyped-def]
-    seen, cursor = [], None
+    seen: list[Any] = []
+    cursor = None
     while True:
         params: dict[str, Any] = {"limit": limit, "sort": sort}
         if cursor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 import pytest
 
@@ -169,7 +170,8 @@ def test_cursor_pagination_visits_every_fan_once(client, tenant, clock, sort) ->
         if i % 3:
             body["lastActiveAt"] = f"2026-01-{1 + i % 5:02d}T00:00:00Z"
         client.post("/api/crm/fans", json=body, headers=h)
-    seen, cursor, pages = [], None, 0
+    seen: list[str] = []
+    cursor, pages = None, 0
     while True:
         params = {"limit": 5, "sort": sort}
         if cursor:
@@ -187,19 +189,23 @@ def test_cursor_pagination_visits_every_fan_once(client, tenant, clock, sort) ->
 
 
 def test_purchases_newest_first(client, tenant, engine, clock) -> None:
-    from huntaze.imports.records import FanRecord, PurchaseRecord
+    from huntaze.imports.records import FanRecord, PurchaseKind, PurchaseRecord
     from huntaze.imports.writing.writer import ImportWriter
 
     class P:
         format = "test"
         platform = "onlyfans"
         provides = frozenset({"username"})
+        columns: ClassVar[dict[str, str]] = {}
 
         def parse(self, stream):  # type: ignore[no-untyped-def]
             fan = FanRecord(platform="onlyfans", platform_fan_id="77", line=1, username="zed")
-            for i, (kind, net) in enumerate(
-                [("tip", 500), ("ppv_message", 1200), ("chargeback", -500)]
-            ):
+            sales: list[tuple[PurchaseKind, int]] = [
+                ("tip", 500),
+                ("ppv_message", 1200),
+                ("chargeback", -500),
+            ]
+            for i, (kind, net) in enumerate(sales):
                 yield PurchaseRecord(
                     fan=fan,
                     kind=kind,
@@ -225,3 +231,30 @@ def test_purchases_newest_first(client, tenant, engine, clock) -> None:
         f"/api/crm/fans/{fan['id']}/purchases", params={"cursor": page["nextCursor"]}, headers=h
     ).json()
     assert [p["kind"] for p in rest["items"]] == ["tip"] and rest["nextCursor"] is None
+
+
+def test_deleting_a_fan_keeps_its_outbox_messages(client, tenant, sessions) -> None:  # type: ignore[no-untyped-def]
+    from huntaze.models.messaging import OutboxMessage
+
+    h = tenant["headers"]
+    client.post(
+        "/api/messaging/accounts",
+        json={"platform": "onlyfans", "name": "of", "channel": "noop"},
+        headers=h,
+    )
+    fan = client.post(
+        "/api/crm/fans", json={"platform": "onlyfans", "platformFanId": "gone"}, headers=h
+    ).json()
+    sent = client.post(
+        "/api/messages/send",
+        json={"fanId": fan["id"], "content": "hi", "platform": "onlyfans"},
+        headers=h,
+    ).json()
+    assert client.delete(f"/api/crm/fans/{fan['id']}", headers=h).status_code == 204
+    assert client.get(f"/api/crm/fans/{fan['id']}", headers=h).status_code == 404
+    # the message is still answered, still addressed, and no longer points at the fan
+    status = client.get(f"/api/messages/{sent['messageId']}", headers=h)
+    assert status.status_code == 200 and status.json()["status"] == "queued"
+    with sessions() as s:
+        row = s.get(OutboxMessage, sent["messageId"])
+        assert row is not None and row.fan_id is None and row.recipient == "gone"

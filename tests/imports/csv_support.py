@@ -31,8 +31,9 @@ def run_file(parser: Parser, path: Path) -> list[Record]:
         return list(parser.parse(stream))
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, *rest: int) -> datetime:
+    hour, minute, second, micro = (*rest, 0, 0, 0, 0)[:4]
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
 
 
 def errors(records: list[Record]) -> list[tuple[int, str | None]]:

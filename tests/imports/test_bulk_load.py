@@ -22,7 +22,7 @@ SORTS = {index.name for index in bulkload.sort_indexes()}
 
 
 def _indexes(engine: Engine) -> set[str]:
-    return {ix["name"] for ix in inspect(engine).get_indexes("fans")} & SORTS
+    return {str(ix["name"]) for ix in inspect(engine).get_indexes("fans")} & SORTS
 
 
 def _file(count: int, start: int = 0) -> bytes:

@@ -151,7 +151,7 @@ PLAUSIBLE = [
 cells = st.one_of(
     st.sampled_from(PLAUSIBLE),
     st.text(
-        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
         max_size=12,
     ),
 )

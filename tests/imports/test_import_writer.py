@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 
 from huntaze.db.base import db_timestamp
+from huntaze.db.dialect import is_postgres
 from huntaze.imports.formats.registry import get_parser
 from huntaze.imports.writing import sql
 from huntaze.imports.writing.writer import run_import
@@ -74,7 +75,7 @@ def test_direct_copy_falls_back_to_upsert_when_a_key_appeared(engine, tenant, cl
     parser = get_parser("onlyfans_fans")
     run_import(engine, cid, parser, _of_fans(_fan(7, None)), clock)
     with engine.begin() as conn:
-        pg = sql.is_postgres(conn)
+        pg = is_postgres(conn)
         stamp = db_timestamp(datetime(2026, 1, 1, tzinfo=UTC), pg)
         row = (
             "fan_racer",

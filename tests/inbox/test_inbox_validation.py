@@ -31,7 +31,7 @@ def _field(response: Any) -> str:
     return fields[0]
 
 
-def _cursor(values: list[Any]) -> str:
+def _cursor(values: Any) -> str:
     raw = json.dumps(values).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

@@ -98,7 +98,11 @@ def _arbitrary(request: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     """A service that is not a relay, or a relay that talks too much."""
     recipient = request["payload"].get("recipientId")
     if recipient == "5201":
-        body = {"error": "recipient unknown", "message": INTERNAL, "debug": INTERNAL}
+        body: dict[str, Any] = {
+            "error": "recipient unknown",
+            "message": INTERNAL,
+            "debug": INTERNAL,
+        }
         return 400, {"Content-Type": "application/json"}, json.dumps(body).encode()
     if recipient == "5202":
         return 404, {"Content-Type": "text/html"}, f"<html>{INTERNAL}</html>".encode()

@@ -4,7 +4,7 @@ deleting an account does to its queue."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from huntaze.models.messaging import OutboxMessage, SendAttempt, SendingAccount
 from tests.factories import create_fan
@@ -45,7 +45,7 @@ def test_accounts_keep_secrets_encrypted_and_out_of_responses(client, tenant, en
     assert dup.status_code == 409
     with engine.begin() as conn:
         conn.execute(
-            SendingAccount.__table__.update()
+            update(SendingAccount)
             .where(SendingAccount.id == acc["id"])
             .values(status="reconnect_required", breaker_state="open", breaker_failures=9)
         )
@@ -86,7 +86,7 @@ def test_deleting_an_account_removes_its_queue_and_its_send_attempts(
     with engine.begin() as conn:
         for account_id in ids:
             conn.execute(
-                SendAttempt.__table__.insert().values(
+                insert(SendAttempt).values(
                     account_id=account_id, message_id="msg_x", started_at=clock.now()
                 )
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from huntaze.idempotency import service as idempotency
 from huntaze.messaging.schemas import OnlyFansSend
@@ -194,7 +194,7 @@ def test_retry_redrives_failed_messages(client, tenant, engine) -> None:
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_failed"
     with engine.begin() as conn:
         conn.execute(
-            OutboxMessage.__table__.update()
+            update(OutboxMessage)
             .where(OutboxMessage.id == mid)
             .values(status="failed", attempts=3, last_error="boom")
         )

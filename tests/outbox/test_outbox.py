@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from huntaze.messaging.status import estimate_delivery, get_message
 from huntaze.models.messaging import OutboxMessage, SendingAccount
@@ -333,7 +333,7 @@ def test_a_claim_checks_the_account_again_once_locked(
         if "FOR NO KEY UPDATE SKIP LOCKED" in statement:
             with engine.begin() as other:
                 other.execute(
-                    SendingAccount.__table__.update()
+                    update(SendingAccount)
                     .where(SendingAccount.id == account_id)
                     .values(status="reconnect_required")
                 )

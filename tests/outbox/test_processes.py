@@ -15,6 +15,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, insert, select, update
@@ -89,7 +90,7 @@ def _count(engine, creator_id: str, status: str) -> int:  # type: ignore[no-unty
         )
 
 
-def _relay_bulk(client, engine, tenant, relay_url: str, n: int) -> dict:  # type: ignore[no-untyped-def]
+def _relay_bulk(client, engine, tenant, relay_url: str, n: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Add an OnlyFans account on ``relay_url`` and bulk-queue one message to each of n fans."""
     h = tenant["headers"]
     client.post(

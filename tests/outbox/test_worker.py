@@ -67,7 +67,7 @@ def test_a_deduplicating_channel_has_its_successes_recorded_together(
 ) -> None:
     ids = enqueue(seed(tenant), 5)
     channel = PeekingChannel(clock, engine, ids, deduplicates=True)
-    seen: list[tuple[str, str]] = []
+    seen: list[tuple[Any, str]] = []
     worker = _worker(
         make_outbox, channel, observer=lambda item, outcome, _s: seen.append((item, outcome))
     )

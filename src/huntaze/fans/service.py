@@ -10,11 +10,11 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from huntaze.db.session import flush_or_raise
-from huntaze.eventlog import record_event
+from huntaze.eventlog import EventType, record_event
 from huntaze.fans.errors import FanExists, FanNotFound
 from huntaze.fans.queries import fan_conditions
 from huntaze.fans.schemas import (
@@ -38,7 +38,7 @@ from huntaze.kit.keyset import (
     seek_page,
 )
 from huntaze.models.crm import Fan, FanTag, Purchase
-from huntaze.models.messaging import OutboxMessage
+from huntaze.outbox.service import detach_fan
 
 #: ``sort`` values of ``GET /api/crm/fans`` (prefix ``-`` for descending) -> column. Each is
 #: served by an index ``(creator_id, <column>, id)`` (``models.crm.Fan``), one range per page
@@ -216,7 +216,9 @@ def create_fan(session: Session, creator_id: str, data: FanCreate, now: datetime
         session, FanExists(details=[{"field": "platformFanId", "value": data.platform_fan_id}])
     )
     _set_tags(session, fan, data.tags)
-    record_event(session, creator_id, "fan.created", now, fan.id, {"platform": fan.platform})
+    record_event(
+        session, creator_id, EventType.FAN_CREATED, now, fan.id, {"platform": fan.platform}
+    )
     return fan
 
 
@@ -234,7 +236,7 @@ def replace_fan(
     fan.updated_at = now
     flush_or_raise(session, FanExists("Another fan has this platform and platformFanId"))
     _set_tags(session, fan, data.tags)
-    record_event(session, creator_id, "fan.updated", now, fan.id)
+    record_event(session, creator_id, EventType.FAN_UPDATED, now, fan.id)
     return fan
 
 
@@ -256,30 +258,24 @@ def patch_fan(session: Session, creator_id: str, fan_id: str, data: FanPatch, no
         _set_tags(session, fan, tags)
     fan.updated_at = now
     session.flush()
-    record_event(session, creator_id, "fan.updated", now, fan.id, {"fields": sorted(sent)})
+    record_event(session, creator_id, EventType.FAN_UPDATED, now, fan.id, {"fields": sorted(sent)})
     return fan
 
 
 def delete_fan(session: Session, creator_id: str, fan_id: str, now: datetime) -> None:
     """Delete a fan with its tags, purchases, conversations and messages.
 
-    Outbox rows to the fan stay (their recipient is kept) with ``fan_id`` set to NULL: the
-    outbox has no foreign key to fans (bulk inserts would pay one check per row, see
-    :class:`huntaze.models.messaging.OutboxMessage`), so this does what ``ON DELETE SET NULL``
-    did.
+    Outbox rows to the fan stay, with their recipient, through the outbox's own service
+    (:func:`huntaze.outbox.service.detach_fan`).
 
     Raises:
         ApiError: 404 ``fan_not_found``.
     """
     fan = get_fan(session, creator_id, fan_id)
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.creator_id == creator_id, OutboxMessage.fan_id == fan.id)
-        .values(fan_id=None)
-    )
+    detach_fan(session, creator_id, fan.id)
     session.delete(fan)
     session.flush()
-    record_event(session, creator_id, "fan.deleted", now, fan_id)
+    record_event(session, creator_id, EventType.FAN_DELETED, now, fan_id)
 
 
 def fan_purchases(

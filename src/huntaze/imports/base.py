@@ -56,7 +56,11 @@ class Parser(Protocol):
     format: str
     platform: str
     provides: frozenset[str]
-    columns: Mapping[str, str]
+
+    @property
+    def columns(self) -> Mapping[str, str]:
+        """Record field -> the file's column (read-only here: a parser may hold a dict)."""
+        ...
 
     def parse(self, stream: BinaryIO) -> Iterator[Record]:
         """Yield a record for each row of ``stream`` (UTF-8 bytes, a BOM allowed), in file

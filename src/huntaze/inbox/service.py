@@ -14,7 +14,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from huntaze.context import SendOutbound
-from huntaze.eventlog import record_event
+from huntaze.eventlog import EventType, record_event
 from huntaze.fans.service import get_fan
 from huntaze.inbox.errors import ConversationNotFound, InboxMessageNotFound
 from huntaze.inbox.schemas import (
@@ -214,7 +214,7 @@ def add_message(
         conv.unread_count += 1
     conv.updated_at = now
     session.flush()
-    kind = "message.received" if data.direction == "inbound" else "message.recorded"
+    kind = EventType.MESSAGE_RECEIVED if data.direction == "inbound" else EventType.MESSAGE_RECORDED
     record_event(session, creator_id, kind, now, message.id, {"fanId": conv.fan_id})
     return message
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, Grouping
 
+from huntaze.db.dialect import is_postgres
 from huntaze.fans.queries import fan_conditions
 from huntaze.fans.schemas import AudienceFilter
 from huntaze.kit.errors import ApiError
@@ -89,7 +90,7 @@ def queue_message(
             ``sending_account_not_found`` when the account was deleted meanwhile.
     """
     recipient = check_sendable(fan, account.platform)
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         # outbox rows carry no foreign key (migration 0004): hold the account as one would,
         # so a concurrent delete_account waits for this row and its trigger deletes it
         held = session.execute(
@@ -133,7 +134,7 @@ def queue_message(
 
 
 def _first_word(session: Session, column: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         return func.split_part(column, " ", 1)
     position = func.instr(column, " ")
     return func.iif(position > 0, func.substr(column, 1, position - 1), column)
@@ -145,7 +146,7 @@ def _row_ids(session: Session, head: str) -> Any:
     the primary key grows at its right edge. Past 16**8 - 1 rows PostgreSQL's ``lpad`` would
     cut the number and the insert fail on the primary key (no fan list comes near)."""
     number = func.row_number().over()
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         sequence = func.lpad(func.to_hex(number), SEQUENCE_DIGITS, "0")
     else:
         sequence = func.printf(f"%0{SEQUENCE_DIGITS}x", number)
@@ -217,7 +218,7 @@ def fan_id_in(session: Session, fan_ids: list[str]) -> ColumnElement[bool]:
     default). PostgreSQL gets a ``varchar[]`` array (``= ANY(:ids)``), SQLite a JSON array
     read by ``json_each`` (SQLite "The JSON1 Extension").
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         return Fan.id == any_(literal(list(fan_ids), ARRAY(String)))
     listed = func.json_each(literal(json.dumps(list(fan_ids)), String)).table_valued("value")
     return Fan.id.in_(select(listed.c.value))

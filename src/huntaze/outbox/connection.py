@@ -8,6 +8,8 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, Engine
 
+from huntaze.db.dialect import is_postgres
+
 log = structlog.get_logger("huntaze.outbox")
 
 
@@ -25,7 +27,7 @@ class OutboxConnections:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         #: True on PostgreSQL, where claims and outcomes use its set-based statements
-        self.pg = engine.dialect.name == "postgresql"
+        self.pg = is_postgres(engine)
         self._raw_conn: Any = None
 
     def begin(self) -> Connection:

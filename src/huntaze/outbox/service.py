@@ -20,9 +20,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.orm import Session
 
 from huntaze.config import Settings
 from huntaze.kit.clock import Clock
+from huntaze.models.messaging import OutboxMessage
 from huntaze.outbox.claim_each import claim_account_rows
 from huntaze.outbox.claim_many import claim_rows, recent_starts_many
 from huntaze.outbox.connection import OutboxConnections
@@ -47,7 +49,7 @@ from huntaze.outbox.tables import (
 )
 from huntaze.platforms.base import OutgoingMessage
 
-__all__ = ["EXHAUSTED", "Claimed", "Outbox", "outbox_from_settings"]
+__all__ = ["EXHAUSTED", "Claimed", "Outbox", "detach_fan", "outbox_from_settings"]
 
 
 class Outbox:
@@ -340,6 +342,18 @@ class Outbox:
             limited=limited,
             config_version=account.config_version,
         )
+
+
+def detach_fan(session: Session, creator_id: str, fan_id: str) -> None:
+    """Before a fan is deleted: its outbox rows stay, with their recipient, and their
+    ``fan_id`` becomes NULL (what ``ON DELETE SET NULL`` would do; the outbox has no foreign
+    key to fans, so a bulk insert pays no check per row, see
+    :class:`huntaze.models.messaging.OutboxMessage`). Added to ``session``'s transaction."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.creator_id == creator_id, OutboxMessage.fan_id == fan_id)
+        .values(fan_id=None)
+    )
 
 
 def outbox_from_settings(engine: Engine, clock: Clock, settings: Settings) -> Outbox:

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from huntaze.db.base import db_timestamp
+from huntaze.db.dialect import is_postgres
 from huntaze.imports.records import FanBlock, FanRecord
 from huntaze.imports.writing import sql
 from huntaze.imports.writing.plan import Plan, Planner, Tally
@@ -50,7 +51,7 @@ def plan_block(
     writer can plan it again should one of its keys have come from an earlier block.
     """
     parser = writer.parser
-    pg = sql.is_postgres(conn)
+    pg = is_postgres(conn)
     keys = block.keys
     known: dict[str, tuple[str, str | None]] = {}
     if optimistic:

@@ -46,6 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
+from huntaze.db.dialect import driver_connection, is_postgres
 from huntaze.db.engine import SQLITE_CACHE
 from huntaze.models.crm import Fan
 
@@ -77,7 +78,7 @@ def ensure_sort_indexes(engine: Engine) -> None:
         try:
             with engine.connect() as conn:
                 sqlite = conn.dialect.name == "sqlite"
-                raw = conn.connection.driver_connection
+                raw = driver_connection(conn)
                 if sqlite:
                     # The sorter keeps at most the page cache in memory and spills to temp
                     # files on disk (https://www.sqlite.org/pragma.html#pragma_temp_store,
@@ -86,17 +87,17 @@ def ensure_sort_indexes(engine: Engine) -> None:
                     # the process's peak memory (13.1 s and ~100 MB with the 64 MiB cache in
                     # memory, one thread). PRAGMAs run outside any transaction, on the driver's
                     # connection.
-                    raw.execute("PRAGMA temp_store=FILE")  # type: ignore[union-attr]
-                    raw.execute("PRAGMA cache_size=-4096")  # type: ignore[union-attr]
-                    raw.execute("PRAGMA threads=2")  # type: ignore[union-attr]
+                    raw.execute("PRAGMA temp_store=FILE")
+                    raw.execute("PRAGMA cache_size=-4096")
+                    raw.execute("PRAGMA threads=2")
                 try:
                     with conn.begin():
                         index.create(conn, checkfirst=True)
                 finally:
                     if sqlite:
-                        raw.execute("PRAGMA temp_store=MEMORY")  # type: ignore[union-attr]
-                        raw.execute("PRAGMA threads=0")  # type: ignore[union-attr]
-                        raw.execute(f"PRAGMA cache_size={SQLITE_CACHE}")  # type: ignore[union-attr]
+                        raw.execute("PRAGMA temp_store=MEMORY")
+                        raw.execute("PRAGMA threads=0")
+                        raw.execute(f"PRAGMA cache_size={SQLITE_CACHE}")
         except DBAPIError:
             with engine.connect() as conn:
                 if not engine.dialect.has_index(conn, "fans", str(index.name)):
@@ -119,7 +120,7 @@ def ensure_creator_fk(engine: Engine) -> None:
         sqlalchemy.exc.SQLAlchemyError: when validation finds a fan whose creator is gone
             (the key then stays, enforced on new rows, and the next import tries again).
     """
-    if engine.dialect.name != "postgresql":
+    if not is_postgres(engine):
         return
     name = str(_creator_fk().name)
     with engine.begin() as conn:
@@ -176,7 +177,7 @@ def deferred_sort_indexes(engine: Engine, creator_id: str, size_hint: int | None
     with engine.begin() as conn:
         for index in sort_indexes():
             index.drop(conn, checkfirst=True)
-        if conn.dialect.name == "postgresql":
+        if is_postgres(conn):
             name = str(_creator_fk().name)
             conn.exec_driver_sql(f'ALTER TABLE fans DROP CONSTRAINT IF EXISTS "{name}"')
     try:

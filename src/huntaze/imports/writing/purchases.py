@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from huntaze.db.base import db_timestamp
+from huntaze.db.dialect import is_postgres
 from huntaze.imports.records import FanRecord, PurchaseRecord
-from huntaze.imports.writing import sql, sql_purchases
+from huntaze.imports.writing import sql_purchases
 from huntaze.imports.writing.plan import Plan, Planner
 from huntaze.imports.writing.rowplan import plan_fans
 from huntaze.kit.ids import new_id
@@ -20,7 +21,7 @@ def plan_purchases(writer: Planner, conn: Any, plan: Plan, records: list[Purchas
     for rec in records:
         fans[rec.fan.platform_fan_id] = rec.fan
     fan_ids = plan_fans(writer, conn, plan, list(fans.values()), count=False)
-    pg = sql.is_postgres(conn)
+    pg = is_postgres(conn)
     now = db_timestamp(writer.clock.now(), pg)
     existing = sql_purchases.select_existing_purchases(
         conn, writer.creator_id, writer.parser.platform, [r.transaction_id for r in records]

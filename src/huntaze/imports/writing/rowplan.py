@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from huntaze.db.base import db_timestamp
+from huntaze.db.dialect import is_postgres
 from huntaze.fans.tags import tag_key
 from huntaze.imports.records import FanRecord
 from huntaze.imports.report import ImportReport
@@ -47,7 +48,7 @@ def plan_fans(
     columns = sorted(provides)
     hashed = [c for c in columns if c != "custom_fields"]
     read_provided = attrgetter(*hashed) if len(hashed) > 1 else _single(hashed)
-    pg = sql.is_postgres(conn)
+    pg = is_postgres(conn)
     stamp = db_timestamp
     fmt = writer.parser.format
     now = stamp(writer.clock.now(), pg)

@@ -12,6 +12,8 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 
+from huntaze.db.dialect import driver_connection, driver_cursor, is_postgres
+
 #: Columns written on insert, in this order.
 FAN_INSERT_COLUMNS = (
     "id",
@@ -33,11 +35,6 @@ FAN_INSERT_COLUMNS = (
     "created_at",
     "updated_at",
 )
-
-
-def is_postgres(conn: Connection) -> bool:
-    """True when ``conn`` talks to PostgreSQL."""
-    return conn.dialect.name == "postgresql"
 
 
 def chunks(items: Sequence[Any], size: int = 5_000) -> Iterable[Sequence[Any]]:
@@ -88,7 +85,7 @@ def select_existing_fans(
         select_cols += ", EXISTS (SELECT 1 FROM purchases p WHERE p.fan_id = fans.id)"
     fetched: list[Any] = []
     if pg:
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = driver_cursor(conn)
         cur.execute(
             f"SELECT {select_cols} FROM fans "
             "WHERE creator_id = %s AND platform = %s AND platform_fan_id = ANY(%s)",
@@ -134,7 +131,7 @@ def select_fingerprints(
     """
     fetched: list[Any] = []
     if is_postgres(conn):
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = driver_cursor(conn)
         cur.execute(
             "SELECT platform_fan_id, id, import_fingerprints ->> %s FROM fans "
             "WHERE creator_id = %s AND platform = %s AND platform_fan_id = ANY(%s)",
@@ -161,7 +158,7 @@ def set_fingerprints(conn: Connection, format_name: str, pairs: Sequence[tuple[s
     if not pairs:
         return
     if is_postgres(conn):
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = driver_cursor(conn)
         cur.executemany(
             "UPDATE fans SET import_fingerprints = import_fingerprints || "
             "jsonb_build_object(%s::text, %s::text) WHERE id = %s",
@@ -266,12 +263,12 @@ def _pg_copy_fans(
     straight into ``fans`` when ``all_new``, falling back on a unique violation to a staging
     table and one ``INSERT … SELECT … ON CONFLICT`` upsert."""
     cols = ", ".join(FAN_INSERT_COLUMNS)
-    raw = conn.connection.driver_connection
-    cur = raw.cursor()  # type: ignore[union-attr]
+    raw = driver_connection(conn)
+    cur = raw.cursor()
     if all_new:
         try:
             with (
-                raw.transaction(),  # type: ignore[union-attr]  # a savepoint
+                raw.transaction(),  # a savepoint
                 cur.copy(f"COPY fans ({cols}) FROM STDIN{options}") as copy,
             ):
                 write(copy)
@@ -302,7 +299,7 @@ def insert_new_fans(conn: Connection, rows: Sequence[tuple[Any, ...]], data: byt
     """
     cols = ", ".join(FAN_INSERT_COLUMNS)
     if data is not None:
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = driver_cursor(conn)
         with cur.copy(f"COPY fans ({cols}) FROM STDIN (FORMAT csv)") as copy:
             copy.write(data)
     if rows:

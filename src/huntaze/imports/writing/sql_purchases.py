@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from huntaze.db.base import db_timestamp
-from huntaze.imports.writing.sql import chunks, is_postgres
+from huntaze.db.dialect import driver_cursor, is_postgres
+from huntaze.imports.writing.sql import chunks
 
 PURCHASE_COLUMNS = (
     "id",
@@ -36,7 +37,7 @@ def select_existing_purchases(
     """
     found: dict[str, tuple[Any, ...]] = {}
     if is_postgres(conn):
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = driver_cursor(conn)
         cur.execute(
             "SELECT transaction_id, fan_id, kind, gross_cents, net_cents, currency, purchased_at "
             "FROM purchases WHERE creator_id = %s AND platform = %s "
@@ -73,7 +74,7 @@ def upsert_purchases(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         "purchased_at = excluded.purchased_at"
     )
     if is_postgres(conn):
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = driver_cursor(conn)
         marks = ", ".join(["%s"] * len(PURCHASE_COLUMNS))
         cur.executemany(f"INSERT INTO purchases ({cols}) VALUES ({marks}) {conflict}", rows)
         return
@@ -105,7 +106,7 @@ def refresh_fan_totals(conn: Connection, fan_ids: Sequence[str], now: datetime) 
         f"OR fans.last_active_at < {last} OR (fans.currency IS NULL AND {cur_ccy} IS NOT NULL))"
     )
     if is_postgres(conn):
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = driver_cursor(conn)
         cur.execute(
             f"UPDATE fans SET {set_clause} updated_at = %s WHERE id = ANY(%s) AND {changed}",
             (now, list(fan_ids)),

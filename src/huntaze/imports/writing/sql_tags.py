@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
+from huntaze.db.dialect import driver_cursor, is_postgres
 from huntaze.fans.tags import tag_key
-from huntaze.imports.writing.sql import chunks, is_postgres
+from huntaze.imports.writing.sql import chunks
 
 
 def select_tag_keys(conn: Connection, fan_ids: Sequence[str]) -> dict[str, set[str]]:
@@ -21,7 +22,7 @@ def select_tag_keys(conn: Connection, fan_ids: Sequence[str]) -> dict[str, set[s
     found: dict[str, set[str]] = {}
     for chunk in chunks(fan_ids):
         if is_postgres(conn):
-            cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cur = driver_cursor(conn)
             cur.execute(
                 "SELECT fan_id, tag_key FROM fan_tags WHERE fan_id = ANY(%s)",
                 (list(chunk),),
@@ -49,7 +50,7 @@ def insert_tags(conn: Connection, creator_id: str, pairs: Sequence[tuple[str, st
         return
     rows = [(fan_id, tag, tag_key(tag), creator_id) for fan_id, tag in pairs]
     if is_postgres(conn):
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = driver_cursor(conn)
         cur.executemany(
             "INSERT INTO fan_tags (fan_id, tag, tag_key, creator_id) VALUES (%s, %s, %s, %s) "
             "ON CONFLICT DO NOTHING",

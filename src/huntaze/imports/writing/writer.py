@@ -20,7 +20,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from huntaze.eventlog import record_event
+from huntaze.db.dialect import is_postgres
+from huntaze.eventlog import EventType, record_event
 from huntaze.imports.base import Parser
 from huntaze.imports.records import FanBlock, FanRecord, PurchaseRecord, RowError
 from huntaze.imports.report import ImportReport
@@ -210,7 +211,7 @@ class ImportWriter:
         self, plan: Plan, keys: frozenset[str], progress: ProgressCallback | None
     ) -> None:
         self._settle()
-        if self.engine.dialect.name != "postgresql":
+        if not is_postgres(self.engine):
             # SQLite does its work inside the calling process: overlapping a first import's
             # writes with its planning only fought over the GIL (measured slower), so they
             # are applied right here.
@@ -267,7 +268,7 @@ class ImportWriter:
         report.pop("errors")
         with Session(self.engine) as session, session.begin():
             record_event(
-                session, self.creator_id, "import.completed", self.clock.now(), None, report
+                session, self.creator_id, EventType.IMPORT_COMPLETED, self.clock.now(), None, report
             )
 
 
