@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.test_cli import _free_port
-from tests.test_demo_sends import DEADLINE, POLL, Demo, _clean_env
+from tests.cli.test_cli import _free_port
+from tests.demo.test_demo_sends import DEADLINE, POLL, Demo, _clean_env
 
 BANNER = "Demo creator 'demo' is ready"
 _SEND = re.compile(r'^MSG=\$\((curl .*) \| python3 -c .*\); echo "\$MSG"$')

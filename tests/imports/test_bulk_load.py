@@ -14,7 +14,7 @@ from huntaze.imports.formats.patreon import PatreonMembersParser
 from huntaze.imports.reading import arrowcsv
 from huntaze.imports.writing import bulkload
 from huntaze.imports.writing.writer import run_import
-from tests.cli_support import run_cli
+from tests.cli.cli_support import run_cli
 from tests.imports.test_block_path import HEADER, RowOnly, member
 from tests.imports.test_block_path import _stored as stored
 

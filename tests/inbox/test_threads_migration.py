@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from huntaze.db.migrate import downgrade, upgrade
-from tests.test_outbox_migration import _count, _outbox, _seed, scratch
+from tests.db.test_outbox_migration import _count, _outbox, _seed, scratch
 
 __all__ = ["scratch"]  # the fixture, used by name
 

@@ -27,8 +27,8 @@ from huntaze.kit.pagination import encode_cursor
 from huntaze.messaging.accounts import create_account
 from huntaze.messaging.send import queue_bulk, queue_message
 from huntaze.models.crm import Conversation, Fan, Message
+from tests.db.test_outbox_migration import scratch
 from tests.factories import fan_values
-from tests.test_outbox_migration import scratch
 
 __all__ = ["scratch"]  # the fixture, used by name
 

@@ -11,7 +11,7 @@ its outbox rows and its send attempts. The cost moves from every insert to the r
 On SQLite, dropping the outbox's foreign key rebuilds the table (Alembic's batch mode); the
 partial indexes are dropped first and created again afterwards, so their ``WHERE`` survives
 the rebuild. Both databases run the trigger for accounts deleted by their creator's
-``ON DELETE CASCADE`` too (tests/test_outbox_migration.py checks it on each). The PostgreSQL
+``ON DELETE CASCADE`` too (tests/db/test_outbox_migration.py checks it on each). The PostgreSQL
 function keeps the search path it was created with, so a session with another search path
 deletes from the right tables.
 

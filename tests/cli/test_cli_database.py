@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from huntaze.models.tenancy import Creator
-from tests.cli_support import closed_port, error_lines, handle, run_cli, with_password
+from tests.cli.cli_support import closed_port, error_lines, handle, run_cli, with_password
 
 SAMPLE = str(resources.files("huntaze.demo") / "samples" / "patreon_members.csv")
 PG = bool(os.environ.get("HUNTAZE_TEST_DATABASE_URL"))

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from huntaze.api import create_app
 from huntaze.config import Settings
 from huntaze.kit.clock import FrozenClock
-from tests.api_asgi import call_asgi, repeat
+from tests.api.api_asgi import call_asgi, repeat
 from tests.conftest import Tenant
 
 MIB = 1024 * 1024

@@ -27,8 +27,8 @@ from huntaze.outbox.channels import account_config
 from huntaze.platforms.base import OutgoingMessage, PermanentError
 from huntaze.platforms.email.channel import EmailChannel
 from huntaze.platforms.onlyfans.relay import OnlyFansRelayChannel
+from tests.demo.test_demo_sends import _deliveries
 from tests.factories import fan_values
-from tests.test_demo_sends import _deliveries
 
 
 def test_deliveries_file_sits_next_to_the_sqlite_database(tmp_path: Path, monkeypatch) -> None:

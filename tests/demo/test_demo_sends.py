@@ -22,7 +22,7 @@ from huntaze.demo.sending import (
     ACCOUNT_NAME,
     DELIVERIES_FILE,
 )
-from tests.test_cli import _free_port
+from tests.cli.test_cli import _free_port
 
 DEADLINE = 60.0  # seconds a real process may take on a busy two-core machine
 POLL = 0.2  # seconds between polls of a real process

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from huntaze.auth.tokens import hash_token
-from tests.cli_support import error_lines, handle, run_cli
+from tests.cli.cli_support import error_lines, handle, run_cli
 
 
 def _bearer(secret: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from huntaze.api import create_app
 from huntaze.config import Settings
 from huntaze.kit.clock import FrozenClock
-from tests.api_asgi import live_server
+from tests.api.api_asgi import live_server
 from tests.conftest import Tenant
 
 JSON = {"content-type": "application/json"}
