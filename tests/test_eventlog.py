@@ -7,20 +7,15 @@ from sqlalchemy import select
 
 from huntaze.eventlog import EventType
 from huntaze.models.events import Event
+from tests.factories import create_conversation, create_fan, create_inbox_message
 
 
 def test_every_recorded_event_is_in_the_catalogue(client, tenant, sessions) -> None:  # type: ignore[no-untyped-def]
     h = tenant["headers"]
-    fan = client.post(
-        "/api/crm/fans", json={"platform": "onlyfans", "platformFanId": "e1"}, headers=h
-    ).json()
+    fan = create_fan(client, h, "e1")
     client.patch(f"/api/crm/fans/{fan['id']}", json={"displayName": "E"}, headers=h)
-    conv = client.post("/api/crm/conversations", json={"fanId": fan["id"]}, headers=h).json()
-    client.post(
-        f"/api/crm/conversations/{conv['id']}/messages",
-        json={"direction": "inbound", "text": "hi"},
-        headers=h,
-    )
+    conv = create_conversation(client, h, fan["id"])
+    create_inbox_message(client, h, conv["id"], "hi", direction="inbound")
     client.delete(f"/api/crm/fans/{fan['id']}", headers=h)
     with sessions() as s:
         rows = s.execute(

@@ -7,17 +7,12 @@ from __future__ import annotations
 from sqlalchemy import insert
 
 from huntaze.models.crm import Message
+from tests.factories import create_account, create_fan
 
 
 def _fan_and_account(client, h):  # type: ignore[no-untyped-def]
-    fan = client.post(
-        "/api/crm/fans", json={"platform": "onlyfans", "platformFanId": "i1"}, headers=h
-    ).json()
-    client.post(
-        "/api/messaging/accounts",
-        json={"platform": "onlyfans", "name": "of", "channel": "noop"},
-        headers=h,
-    )
+    fan = create_fan(client, h, "i1")
+    create_account(client, h)
     return fan
 
 

@@ -4,22 +4,13 @@ a failed request leaves nothing half-written, as a client reading back would see
 
 from __future__ import annotations
 
+from tests.factories import create_account, create_conversation, create_fan
+
 
 def _opted_out_conversation(client, h):  # type: ignore[no-untyped-def]
-    fan = client.post(
-        "/api/crm/fans",
-        json={"platform": "onlyfans", "platformFanId": "t1", "consent": "opted_out"},
-        headers=h,
-    ).json()
-    account = client.post(
-        "/api/messaging/accounts",
-        json={"platform": "onlyfans", "name": "of", "channel": "noop"},
-        headers=h,
-    )
-    assert account.status_code == 201
-    conv = client.post("/api/crm/conversations", json={"fanId": fan["id"]}, headers=h)
-    assert conv.status_code == 201
-    return conv.json()
+    fan = create_fan(client, h, "t1", consent="opted_out")
+    create_account(client, h)
+    return create_conversation(client, h, fan["id"])
 
 
 def test_a_failed_request_keeps_none_of_its_writes(client, tenant) -> None:  # type: ignore[no-untyped-def]

@@ -235,21 +235,12 @@ def test_purchases_newest_first(client, tenant, engine, clock) -> None:
 
 def test_deleting_a_fan_keeps_its_outbox_messages(client, tenant, sessions) -> None:  # type: ignore[no-untyped-def]
     from huntaze.models.messaging import OutboxMessage
+    from tests.factories import create_account, create_fan, send_message
 
     h = tenant["headers"]
-    client.post(
-        "/api/messaging/accounts",
-        json={"platform": "onlyfans", "name": "of", "channel": "noop"},
-        headers=h,
-    )
-    fan = client.post(
-        "/api/crm/fans", json={"platform": "onlyfans", "platformFanId": "gone"}, headers=h
-    ).json()
-    sent = client.post(
-        "/api/messages/send",
-        json={"fanId": fan["id"], "content": "hi", "platform": "onlyfans"},
-        headers=h,
-    ).json()
+    create_account(client, h)
+    fan = create_fan(client, h, "gone")
+    sent = send_message(client, h, fan["id"], "hi")
     assert client.delete(f"/api/crm/fans/{fan['id']}", headers=h).status_code == 204
     assert client.get(f"/api/crm/fans/{fan['id']}", headers=h).status_code == 404
     # the message is still answered, still addressed, and no longer points at the fan
@@ -258,3 +249,36 @@ def test_deleting_a_fan_keeps_its_outbox_messages(client, tenant, sessions) -> N
     with sessions() as s:
         row = s.get(OutboxMessage, sent["messageId"])
         assert row is not None and row.fan_id is None and row.recipient == "gone"
+
+
+def test_purchases_at_the_same_instant_page_once_each(client, tenant, sessions) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import insert
+
+    from huntaze.models.crm import Purchase
+    from tests.factories import create_fan, purchase_values
+
+    h = tenant["headers"]
+    fan = create_fan(client, h, "p1")
+    same = datetime(2026, 3, 1, tzinfo=UTC)
+    rows = [
+        purchase_values(tenant["creator_id"], fan["id"], f"k{i}", 100 * (i + 1), same)
+        for i in range(3)
+    ]
+    rows.append(
+        purchase_values(tenant["creator_id"], fan["id"], "old", 50, same - timedelta(days=1))
+    )
+    with sessions() as s, s.begin():
+        s.execute(insert(Purchase), rows)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get(f"/api/crm/fans/{fan['id']}/purchases", params=params, headers=h)
+        assert page.status_code == 200
+        seen += [p["transactionId"] for p in page.json()["items"]]
+        cursor = page.json()["nextCursor"]
+        if cursor is None:
+            break
+    assert sorted(seen[:3]) == ["k0", "k1", "k2"] and seen[3:] == ["old"]
