@@ -189,8 +189,9 @@ def test_cursor_pagination_visits_every_fan_once(client, tenant, clock, sort) ->
 
 
 def test_purchases_newest_first(client, tenant, engine, clock) -> None:
-    from huntaze.imports.records import FanRecord, PurchaseKind, PurchaseRecord
+    from huntaze.imports.records import FanRecord, PurchaseRecord
     from huntaze.imports.writing.writer import ImportWriter
+    from huntaze.models.crm import PurchaseKindValue
 
     class P:
         format = "test"
@@ -200,7 +201,7 @@ def test_purchases_newest_first(client, tenant, engine, clock) -> None:
 
         def parse(self, stream):  # type: ignore[no-untyped-def]
             fan = FanRecord(platform="onlyfans", platform_fan_id="77", line=1, username="zed")
-            sales: list[tuple[PurchaseKind, int]] = [
+            sales: list[tuple[PurchaseKindValue, int]] = [
                 ("tip", 500),
                 ("ppv_message", 1200),
                 ("chargeback", -500),

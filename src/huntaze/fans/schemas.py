@@ -10,7 +10,7 @@ integers by the ``BIGINT`` columns they land in, and stored datetimes to years 1
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator
@@ -27,9 +27,10 @@ from huntaze.kit.validation import (
     as_utc,
     check_text,
 )
+from huntaze.models.crm import ConsentValue, SubscriptionStatusValue
 
-SubscriptionStatus = Literal["active", "expired", "cancelled", "follower", "none"]
-Consent = Literal["opted_in", "opted_out", "unknown"]
+SubscriptionStatus = SubscriptionStatusValue
+Consent = ConsentValue
 _TIMEZONES = available_timezones()
 
 #: The earliest and latest instants a stored datetime may hold. Python's ``datetime`` ends

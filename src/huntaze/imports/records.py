@@ -9,22 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-SubscriptionStatus = Literal["active", "expired", "cancelled", "follower", "none"]
-
-PurchaseKind = Literal[
-    "subscription",
-    "renewal",
-    "tip",
-    "ppv_message",
-    "ppv_post",
-    "stream",
-    "custom",
-    "shop",
-    "chargeback",
-    "refund",
-]
+from huntaze.models.crm import ConsentValue, PurchaseKindValue, SubscriptionStatusValue
 
 #: Columns a format may set on a fan. A parser lists the ones its format really carries in
 #: ``Parser.provides``; the writer updates only those, so a TikTok import never blanks an
@@ -62,13 +49,13 @@ class FanRecord:
     username: str | None = None
     display_name: str | None = None
     email: str | None = None
-    subscription_status: SubscriptionStatus = "none"
+    subscription_status: SubscriptionStatusValue = "none"
     subscribed_at: datetime | None = None
     expires_at: datetime | None = None
     last_active_at: datetime | None = None
     lifetime_value_cents: int | None = None
     currency: str | None = None
-    consent: Literal["opted_in", "opted_out", "unknown"] | None = None
+    consent: ConsentValue | None = None
     tags: tuple[str, ...] = ()
     custom_fields: dict[str, Any] = field(default_factory=dict)
     custom_json: str | None = field(default=None, compare=False, repr=False)
@@ -84,7 +71,7 @@ class PurchaseRecord:
     """
 
     fan: FanRecord
-    kind: PurchaseKind
+    kind: PurchaseKindValue
     gross_cents: int
     net_cents: int
     currency: str

@@ -29,7 +29,7 @@ from huntaze.kit.netguard import TargetPolicy
 from huntaze.kit.validation import check_text
 from huntaze.messaging.account_settings import keep_masked, validate_settings
 from huntaze.messaging.errors import SendingAccountNotFound
-from huntaze.models.messaging import SendingAccount
+from huntaze.models.messaging import AccountStatus, BreakerState, SendingAccount
 from huntaze.outbox.limits import parse_limits
 
 #: platform -> the channel its accounts use unless told otherwise.
@@ -170,9 +170,9 @@ def create_account(
         settings=values,
         secret_encrypted=box.encrypt(secret) if secret else None,
         send_limits=limits,
-        status="active",
+        status=AccountStatus.ACTIVE,
         status_reason=None,
-        breaker_state="closed",
+        breaker_state=BreakerState.CLOSED,
         breaker_failures=0,
         breaker_opened_at=None,
         last_served_at=None,
@@ -262,9 +262,9 @@ def change_account(
         secret = changes["secret"]
         account.secret_encrypted = box.encrypt(secret) if secret else None
     if changes.get("status") == "active":
-        account.status = "active"
+        account.status = AccountStatus.ACTIVE
         account.status_reason = None
-        account.breaker_state = "closed"
+        account.breaker_state = BreakerState.CLOSED
         account.breaker_failures = 0
         account.breaker_opened_at = None
     config_changed = secret_sent or _channel_state(account)[1:] != before[1:]
@@ -333,7 +333,7 @@ def resolve_account(
         select(SendingAccount)
         .where(SendingAccount.creator_id == creator_id, SendingAccount.platform == platform)
         .order_by(
-            case((SendingAccount.status == "active", 0), else_=1),
+            case((SendingAccount.status == AccountStatus.ACTIVE, 0), else_=1),
             SendingAccount.created_at,
             SendingAccount.id,
         )

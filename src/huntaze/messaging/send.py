@@ -36,7 +36,13 @@ from huntaze.kit.ids import SEQUENCE_DIGITS, new_id, new_id_head
 from huntaze.kit.templates import parts
 from huntaze.messaging.errors import SendingAccountNotFound
 from huntaze.models.crm import Fan
-from huntaze.models.messaging import PRIORITIES, BulkSend, OutboxMessage, SendingAccount
+from huntaze.models.messaging import (
+    PRIORITIES,
+    BulkSend,
+    OutboxMessage,
+    OutboxStatus,
+    SendingAccount,
+)
 
 MAX_LISTED_SKIPS = 1000
 
@@ -113,7 +119,7 @@ def queue_message(
         media=list(media_urls or []),
         price_cents=price_cents,
         priority=PRIORITIES[priority],
-        status="queued",
+        status=OutboxStatus.QUEUED,
         attempts=0,
         max_attempts=max_attempts,
         not_before=now,
@@ -278,7 +284,7 @@ def queue_bulk(
         priority=PRIORITIES[priority],
         queued=0,
         skipped=[],
-        status="queued",
+        status=OutboxStatus.QUEUED,
         created_at=now,
         updated_at=now,
     )
@@ -296,7 +302,7 @@ def queue_bulk(
         literal(media_urls or [], OutboxMessage.__table__.c.media.type),
         literal(price_cents, OutboxMessage.__table__.c.price_cents.type),
         literal(PRIORITIES[priority]),
-        literal("queued"),
+        literal(OutboxStatus.QUEUED),
         literal(0),
         literal(max_attempts),
         literal(now, OutboxMessage.__table__.c.not_before.type),

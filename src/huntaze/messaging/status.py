@@ -17,8 +17,10 @@ from huntaze.messaging.errors import BulkNotFound, MessageNotFound
 from huntaze.models.crm import Message
 from huntaze.models.messaging import (
     PRIORITY_NAMES,
+    BreakerState,
     BulkSend,
     OutboxMessage,
+    OutboxStatus,
     SendAttempt,
     SendingAccount,
 )
@@ -130,7 +132,7 @@ def estimate(session: Session, outbox: Outbox, msg: OutboxMessage, now: datetime
     estimates. An open breaker adds its cooldown; a retry waits for its ``not_before``; an
     account waiting to be reconnected gets no time at all.
     """
-    if msg.status not in ("queued", "processing"):
+    if msg.status not in (OutboxStatus.QUEUED, OutboxStatus.PROCESSING):
         return Estimate(None)
     account = session.get(SendingAccount, msg.account_id)
     if account is None:
@@ -178,7 +180,7 @@ def estimate(session: Session, outbox: Outbox, msg: OutboxMessage, now: datetime
     starts.sort()
     start = max(now, msg.not_before)
     reason = "retry_backoff" if msg.not_before > now else None
-    if account.breaker_state != "closed" and account.breaker_opened_at is not None:
+    if account.breaker_state != BreakerState.CLOSED and account.breaker_opened_at is not None:
         reopens = account.breaker_opened_at + timedelta(seconds=outbox.breaker.cooldown_seconds)
         if reopens > start:
             start, reason = reopens, "circuit_open"
@@ -246,7 +248,7 @@ def retry_message(
         raise ApiError(
             409, "not_failed", f"Only failed messages can be retried (this one is {msg.status})"
         )
-    msg.status = "queued"
+    msg.status = OutboxStatus.QUEUED
     msg.attempts = 0
     msg.not_before = now
     msg.updated_at = now
@@ -267,7 +269,7 @@ def queue_stats(session: Session, creator_id: str, now: datetime) -> list[dict[s
         .join(SendingAccount, SendingAccount.id == OutboxMessage.account_id)
         .where(
             OutboxMessage.creator_id == creator_id,
-            OutboxMessage.status.in_(("queued", "processing")),
+            OutboxMessage.status.in_((OutboxStatus.QUEUED, OutboxStatus.PROCESSING)),
         )
         .group_by(OutboxMessage.account_id, SendingAccount.platform, OutboxMessage.priority)
         .order_by(OutboxMessage.account_id, OutboxMessage.priority)
@@ -306,7 +308,7 @@ def get_bulk(session: Session, creator_id: str, bulk_id: str) -> BulkSend:
 
 def bulk_counts(session: Session, bulk: BulkSend) -> dict[str, int]:
     """Messages of a bulk by status."""
-    counts = {s: 0 for s in ("queued", "processing", "sent", "failed", "cancelled")}
+    counts: dict[str, int] = {str(s): 0 for s in OutboxStatus}
     for status, n in session.execute(
         select(OutboxMessage.status, func.count())
         .where(OutboxMessage.bulk_id == bulk.id, OutboxMessage.creator_id == bulk.creator_id)
@@ -328,11 +330,11 @@ def cancel_bulk(session: Session, creator_id: str, bulk_id: str, now: datetime) 
         .where(
             OutboxMessage.bulk_id == bulk.id,
             OutboxMessage.creator_id == creator_id,
-            OutboxMessage.status == "queued",
+            OutboxMessage.status == OutboxStatus.QUEUED,
         )
-        .values(status="cancelled", updated_at=now)
+        .values(status=OutboxStatus.CANCELLED, updated_at=now)
     )
-    bulk.status = "cancelled"
+    bulk.status = OutboxStatus.CANCELLED
     bulk.updated_at = now
     session.flush()
     return int(getattr(result, "rowcount", 0) or 0)

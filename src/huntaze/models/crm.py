@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
 from sqlalchemy import (
     BigInteger,
@@ -22,7 +23,60 @@ from huntaze.db.base import Base
 #: Characters of ``fan_tags.tag_key`` (see :data:`huntaze.fans.tags.MAX_KEY_LENGTH`).
 TAG_KEY_LENGTH = 200
 
-SUBSCRIPTION_STATUSES = ("active", "expired", "cancelled", "follower", "none")
+
+#: The same value sets as plain literals, for the JSON schemas (inline enums, as the API has
+#: always documented them) and the importers' typed tables; tests/test_states.py checks
+#: that each matches its StrEnum.
+SubscriptionStatusValue = Literal["active", "expired", "cancelled", "follower", "none"]
+ConsentValue = Literal["opted_in", "opted_out", "unknown"]
+PurchaseKindValue = Literal[
+    "subscription",
+    "renewal",
+    "tip",
+    "ppv_message",
+    "ppv_post",
+    "stream",
+    "custom",
+    "shop",
+    "chargeback",
+    "refund",
+]
+
+
+class SubscriptionStatus(StrEnum):
+    """A fan's subscription: ``active``, ``expired``, ``cancelled``, ``follower`` (follows
+    without paying) or ``none`` (unknown)."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    FOLLOWER = "follower"
+    NONE = "none"
+
+
+class Consent(StrEnum):
+    """Whether a fan may be messaged: ``opted_out`` fans are never sent to."""
+
+    OPTED_IN = "opted_in"
+    OPTED_OUT = "opted_out"
+    UNKNOWN = "unknown"
+
+
+class PurchaseKind(StrEnum):
+    """What a payment was for; ``chargeback`` and ``refund`` carry negative amounts."""
+
+    SUBSCRIPTION = "subscription"
+    RENEWAL = "renewal"
+    TIP = "tip"
+    PPV_MESSAGE = "ppv_message"
+    PPV_POST = "ppv_post"
+    STREAM = "stream"
+    CUSTOM = "custom"
+    SHOP = "shop"
+    CHARGEBACK = "chargeback"
+    REFUND = "refund"
+
+
 CONSENT_STATES = ("opted_in", "opted_out", "unknown")
 PURCHASE_KINDS = (
     "subscription",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -20,8 +21,36 @@ from sqlalchemy.sql import text
 
 from huntaze.db.base import Base, JSONType
 
-#: Outbox statuses (the seed's contract, plus ``cancelled``).
-STATUSES = ("queued", "processing", "sent", "failed", "cancelled")
+
+class OutboxStatus(StrEnum):
+    """An outbox message's status: the seed's ``queued``, ``processing``, ``sent``,
+    ``failed``, plus ``cancelled`` (a bulk cancelled before its messages were claimed)."""
+
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class AccountStatus(StrEnum):
+    """A sending account's status: ``active``, or ``reconnect_required`` after the platform
+    refused its credentials (it sends nothing until a PATCH sets it ``active``)."""
+
+    ACTIVE = "active"
+    RECONNECT_REQUIRED = "reconnect_required"
+
+
+class BreakerState(StrEnum):
+    """A sending account's circuit breaker (Nygard, *Release It!*, "Circuit Breaker"):
+    ``closed`` sends, ``open`` sends nothing until its cool-down ends, ``half_open`` lets one
+    probe through."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
 #: Priority names -> the sort value stored (lower goes first).
 PRIORITIES = {"high": 0, "medium": 1, "low": 2}
 PRIORITY_NAMES = {v: k for k, v in PRIORITIES.items()}

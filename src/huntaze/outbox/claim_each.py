@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, insert, select, union_all, update
 
+from huntaze.models.messaging import BreakerState, OutboxStatus
 from huntaze.outbox.plan import Plan
 from huntaze.outbox.tables import ACCOUNTS, ATTEMPTS, OUTBOX, PROCESSING, QUEUED
 
@@ -81,7 +82,7 @@ _CLAIM = (
     update(OUTBOX)
     .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
     .values(
-        status="processing",
+        status=OutboxStatus.PROCESSING,
         claimed_until=bindparam("until", type_=OUTBOX.c.claimed_until.type),
         claimed_by=bindparam("worker"),
         attempts=OUTBOX.c.attempts + 1,
@@ -120,7 +121,7 @@ _PROBED = (
     .where(ACCOUNTS.c.id == bindparam("account"))
     .values(
         last_served_at=bindparam("stamp", type_=ACCOUNTS.c.last_served_at.type),
-        breaker_state="half_open",
+        breaker_state=BreakerState.HALF_OPEN,
     )
 )
 

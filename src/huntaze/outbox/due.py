@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, or_, select
 
+from huntaze.models.messaging import AccountStatus
 from huntaze.outbox.tables import ACCOUNTS, OUTBOX, PROCESSING, QUEUED
 
 __all__ = ["ACCOUNT_COLUMNS", "EXHAUSTED", "due_accounts"]
@@ -42,7 +43,7 @@ def due_accounts(now: datetime) -> Select[Any]:
     """Active, non-manual accounts with a due queued row or an expired lease, in round-robin
     order (least recently served first)."""
     return ACCOUNT_COLUMNS.where(
-        ACCOUNTS.c.status == "active",
+        ACCOUNTS.c.status == AccountStatus.ACTIVE,
         ACCOUNTS.c.channel != "manual",
         or_(
             # scalar subqueries with ORDER BY … LIMIT 1 walk the indexes in their order; as

@@ -11,10 +11,14 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
-from huntaze.models.messaging import PRIORITY_NAMES, OutboxMessage, SendingAccount
+from huntaze.models.messaging import PRIORITY_NAMES, BreakerState, OutboxMessage, SendingAccount
 from huntaze.outbox.service import Claimed
 
-BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+BREAKER_VALUES: dict[str, int] = {
+    BreakerState.CLOSED: 0,
+    BreakerState.HALF_OPEN: 1,
+    BreakerState.OPEN: 2,
+}
 LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 

@@ -12,6 +12,7 @@ import structlog
 from sqlalchemy import ColumnElement, Connection, and_, delete, or_, select, update
 
 from huntaze.db.base import db_timestamp
+from huntaze.models.messaging import AccountStatus, BreakerState, OutboxStatus
 from huntaze.outbox.tables import ACCOUNTS, ATTEMPTS, OUTBOX, Claimed
 from huntaze.platforms.base import SendResult
 
@@ -44,7 +45,7 @@ def held_by(message_id: str, worker_id: str) -> ColumnElement[bool]:
     """The condition that ``worker_id`` still holds ``message_id`` (claimed, processing)."""
     return and_(
         OUTBOX.c.id == message_id,
-        OUTBOX.c.status == "processing",
+        OUTBOX.c.status == OutboxStatus.PROCESSING,
         OUTBOX.c.claimed_by == worker_id,
     )
 
@@ -57,11 +58,11 @@ def release_in(conn: Connection, worker_id: str, items: Sequence[Claimed], now: 
         update(OUTBOX)
         .where(
             OUTBOX.c.id.in_(ids),
-            OUTBOX.c.status == "processing",
+            OUTBOX.c.status == OutboxStatus.PROCESSING,
             OUTBOX.c.claimed_by == worker_id,
         )
         .values(
-            status="queued",
+            status=OutboxStatus.QUEUED,
             claimed_until=None,
             attempts=OUTBOX.c.attempts - 1,
             updated_at=now,
@@ -179,9 +180,17 @@ class Outcomes:
         """Record what a chatter did with a message they hold; False if they do not hold it."""
         now = self.clock.now()
         values: dict[str, Any] = (
-            {"status": "sent", "sent_at": now, "external_id": external_id, "last_error": None}
+            {
+                "status": OutboxStatus.SENT,
+                "sent_at": now,
+                "external_id": external_id,
+                "last_error": None,
+            }
             if sent
-            else {"status": "failed", "last_error": bounded(reason or "reported failed by hand")}
+            else {
+                "status": OutboxStatus.FAILED,
+                "last_error": bounded(reason or "reported failed by hand"),
+            }
         )
         with self.db.record() as conn, conn.begin():
             res = conn.execute(
@@ -208,7 +217,7 @@ class Outcomes:
                     update(OUTBOX)
                     .where(held_by(item.message.message_id, worker_id))
                     .values(
-                        status="sent",
+                        status=OutboxStatus.SENT,
                         sent_at=now,
                         external_id=external_id_of(result),
                         claimed_until=None,
@@ -224,10 +233,13 @@ class Outcomes:
                 update(ACCOUNTS)
                 .where(
                     ACCOUNTS.c.id.in_(accounts),
-                    or_(ACCOUNTS.c.breaker_state != "closed", ACCOUNTS.c.breaker_failures != 0),
+                    or_(
+                        ACCOUNTS.c.breaker_state != BreakerState.CLOSED,
+                        ACCOUNTS.c.breaker_failures != 0,
+                    ),
                 )
                 .values(
-                    breaker_state="closed",
+                    breaker_state=BreakerState.CLOSED,
                     breaker_failures=0,
                     breaker_opened_at=None,
                     updated_at=now,
@@ -247,11 +259,11 @@ class Outcomes:
         final = item.attempts >= item.max_attempts
         with self.db.record() as conn, conn.begin():
             if final:
-                values: dict[str, Any] = {"status": "failed", "claimed_until": None}
+                values: dict[str, Any] = {"status": OutboxStatus.FAILED, "claimed_until": None}
             else:
                 delay = self.retry.delay(item.attempts, retry_after, self.rng)
                 values = {
-                    "status": "queued",
+                    "status": OutboxStatus.QUEUED,
                     "claimed_until": None,
                     "not_before": now + timedelta(seconds=delay),
                 }
@@ -279,7 +291,7 @@ class Outcomes:
         conn.execute(
             update(ACCOUNTS).where(ACCOUNTS.c.id == account_id).values(updated_at=now, **values)
         )
-        return state == "open"
+        return state == BreakerState.OPEN
 
     def mark_failed(self, worker_id: str, item: Claimed, reason: str) -> None:
         """Record a permanent failure: the message fails at once with ``reason``."""
@@ -289,7 +301,10 @@ class Outcomes:
                 update(OUTBOX)
                 .where(held_by(item.message.message_id, worker_id))
                 .values(
-                    status="failed", claimed_until=None, last_error=bounded(reason), updated_at=now
+                    status=OutboxStatus.FAILED,
+                    claimed_until=None,
+                    last_error=bounded(reason),
+                    updated_at=now,
                 )
             )
 
@@ -302,7 +317,7 @@ class Outcomes:
                 update(OUTBOX)
                 .where(held_by(item.message.message_id, worker_id))
                 .values(
-                    status="queued",
+                    status=OutboxStatus.QUEUED,
                     claimed_until=None,
                     attempts=OUTBOX.c.attempts - 1,
                     last_error=bounded(reason),
@@ -312,7 +327,11 @@ class Outcomes:
             conn.execute(
                 update(ACCOUNTS)
                 .where(ACCOUNTS.c.id == item.account_id)
-                .values(status="reconnect_required", status_reason=bounded(reason), updated_at=now)
+                .values(
+                    status=AccountStatus.RECONNECT_REQUIRED,
+                    status_reason=bounded(reason),
+                    updated_at=now,
+                )
             )
 
     def release(self, worker_id: str, items: Sequence[Claimed]) -> int:

@@ -6,6 +6,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from huntaze.models.messaging import BreakerState
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -71,11 +73,11 @@ class BreakerPolicy:
         ``probed_at`` (UTC) is when the half-open breaker's probe was claimed (the account's
         ``last_served_at``).
         """
-        if state == "closed":
+        if state == BreakerState.CLOSED:
             return -1
-        if state == "open" and opened_at is not None:
+        if state == BreakerState.OPEN and opened_at is not None:
             return 1 if now >= opened_at + timedelta(seconds=self.cooldown_seconds) else 0
-        if state == "half_open" and probed_at is not None:
+        if state == BreakerState.HALF_OPEN and probed_at is not None:
             # the probe is in flight until its lease runs out; then it is tried again
             return 1 if now >= probed_at + timedelta(seconds=self.probe_timeout_seconds) else 0
         return 0
@@ -83,6 +85,6 @@ class BreakerPolicy:
     def after_failure(self, state: str, failures: int) -> tuple[str, int]:
         """The (state, consecutive failures) after a transient failure."""
         failures += 1
-        if state == "half_open" or failures >= self.failure_threshold:
-            return "open", failures
+        if state == BreakerState.HALF_OPEN or failures >= self.failure_threshold:
+            return BreakerState.OPEN, failures
         return state, failures

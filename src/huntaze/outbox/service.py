@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from huntaze.config import Settings
 from huntaze.kit.clock import Clock
-from huntaze.models.messaging import OutboxMessage
+from huntaze.models.messaging import AccountStatus, BreakerState, OutboxMessage, OutboxStatus
 from huntaze.outbox.claim_each import claim_account_rows
 from huntaze.outbox.claim_many import claim_rows, recent_starts_many
 from huntaze.outbox.connection import OutboxConnections
@@ -166,7 +166,9 @@ class Outbox:
                 OUTBOX.c.claimed_until < now,
                 OUTBOX.c.attempts >= OUTBOX.c.max_attempts,
             )
-            .values(status="failed", claimed_until=None, last_error=EXHAUSTED, updated_at=now)
+            .values(
+                status=OutboxStatus.FAILED, claimed_until=None, last_error=EXHAUSTED, updated_at=now
+            )
         )
 
     def _lock_planned(
@@ -190,7 +192,7 @@ class Outbox:
             ACCOUNT_COLUMNS.where(
                 ACCOUNTS.c.id.in_([p.account.id for p in hopeful]),
                 # checked again on the locked row: a worker may have paused the account since
-                ACCOUNTS.c.status == "active",
+                ACCOUNTS.c.status == AccountStatus.ACTIVE,
                 ACCOUNTS.c.channel != "manual",
             )
             .order_by(ACCOUNTS.c.last_served_at.asc().nulls_first(), ACCOUNTS.c.id)
@@ -248,7 +250,9 @@ class Outbox:
         """Claim up to ``limit`` due rows of one account (any channel, manual included),
         within its limits; used by chatters working a manual account."""
         with self.db.begin() as conn, conn.begin():
-            q = ACCOUNT_COLUMNS.where(ACCOUNTS.c.id == account_id, ACCOUNTS.c.status == "active")
+            q = ACCOUNT_COLUMNS.where(
+                ACCOUNTS.c.id == account_id, ACCOUNTS.c.status == AccountStatus.ACTIVE
+            )
             if self.pg:
                 q = q.with_for_update(key_share=True)
             account = conn.execute(q).first()
@@ -338,7 +342,8 @@ class Outbox:
             attempts=r.attempts,
             max_attempts=r.max_attempts,
             claimed_at=now,
-            breaker_clean=account.breaker_state == "closed" and not account.breaker_failures,
+            breaker_clean=account.breaker_state == BreakerState.CLOSED
+            and not account.breaker_failures,
             limited=limited,
             config_version=account.config_version,
         )

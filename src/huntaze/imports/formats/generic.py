@@ -36,8 +36,9 @@ from typing import Any, BinaryIO
 from huntaze.imports.base import ImportFormatError
 from huntaze.imports.reading.cells import Cells, FieldError, check_cents
 from huntaze.imports.reading.csvread import CsvRows, Header, peek, sniff_delimiter
-from huntaze.imports.records import FanRecord, Record, SubscriptionStatus
+from huntaze.imports.records import FanRecord, Record
 from huntaze.kit.validation import MAX_JSON_KEY, check_platform, check_text
+from huntaze.models.crm import SubscriptionStatusValue
 
 FORMAT = "generic_csv"
 
@@ -56,7 +57,7 @@ _FIELDS: dict[str, str | None] = {
     "subscriptionStatus": "subscription_status",
     "tags": None,
 }
-_STATUSES: dict[str, SubscriptionStatus] = {
+_STATUSES: dict[str, SubscriptionStatusValue] = {
     "active": "active",
     "expired": "expired",
     "cancelled": "cancelled",

@@ -31,12 +31,13 @@ from typing import Any, BinaryIO
 from huntaze.imports.base import ImportFormatError
 from huntaze.imports.reading.cells import Cells, FieldError
 from huntaze.imports.reading.csvread import CsvRows, Header
-from huntaze.imports.records import FanRecord, PurchaseKind, PurchaseRecord, Record
+from huntaze.imports.records import FanRecord, PurchaseRecord, Record
+from huntaze.models.crm import PurchaseKindValue
 
 FORMAT = "kofi_payments"
 PLATFORM = "kofi"
 
-_KINDS: dict[str, PurchaseKind] = {
+_KINDS: dict[str, PurchaseKindValue] = {
     "donation": "tip",
     "tip": "tip",
     "subscription": "subscription",

@@ -19,13 +19,12 @@ from huntaze.imports.reading.jsonrecords import FieldError, json_text, stream_re
 from huntaze.imports.reading.jsonstream import CHUNK_SIZE, iter_array_items
 from huntaze.imports.records import (
     FanRecord,
-    PurchaseKind,
     PurchaseRecord,
     Record,
-    SubscriptionStatus,
 )
 from huntaze.kit.dates import parse_datetime
 from huntaze.kit.money import normalise_currency, to_cents
+from huntaze.models.crm import PurchaseKindValue, SubscriptionStatusValue
 
 PLATFORM = "onlyfans"
 
@@ -39,7 +38,7 @@ SPEND_FIELDS = {
 }
 
 #: Description prefixes (HTML stripped, case-insensitive) -> purchase kind, longest first.
-DESCRIPTION_KINDS: tuple[tuple[str, PurchaseKind], ...] = (
+DESCRIPTION_KINDS: tuple[tuple[str, PurchaseKindValue], ...] = (
     ("recurring subscription from", "renewal"),
     ("subscription from", "subscription"),
     ("tip in chat from", "tip"),
@@ -146,7 +145,7 @@ def strip_html(text: str) -> str:
     return _SPACES.sub(" ", plain).strip()
 
 
-def description_kind(description: str) -> PurchaseKind | None:
+def description_kind(description: str) -> PurchaseKindValue | None:
     """The purchase kind named by an earnings description (HTML allowed), or ``None``."""
     text = strip_html(description).lower()
     for prefix, kind in DESCRIPTION_KINDS:
@@ -155,7 +154,7 @@ def description_kind(description: str) -> PurchaseKind | None:
     return None
 
 
-def fan_status(item: dict[str, Any], data: dict[str, Any]) -> SubscriptionStatus:
+def fan_status(item: dict[str, Any], data: dict[str, Any]) -> SubscriptionStatusValue:
     """Map a fan object to a subscription status.
 
     Rule: a ``subscribedOnData.status`` containing ``cancel`` (``Cancelled``, ``canceled``) or
@@ -281,7 +280,7 @@ def purchase_from_item(item: Any, line: int) -> PurchaseRecord:
         currency = normalise_currency(currency_value if isinstance(currency_value, str) else None)
     except ValueError as exc:
         raise FieldError("currency", str(exc)) from None
-    kind: PurchaseKind
+    kind: PurchaseKindValue
     if status == "undo":
         kind, gross, net = "chargeback", -abs(gross), -abs(net)
     else:

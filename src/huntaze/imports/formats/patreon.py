@@ -34,12 +34,13 @@ from typing import Any, BinaryIO
 from huntaze.imports.base import ImportFormatError
 from huntaze.imports.reading.cells import BOOLS, Cells, FieldError
 from huntaze.imports.reading.csvread import CsvRows, Header
-from huntaze.imports.records import FanBlock, FanRecord, Record, SubscriptionStatus
+from huntaze.imports.records import FanBlock, FanRecord, Record
+from huntaze.models.crm import SubscriptionStatusValue
 
 FORMAT = "patreon_members"
 PLATFORM = "patreon"
 
-STATUS: dict[str, SubscriptionStatus] = {
+STATUS: dict[str, SubscriptionStatusValue] = {
     "active patron": "active",
     "declined patron": "expired",
     "former patron": "cancelled",

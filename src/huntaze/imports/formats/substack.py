@@ -36,7 +36,8 @@ from typing import Any, BinaryIO
 from huntaze.imports.base import ImportFormatError
 from huntaze.imports.reading.cells import Cells, FieldError, parse_bool
 from huntaze.imports.reading.csvread import CsvRows, Header
-from huntaze.imports.records import FanRecord, Record, SubscriptionStatus
+from huntaze.imports.records import FanRecord, Record
+from huntaze.models.crm import SubscriptionStatusValue
 
 FORMAT = "substack_subscribers"
 PLATFORM = "substack"
@@ -116,7 +117,7 @@ def _converter(header: Header) -> Callable[[int, list[str]], FanRecord]:
             raise FieldError(c_email, f"not an email address: {email[:60]!r}")
         expires_at = date(row[i_expiry], c_expiry)
         kind = row[i_type].strip().lower()
-        status: SubscriptionStatus
+        status: SubscriptionStatusValue
         if has_active:
             if parse_bool(row[i_active], c_active):
                 status = "active"
