@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from huntaze.db.base import Base
 from huntaze.kit.errors import ApiError
+from huntaze.kit.validation import check_text
+
+ModelT = TypeVar("ModelT", bound=Base)
 
 
 def flush_or_raise(session: Session, error: ApiError) -> None:
@@ -23,3 +31,39 @@ def flush_or_raise(session: Session, error: ApiError) -> None:
     except IntegrityError as exc:
         session.rollback()
         raise error from exc
+
+
+def is_storable(value: str) -> bool:
+    """True when ``value`` could be a stored id (valid text): anything else cannot match a
+    row, and PostgreSQL would refuse to compare it (a NUL character)."""
+    try:
+        check_text(value)
+    except ValueError:
+        return False
+    return True
+
+
+def get_owned(
+    session: Session,
+    model: type[ModelT],
+    creator_id: str,
+    row_id: str,
+    not_found: Callable[[], ApiError],
+) -> ModelT:
+    """The row of ``model`` with id ``row_id`` that belongs to ``creator_id``.
+
+    Another creator's row answers exactly as a missing one (tenant isolation), and so does
+    an id no column could hold.
+
+    Raises:
+        ApiError: ``not_found()`` (a domain's 404, such as ``FanNotFound``).
+    """
+    if not is_storable(row_id):
+        raise not_found()
+    columns: Any = model
+    row = session.scalar(
+        select(model).where(columns.id == row_id, columns.creator_id == creator_id)
+    )
+    if row is None:
+        raise not_found()
+    return row

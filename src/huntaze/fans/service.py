@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from huntaze.db.session import flush_or_raise
+from huntaze.db.session import flush_or_raise, get_owned
 from huntaze.eventlog import EventType, record_event
 from huntaze.fans.errors import FanExists, FanNotFound
 from huntaze.fans.queries import fan_conditions
@@ -97,10 +97,7 @@ def get_fan(session: Session, creator_id: str, fan_id: str) -> Fan:
     Raises:
         ApiError: 404 ``fan_not_found`` (also for another creator's fan).
     """
-    fan = session.scalar(select(Fan).where(Fan.id == fan_id, Fan.creator_id == creator_id))
-    if fan is None:
-        raise FanNotFound()
-    return fan
+    return get_owned(session, Fan, creator_id, fan_id, FanNotFound)
 
 
 def get_fan_on_platform(

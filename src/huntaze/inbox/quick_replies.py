@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huntaze.db.session import get_owned
 from huntaze.fans.service import get_fan
 from huntaze.inbox.errors import QuickReplyNotFound
 from huntaze.inbox.schemas import (
@@ -66,12 +67,7 @@ def get_reply(session: Session, creator_id: str, reply_id: str) -> QuickReply:
     Raises:
         ApiError: 404 ``quick_reply_not_found``.
     """
-    reply = session.scalar(
-        select(QuickReply).where(QuickReply.id == reply_id, QuickReply.creator_id == creator_id)
-    )
-    if reply is None:
-        raise QuickReplyNotFound()
-    return reply
+    return get_owned(session, QuickReply, creator_id, reply_id, QuickReplyNotFound)
 
 
 def list_replies(

@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from huntaze.context import SendOutbound
+from huntaze.db.session import get_owned
 from huntaze.eventlog import EventType, record_event
 from huntaze.fans.service import get_fan
 from huntaze.inbox.errors import ConversationNotFound, InboxMessageNotFound
@@ -43,14 +44,7 @@ def get_conversation(session: Session, creator_id: str, conversation_id: str) ->
     Raises:
         ApiError: 404 ``conversation_not_found`` (also for another creator's).
     """
-    conv = session.scalar(
-        select(Conversation).where(
-            Conversation.id == conversation_id, Conversation.creator_id == creator_id
-        )
-    )
-    if conv is None:
-        raise ConversationNotFound()
-    return conv
+    return get_owned(session, Conversation, creator_id, conversation_id, ConversationNotFound)
 
 
 def open_conversation(

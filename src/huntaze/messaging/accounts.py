@@ -21,12 +21,11 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from huntaze.config import Settings
-from huntaze.db.session import flush_or_raise
+from huntaze.db.session import flush_or_raise, get_owned
 from huntaze.kit.crypto import SecretBox
 from huntaze.kit.errors import ApiError
 from huntaze.kit.ids import new_id
 from huntaze.kit.netguard import TargetPolicy
-from huntaze.kit.validation import check_text
 from huntaze.messaging.account_settings import keep_masked, validate_settings
 from huntaze.messaging.errors import SendingAccountNotFound
 from huntaze.models.messaging import AccountStatus, BreakerState, SendingAccount
@@ -105,18 +104,7 @@ def get_account(session: Session, creator_id: str, account_id: str) -> SendingAc
             id no column could hold: a NUL character or a lone surrogate, which PostgreSQL
             would refuse to compare).
     """
-    try:
-        check_text(account_id)
-    except ValueError:
-        raise SendingAccountNotFound() from None
-    account = session.scalar(
-        select(SendingAccount).where(
-            SendingAccount.id == account_id, SendingAccount.creator_id == creator_id
-        )
-    )
-    if account is None:
-        raise SendingAccountNotFound()
-    return account
+    return get_owned(session, SendingAccount, creator_id, account_id, SendingAccountNotFound)
 
 
 def delete_account(session: Session, creator_id: str, account_id: str) -> None:

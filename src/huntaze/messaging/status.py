@@ -11,8 +11,8 @@ from sqlalchemy import and_, case, func, literal, or_, select, type_coerce, unio
 from sqlalchemy.orm import Session
 
 from huntaze.db.base import UTCDateTime
+from huntaze.db.session import get_owned, is_storable
 from huntaze.kit.errors import ApiError
-from huntaze.kit.validation import check_text
 from huntaze.messaging.errors import BulkNotFound, MessageNotFound
 from huntaze.models.crm import Message
 from huntaze.models.messaging import (
@@ -29,16 +29,6 @@ from huntaze.outbox.service import Outbox
 from huntaze.outbox.tables import PROCESSING, QUEUED
 
 
-def _storable(value: str) -> bool:
-    """True when ``value`` could be a stored id (valid text): anything else cannot match a
-    row, and PostgreSQL would refuse to compare it (NUL)."""
-    try:
-        check_text(value)
-    except ValueError:
-        return False
-    return True
-
-
 def get_message(session: Session, creator_id: str, message_id: str) -> OutboxMessage:
     """Return the creator's outbox message (``msg_…``).
 
@@ -51,7 +41,7 @@ def get_message(session: Session, creator_id: str, message_id: str) -> OutboxMes
         ApiError: 404 ``message_not_found`` (also for another creator's, and for an id that
             is not valid text).
     """
-    if not _storable(message_id):
+    if not is_storable(message_id):
         raise MessageNotFound()
     msg = session.scalar(
         select(OutboxMessage).where(
@@ -296,14 +286,7 @@ def get_bulk(session: Session, creator_id: str, bulk_id: str) -> BulkSend:
     Raises:
         ApiError: 404 ``bulk_not_found`` (also for an id that is not valid text).
     """
-    if not _storable(bulk_id):
-        raise BulkNotFound()
-    bulk = session.scalar(
-        select(BulkSend).where(BulkSend.id == bulk_id, BulkSend.creator_id == creator_id)
-    )
-    if bulk is None:
-        raise BulkNotFound()
-    return bulk
+    return get_owned(session, BulkSend, creator_id, bulk_id, BulkNotFound)
 
 
 def bulk_counts(session: Session, bulk: BulkSend) -> dict[str, int]:
