@@ -17,10 +17,9 @@ from huntaze.inbox.schemas import (
     QuickReplyPage,
     QuickReplyPatch,
 )
-from huntaze.kit.errors import ApiError
 from huntaze.kit.ids import new_id
 from huntaze.kit.keyset import next_cursor, order_and_seek
-from huntaze.kit.pagination import decode_cursor
+from huntaze.kit.pagination import InvalidCursor, decode_cursor
 from huntaze.kit.templates import render, variables
 from huntaze.kit.validation import check_text
 from huntaze.models.crm import Fan, QuickReply
@@ -88,7 +87,7 @@ def list_replies(
                     raise ValueError("not a string")
                 check_text(value)
         except ValueError as exc:
-            raise ApiError(400, "invalid_cursor", "The cursor is not valid") from exc
+            raise InvalidCursor() from exc
     stmt = select(QuickReply).where(QuickReply.creator_id == creator_id)
     if category:
         stmt = stmt.where(QuickReply.category == category)

@@ -26,9 +26,8 @@ from huntaze.inbox.schemas import (
     MessagePage,
 )
 from huntaze.inbox.threads import list_thread
-from huntaze.kit.errors import ApiError
 from huntaze.kit.ids import new_id
-from huntaze.kit.pagination import decode_cursor, encode_cursor
+from huntaze.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
 from huntaze.kit.validation import INT32_MAX
 from huntaze.models.crm import Conversation, Message
 
@@ -98,7 +97,7 @@ def list_conversations(
     if cursor is not None:
         (raw,) = decode_cursor(cursor, 1)
         if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= INT32_MAX:
-            raise ApiError(400, "invalid_cursor", "The cursor is not valid")
+            raise InvalidCursor()
         offset = raw
     rows = list(
         session.scalars(

@@ -42,8 +42,7 @@ from sqlalchemy.orm import Session
 
 from huntaze.db.base import UTCDateTime
 from huntaze.inbox.schemas import MAX_ID, MessageOut, MessagePage
-from huntaze.kit.errors import ApiError
-from huntaze.kit.pagination import decode_cursor, encode_cursor
+from huntaze.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
 from huntaze.kit.validation import check_text
 from huntaze.models.crm import Conversation, Message
 from huntaze.models.messaging import BulkSend, OutboxMessage
@@ -51,10 +50,6 @@ from huntaze.models.messaging import BulkSend, OutboxMessage
 #: The separator :func:`huntaze.messaging.send.queue_bulk` puts between the bulk id and the
 #: fan id in a bulk row's ``idempotency_key``.
 BULK_KEY_SEPARATOR = ":"
-
-
-def _invalid_cursor() -> ApiError:
-    return ApiError(400, "invalid_cursor", "The cursor is not valid")
 
 
 def decode_thread_cursor(cursor: str) -> tuple[datetime, str]:
@@ -66,14 +61,14 @@ def decode_thread_cursor(cursor: str) -> tuple[datetime, str]:
     """
     raw_time, raw_id = decode_cursor(cursor, 2)
     if not isinstance(raw_time, str) or not isinstance(raw_id, str) or len(raw_id) > MAX_ID:
-        raise _invalid_cursor()
+        raise InvalidCursor()
     try:
         when = datetime.fromisoformat(raw_time)
         check_text(raw_id)
     except ValueError as exc:
-        raise _invalid_cursor() from exc
+        raise InvalidCursor() from exc
     if when.tzinfo is None:
-        raise _invalid_cursor()
+        raise InvalidCursor()
     return when, raw_id
 
 

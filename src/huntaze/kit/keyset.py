@@ -29,13 +29,10 @@ from typing import Any, Literal, TypeVar
 from sqlalchemy import ColumnElement, Row, Select, and_, literal, or_, tuple_
 from sqlalchemy.orm import Session
 
-from huntaze.kit.errors import ApiError
-from huntaze.kit.pagination import decode_cursor, encode_cursor
+from huntaze.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
 from huntaze.kit.validation import check_int64, check_text
 
 T = TypeVar("T")
-
-_INVALID = "The cursor is not valid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +76,7 @@ def decode_seek(cursor: str, name: str, sort: SortColumn) -> tuple[Any, str]:
     """
     made_for, value, last_id = decode_cursor(cursor, 3)
     if made_for != name:
-        raise ApiError(
-            400,
-            "invalid_cursor",
+        raise InvalidCursor(
             "The cursor was made for another sort; start again without it",
             [{"field": "cursor", "message": f"made for sort {made_for!r}, not {name!r}"}],
         )
@@ -91,7 +86,7 @@ def decode_seek(cursor: str, name: str, sort: SortColumn) -> tuple[Any, str]:
         check_text(last_id)
         return _value(value, sort), last_id
     except ValueError as exc:
-        raise ApiError(400, "invalid_cursor", _INVALID, [{"field": "cursor"}]) from exc
+        raise InvalidCursor(details=[{"field": "cursor"}]) from exc
 
 
 def _value(value: Any, sort: SortColumn) -> Any:
@@ -186,12 +181,12 @@ def order_and_seek(
         return stmt
     value, last_id = decode_cursor(cursor, 2)
     if not isinstance(last_id, str):
-        raise ApiError(400, "invalid_cursor", _INVALID)
+        raise InvalidCursor()
     if value is not None and is_datetime:
         try:
             value = datetime.fromisoformat(str(value))
         except ValueError as exc:
-            raise ApiError(400, "invalid_cursor", _INVALID) from exc
+            raise InvalidCursor() from exc
     id_after = id_column < last_id if descending else id_column > last_id
     condition: ColumnElement[bool]
     if value is None:

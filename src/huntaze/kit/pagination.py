@@ -11,10 +11,18 @@ import binascii
 import json
 from typing import Any
 
-from huntaze.kit.errors import ApiError
+from huntaze.kit.errors import DomainError
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+
+
+class InvalidCursor(DomainError):
+    """400 ``invalid_cursor``: a ``cursor`` this list did not make (or made for another
+    sort); start again without it."""
+
+    error_code = "invalid_cursor"
+    default_message = "The cursor is not valid"
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -34,7 +42,7 @@ def decode_cursor(cursor: str, length: int) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error) as exc:
-        raise ApiError(400, "invalid_cursor", "The cursor is not valid") from exc
+        raise InvalidCursor() from exc
     if not isinstance(values, list) or len(values) != length:
-        raise ApiError(400, "invalid_cursor", "The cursor is not valid")
+        raise InvalidCursor()
     return values
