@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.factories import create_conversation, create_inbox_message
+
 
 def _setup(client, h, n=1):  # type: ignore[no-untyped-def]
     fans = []
@@ -22,45 +24,62 @@ def _setup(client, h, n=1):  # type: ignore[no-untyped-def]
     return fans
 
 
-def test_conversation_flow(client, tenant, clock) -> None:
-    h = tenant["headers"]
+def _three_conversations(client, h, clock):  # type: ignore[no-untyped-def]
+    """Fans a, b, c with a conversation each: a has two outbound messages, b two inbound
+    (unread), c one PPV; one minute apart. Returns (fans, conversation ids by fan id,
+    b's first message)."""
     a, b, c = _setup(client, h, 3)
-    convs = {}
-    for fan in (a, b, c):
-        r = client.post("/api/crm/conversations", json={"fanId": fan["id"]}, headers=h)
-        assert r.status_code == 201
-        convs[fan["id"]] = r.json()["id"]
-    again = client.post("/api/crm/conversations", json={"fanId": a["id"]}, headers=h)
-    assert again.status_code == 200 and again.json()["id"] == convs[a["id"]]
+    convs = {f["id"]: create_conversation(client, h, f["id"])["id"] for f in (a, b, c)}
 
     def post(fan, **body):  # type: ignore[no-untyped-def]
         clock.advance(60)
-        r = client.post(f"/api/crm/conversations/{convs[fan['id']]}/messages", json=body, headers=h)
-        assert r.status_code == 201, r.text
-        return r.json()
+        return create_inbox_message(client, h, convs[fan["id"]], **body)
 
     post(a, direction="outbound", text="hello")
-    m1 = post(b, direction="inbound", text="hi there")
+    first = post(b, direction="inbound", text="hi there")
     post(b, direction="inbound", text="you there?", mediaUrls=["https://cdn.example.com/1.jpg"])
-    ppv = post(c, direction="outbound", text="unlock me", priceCents=1500, purchased=True)
-    assert ppv["priceCents"] == 1500 and ppv["purchased"] is True
+    post(c, direction="outbound", text="unlock me", priceCents=1500, purchased=True)
     post(a, direction="outbound", text="later")
+    return (a, b, c), convs, first
 
+
+def test_opening_an_open_conversation_answers_it_again(client, tenant) -> None:
+    h = tenant["headers"]
+    (fan,) = _setup(client, h)
+    first = client.post("/api/crm/conversations", json={"fanId": fan["id"]}, headers=h)
+    again = client.post("/api/crm/conversations", json={"fanId": fan["id"]}, headers=h)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+
+
+def test_conversations_list_unread_first_then_newest(client, tenant, clock) -> None:
+    h = tenant["headers"]
+    (a, b, c), _, _ = _three_conversations(client, h, clock)
     assert client.get("/api/crm/messages/unread-count", headers=h).json() == {"unreadCount": 2}
     listed = client.get("/api/crm/conversations", headers=h).json()["items"]
     # unread first (b), then by last message time: a (newest), c
     assert [x["fanId"] for x in listed] == [b["id"], a["id"], c["id"]]
     assert listed[0]["unreadCount"] == 2
 
-    msgs = client.get(f"/api/crm/conversations/{convs[b['id']]}/messages", headers=h).json()[
-        "items"
-    ]
+
+def test_a_thread_is_newest_first_with_its_media_and_prices(client, tenant, clock) -> None:
+    h = tenant["headers"]
+    (_, b, c), convs, _ = _three_conversations(client, h, clock)
+    url = f"/api/crm/conversations/{convs[b['id']]}/messages"
+    msgs = client.get(url, headers=h).json()["items"]
     assert [m["text"] for m in msgs] == ["you there?", "hi there"]
     assert msgs[0]["mediaUrls"] == ["https://cdn.example.com/1.jpg"]
+    url = f"/api/crm/conversations/{convs[c['id']]}/messages"
+    (ppv,) = client.get(url, headers=h).json()["items"]
+    assert ppv["priceCents"] == 1500 and ppv["purchased"] is True
 
-    r = client.post(f"/api/crm/messages/{m1['id']}/read", headers=h)
+
+def test_marking_read_counts_down_once(client, tenant, clock) -> None:
+    h = tenant["headers"]
+    (_, b, _), convs, first = _three_conversations(client, h, clock)
+    r = client.post(f"/api/crm/messages/{first['id']}/read", headers=h)
     assert r.json() == {"marked": 1}
-    assert client.post(f"/api/crm/messages/{m1['id']}/read", headers=h).json() == {"marked": 0}
+    assert client.post(f"/api/crm/messages/{first['id']}/read", headers=h).json() == {"marked": 0}
     assert client.get("/api/crm/messages/unread-count", headers=h).json() == {"unreadCount": 1}
     r = client.post(f"/api/crm/conversations/{convs[b['id']]}/read", headers=h)
     assert r.json() == {"marked": 1}
