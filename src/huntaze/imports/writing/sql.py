@@ -13,6 +13,7 @@ import psycopg
 from sqlalchemy import Connection
 
 from huntaze.db.dialect import driver_connection, driver_cursor, is_postgres
+from huntaze.imports.records import FAN_COLUMNS
 
 #: Columns written on insert, in this order.
 FAN_INSERT_COLUMNS = (
@@ -20,17 +21,7 @@ FAN_INSERT_COLUMNS = (
     "creator_id",
     "platform",
     "platform_fan_id",
-    "username",
-    "display_name",
-    "email",
-    "subscription_status",
-    "subscribed_at",
-    "expires_at",
-    "last_active_at",
-    "lifetime_value_cents",
-    "currency",
-    "consent",
-    "custom_fields",
+    *FAN_COLUMNS,
     "import_fingerprints",
     "created_at",
     "updated_at",
