@@ -60,7 +60,7 @@ from bench.drain_setup import (
 from huntaze.config import Settings
 from huntaze.db.engine import make_engine
 from huntaze.kit.clock import SystemClock
-from huntaze.kit.crypto import box_from_settings
+from huntaze.config import box_from_settings
 from huntaze.outbox.channels import ChannelFactory, NoopChannel
 from huntaze.outbox.service import outbox_from_settings
 from huntaze.outbox.worker import Worker

@@ -18,7 +18,7 @@ from huntaze.config import Settings
 from huntaze.db.engine import make_sessionmaker
 from huntaze.db.migrate import upgrade
 from huntaze.kit.clock import SystemClock
-from huntaze.kit.crypto import box_from_settings
+from huntaze.config import box_from_settings
 from huntaze.messaging.accounts import create_account
 from huntaze.messaging.send import queue_bulk
 from huntaze.models.crm import Fan

@@ -41,7 +41,7 @@ from huntaze.db.engine import make_engine, make_sessionmaker
 from huntaze.db.migrate import upgrade
 from huntaze.fans.schemas import AudienceFilter
 from huntaze.kit.clock import SystemClock
-from huntaze.kit.crypto import box_from_settings
+from huntaze.config import box_from_settings
 from huntaze.messaging.accounts import create_account
 from huntaze.messaging.send import queue_bulk
 from huntaze.models.messaging import SendingAccount

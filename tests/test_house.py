@@ -43,3 +43,14 @@ def test_no_route_reads_the_untyped_app_state() -> None:
         if "app.state.ctx" in path.read_text() and path.name not in ("api.py", "context.py")
     ]
     assert found == []
+
+
+def test_every_benchmark_module_imports() -> None:
+    """A restructuring that moves a name must move the benchmarks' imports too."""
+    import importlib
+
+    bench = SRC.parents[1] / "bench"
+    modules = sorted(p.stem for p in bench.glob("*.py") if p.stem != "__init__")
+    assert len(modules) >= 10
+    for name in modules:
+        importlib.import_module(f"bench.{name}")

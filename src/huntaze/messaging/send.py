@@ -6,17 +6,14 @@ message exists exactly when the action that sent it does (design.md §1.2).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
     CursorResult,
     String,
-    any_,
     case,
     func,
     insert,
@@ -29,6 +26,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, Grouping
 
 from huntaze.db.dialect import is_postgres
+from huntaze.db.expressions import sql_for
 from huntaze.fans.queries import fan_conditions
 from huntaze.fans.schemas import AudienceFilter
 from huntaze.kit.errors import ApiError
@@ -139,23 +137,12 @@ def queue_message(
     return row
 
 
-def _first_word(session: Session, column: Any) -> Any:
-    if is_postgres(session):
-        return func.split_part(column, " ", 1)
-    position = func.instr(column, " ")
-    return func.iif(position > 0, func.substr(column, 1, position - 1), column)
-
-
 def _row_ids(session: Session, head: str) -> Any:
     """Each selected row's id: ``head`` plus its ``row_number()`` as zero-padded hex
     (:func:`huntaze.kit.ids.new_id_head`), so the ids of one ``INSERT … SELECT`` ascend and
     the primary key grows at its right edge. Past 16**8 - 1 rows PostgreSQL's ``lpad`` would
     cut the number and the insert fail on the primary key (no fan list comes near)."""
-    number = func.row_number().over()
-    if is_postgres(session):
-        sequence = func.lpad(func.to_hex(number), SEQUENCE_DIGITS, "0")
-    else:
-        sequence = func.printf(f"%0{SEQUENCE_DIGITS}x", number)
+    sequence = sql_for(session).hex_number(func.row_number().over(), SEQUENCE_DIGITS)
     return literal(head) + sequence
 
 
@@ -177,7 +164,7 @@ def personalised(session: Session, template: str, default: str) -> ColumnElement
         "username": func.coalesce(func.nullif(Fan.username, ""), fallback),
         "displayName": func.coalesce(func.nullif(Fan.display_name, ""), Fan.username, fallback),
         "firstName": func.coalesce(
-            func.nullif(_first_word(session, func.coalesce(Fan.display_name, "")), ""),
+            func.nullif(sql_for(session).first_word(func.coalesce(Fan.display_name, "")), ""),
             Fan.username,
             fallback,
         ),
@@ -217,17 +204,9 @@ def _concat(left: Any, right: Any) -> ColumnElement[str]:
 
 
 def fan_id_in(session: Session, fan_ids: list[str]) -> ColumnElement[bool]:
-    """``fans.id`` is one of ``fan_ids``, as ONE bound parameter whatever their number.
-
-    A plain ``IN`` binds one parameter per id, and the PostgreSQL protocol carries at most
-    65,535 per statement (SQLite builds before 3.32 at most 999, later ones 32,766 by
-    default). PostgreSQL gets a ``varchar[]`` array (``= ANY(:ids)``), SQLite a JSON array
-    read by ``json_each`` (SQLite "The JSON1 Extension").
-    """
-    if is_postgres(session):
-        return Fan.id == any_(literal(list(fan_ids), ARRAY(String)))
-    listed = func.json_each(literal(json.dumps(list(fan_ids)), String)).table_valued("value")
-    return Fan.id.in_(select(listed.c.value))
+    """``fans.id`` is one of ``fan_ids``, as ONE bound parameter whatever their number
+    (:meth:`huntaze.db.expressions.SqlExpressions.is_one_of`)."""
+    return sql_for(session).is_one_of(Fan.id, fan_ids)
 
 
 @dataclass

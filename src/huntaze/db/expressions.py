@@ -1,0 +1,80 @@
+"""The SQL expressions that differ between PostgreSQL and SQLite, behind one seam per engine.
+
+A service asks :func:`sql_for` for its engine's :class:`SqlExpressions` and builds portable
+statements from them, instead of testing the dialect itself. Campaign fan-out and the
+segment compiler build on the same seam.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import ARRAY, ColumnElement, Connection, Engine, String, any_, func, literal, select
+from sqlalchemy.orm import Session
+
+from huntaze.db.dialect import is_postgres
+
+
+class SqlExpressions(Protocol):
+    """Expressions with the same meaning on both engines."""
+
+    def first_word(self, text: Any) -> ColumnElement[str]:
+        """``text`` up to its first space (all of it when it has none)."""
+        ...
+
+    def hex_number(self, number: Any, digits: int) -> ColumnElement[str]:
+        """``number`` as lower-case hexadecimal, zero-padded to ``digits``."""
+        ...
+
+    def is_one_of(self, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+        """``column`` equals one of ``values``, bound as ONE parameter whatever their
+        number (a plain ``IN`` binds one per value: PostgreSQL's protocol carries at most
+        65,535 per statement, SQLite 32,766 by default)."""
+        ...
+
+
+class PostgresExpressions:
+    """PostgreSQL: ``split_part``, ``lpad(to_hex())``, ``= ANY(:array)``
+    (https://www.postgresql.org/docs/current/functions-string.html)."""
+
+    def first_word(self, text: Any) -> ColumnElement[str]:
+        """``split_part(text, ' ', 1)``."""
+        return func.split_part(text, " ", 1)
+
+    def hex_number(self, number: Any, digits: int) -> ColumnElement[str]:
+        """``lpad(to_hex(number), digits, '0')``; past ``digits`` hex digits ``lpad`` cuts."""
+        return func.lpad(func.to_hex(number), digits, "0")
+
+    def is_one_of(self, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+        """``column = ANY(:values)`` with a ``varchar[]`` array."""
+        return column == any_(literal(list(values), ARRAY(String)))  # type: ignore[no-any-return]
+
+
+class SqliteExpressions:
+    """SQLite: ``instr``/``substr``, ``printf('%0Nx')``, ``json_each`` over a JSON array
+    (https://www.sqlite.org/lang_corefunc.html, https://www.sqlite.org/json1.html)."""
+
+    def first_word(self, text: Any) -> ColumnElement[str]:
+        """``iif(instr(text, ' ') > 0, substr(text, 1, instr(text, ' ') - 1), text)``."""
+        position = func.instr(text, " ")
+        return func.iif(position > 0, func.substr(text, 1, position - 1), text)
+
+    def hex_number(self, number: Any, digits: int) -> ColumnElement[str]:
+        """``printf('%0<digits>x', number)``."""
+        return func.printf(f"%0{digits}x", number)
+
+    def is_one_of(self, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+        """``column IN (SELECT value FROM json_each(:values))`` with a JSON array."""
+        listed = func.json_each(literal(json.dumps(list(values)), String)).table_valued("value")
+        return column.in_(select(listed.c.value))  # type: ignore[no-any-return]
+
+
+_POSTGRES = PostgresExpressions()
+_SQLITE = SqliteExpressions()
+
+
+def sql_for(bind: Connection | Engine | Session) -> SqlExpressions:
+    """The expressions of ``bind``'s engine."""
+    return _POSTGRES if is_postgres(bind) else _SQLITE
