@@ -57,10 +57,9 @@ from bench.drain_setup import (
     span,
     with_schema,
 )
-from huntaze.config import Settings
+from huntaze.config import Settings, box_from_settings
 from huntaze.db.engine import make_engine
 from huntaze.kit.clock import SystemClock
-from huntaze.config import box_from_settings
 from huntaze.outbox.channels import ChannelFactory, NoopChannel
 from huntaze.outbox.service import outbox_from_settings
 from huntaze.outbox.worker import Worker

@@ -14,11 +14,10 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, text
 
 from huntaze.auth.tokens import get_or_create_creator
-from huntaze.config import Settings
+from huntaze.config import Settings, box_from_settings
 from huntaze.db.engine import make_sessionmaker
 from huntaze.db.migrate import upgrade
 from huntaze.kit.clock import SystemClock
-from huntaze.config import box_from_settings
 from huntaze.messaging.accounts import create_account
 from huntaze.messaging.send import queue_bulk
 from huntaze.models.crm import Fan

@@ -36,12 +36,11 @@ from sqlalchemy import Engine, event, text
 
 from bench.drain_setup import source_state
 from huntaze.auth.tokens import get_or_create_creator
-from huntaze.config import Settings
+from huntaze.config import Settings, box_from_settings
 from huntaze.db.engine import make_engine, make_sessionmaker
 from huntaze.db.migrate import upgrade
 from huntaze.fans.schemas import AudienceFilter
 from huntaze.kit.clock import SystemClock
-from huntaze.config import box_from_settings
 from huntaze.messaging.accounts import create_account
 from huntaze.messaging.send import queue_bulk
 from huntaze.models.messaging import SendingAccount
