@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from huntaze.config import Settings
+from huntaze.db.engine import make_engine
 from huntaze.kit.crypto import SecretBox
 from huntaze.messaging.accounts import create_account
 from huntaze.messaging.send import queue_message
@@ -56,19 +58,20 @@ class ScriptedFactory(ChannelFactory):
         pass
 
 
-@pytest.fixture(autouse=True)
-def quiet_outbox(engine) -> None:  # type: ignore[no-untyped-def]
-    """Workers serve every creator: park rows other tests left queued."""
-    from sqlalchemy import update
+@pytest.fixture
+def db_url(fresh_db_url: str) -> str:
+    """Each outbox and messaging test has a database of its own (tests/conftest.py,
+    ``fresh_db_url``): a worker claims the due rows of every creator, so rows another test
+    left queued would be claimed, sent and counted too."""
+    return fresh_db_url
 
-    from huntaze.models.messaging import OutboxMessage
 
-    with engine.begin() as conn:
-        conn.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.status.in_(("queued", "processing")))
-            .values(status="cancelled")
-        )
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """This test's own engine, on its own database."""
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
 
 
 @pytest.fixture

@@ -3,9 +3,10 @@
 from tests.sending import (  # noqa: F401 (fixtures)
     box,
     channel,
+    db_url,
+    engine,
     enqueue,
     make_outbox,
     make_worker,
-    quiet_outbox,
     seed,
 )

@@ -220,13 +220,10 @@ def test_estimate_is_honest_for_a_deep_backlog(
             s, outbox, get_message(s, tenant["creator_id"], ids[-1]), clock.now()
         )
     assert last == clock.now() + 9 * cycle
-    rows = (
-        sessions()
-        .scalars(
+    with sessions() as s:
+        rows = s.scalars(
             select(OutboxMessage.status).where(OutboxMessage.creator_id == tenant["creator_id"])
-        )
-        .all()
-    )
+        ).all()
     assert rows.count("processing") == 10
 
 
