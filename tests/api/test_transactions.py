@@ -48,3 +48,28 @@ def test_a_successful_write_is_committed_before_the_answer(client, tenant) -> No
     )
     assert again.status_code == 409 and again.json()["error"]["code"] == "fan_exists"
     assert client.get(f"/api/crm/fans/{created.json()['id']}", headers=h).status_code == 200
+
+
+def test_a_commit_that_fails_answers_an_error_not_a_success(client, tenant) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    h = tenant["headers"]
+    # the token's first use records it (a commit of its own): done now, so the only commit
+    # in the request below is the session dependency's
+    assert client.get("/api/me", headers=h).status_code == 200
+    factory = client.app.state.ctx.sessions
+
+    def refuse(session):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the database refused the commit")
+
+    event.listen(factory, "before_commit", refuse)
+    try:
+        r = client.post(
+            "/api/crm/fans", json={"platform": "onlyfans", "platformFanId": "t3"}, headers=h
+        )
+    finally:
+        event.remove(factory, "before_commit", refuse)
+    # the route had returned its fan; the answer waits for the commit, and reports it failed
+    assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error"
+    listed = client.get("/api/crm/fans", params={"q": "t3"}, headers=h).json()["items"]
+    assert [f for f in listed if f["platformFanId"] == "t3"] == []

@@ -92,11 +92,6 @@ class Conflict(DomainError):
     http_status = 409
 
 
-def not_found(kind: str) -> ApiError:
-    """Return a 404 ``<kind>_not_found`` error (also used for another tenant's ids)."""
-    return ApiError(404, f"{kind}_not_found", f"{kind.replace('_', ' ').capitalize()} not found")
-
-
 def forbidden(message: str = "Your role does not allow this action") -> ApiError:
     """Return a 403 ``forbidden`` error."""
     return ApiError(403, "forbidden", message)
