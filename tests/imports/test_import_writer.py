@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from huntaze.db.base import db_timestamp
 from huntaze.db.dialect import is_postgres
 from huntaze.imports.formats.registry import get_parser
-from huntaze.imports.writing import sql
+from huntaze.imports.writing.store import store_for
 from huntaze.imports.writing.writer import run_import
 
 
@@ -97,7 +97,9 @@ def test_direct_copy_falls_back_to_upsert_when_a_key_appeared(engine, tenant, cl
             stamp,
             stamp,
         )
-        sql.upsert_fans(conn, [row], frozenset({"username", "display_name"}), all_new=True)
+        store_for(conn).upsert_fans(
+            conn, [row], frozenset({"username", "display_name"}), all_new=True
+        )
     with engine.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT id, username FROM fans WHERE creator_id = ? AND platform_fan_id = '7'"

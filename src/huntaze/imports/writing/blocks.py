@@ -12,28 +12,20 @@ fingerprint text (BLAKE2b, :mod:`hashlib`) and look up its key.
 from __future__ import annotations
 
 import hashlib
-import io
-from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
-from huntaze.db.base import db_timestamp
-from huntaze.db.dialect import is_postgres
 from huntaze.imports.records import FanBlock, FanRecord
-from huntaze.imports.writing import sql
 from huntaze.imports.writing.plan import Plan, Planner, Tally
 from huntaze.imports.writing.rowplan import plan_pending
+from huntaze.imports.writing.store import FAN_INSERT_COLUMNS, TIMESTAMP_COLUMNS, ImportStore
 from huntaze.kit.ids import new_ids
 
 if TYPE_CHECKING:
     from huntaze.imports.report import ImportReport
-
-_TIMES = frozenset({"subscribed_at", "expires_at", "last_active_at"})
-_WRITE = pacsv.WriteOptions(include_header=False)
 
 
 def plan_block(
@@ -51,13 +43,13 @@ def plan_block(
     writer can plan it again should one of its keys have come from an earlier block.
     """
     parser = writer.parser
-    pg = is_postgres(conn)
+    store = writer.store
     keys = block.keys
     known: dict[str, tuple[str, str | None]] = {}
     if optimistic:
         plan.optimistic = block
     else:
-        known = sql.select_fingerprints(
+        known = store.select_fingerprints(
             conn, writer.creator_id, parser.platform, keys, parser.format
         )
     blake = hashlib.blake2b
@@ -79,23 +71,18 @@ def plan_block(
             else:
                 pending.append(i)
         report.inserted += len(new)
-    now = db_timestamp(writer.clock.now(), pg)
+    now = store.stamp(writer.clock.now())
     if new is None or new:
         size = len(keys) if new is None else len(new)
         chosen = digests if new is None else [digests[i] for i in new]
-        arrays = _arrays(writer, block, new, chosen, new_ids("fan", size), now, pg)
-        if pg:
-            sink = io.BytesIO()
-            pacsv.write_csv(pa.table(arrays, names=list(sql.FAN_INSERT_COLUMNS)), sink, _WRITE)
-            plan.new_csv = sink.getvalue()
-        else:
-            plan.new_fans.extend(zip(*_lists(arrays, size), strict=False))
+        arrays = _arrays(writer, block, new, chosen, new_ids("fan", size), now, store)
+        store.stage_new_fans(plan, arrays, size)
     if pending:
         ids = [known[keys[i]][0] for i in pending]
         chosen = [digests[i] for i in pending]
-        arrays = _arrays(writer, block, pending, chosen, ids, now, pg)
+        arrays = _arrays(writer, block, pending, chosen, ids, now, store)
         rows = [list(r) for r in zip(*(a.to_pylist() for a in arrays), strict=True)]
-        custom = sql.FAN_INSERT_COLUMNS.index("custom_fields")
+        custom = FAN_INSERT_COLUMNS.index("custom_fields")
         lines = block.lines
         items = []
         for row, i, digest in zip(rows, pending, chosen, strict=True):
@@ -107,20 +94,6 @@ def plan_block(
         plan_pending(writer, conn, plan, items, count=True, tally=tally)
 
 
-def _lists(arrays: list[Any], size: int) -> list[Any]:
-    """Each array as a Python sequence of ``size`` values; a column of one repeated value
-    (the creator, a timestamp, no value) as that value repeated, without converting it."""
-    out: list[Any] = []
-    for array in arrays:
-        if array.null_count == size:
-            out.append(repeat(None, size))
-        elif pc.count_distinct(array).as_py() == 1 and array.null_count == 0:
-            out.append(repeat(array[0].as_py(), size))
-        else:
-            out.append(array.to_pylist())
-    return out
-
-
 def _arrays(
     writer: Planner,
     block: FanBlock,
@@ -128,10 +101,10 @@ def _arrays(
     digests: list[str],
     ids: list[str],
     now: str | None,
-    pg: bool,
+    store: ImportStore,
 ) -> list[Any]:
     """The rows ``index`` of ``block`` (all when ``None``) as Arrow arrays, one per column
-    of :data:`~huntaze.imports.writing.sql.FAN_INSERT_COLUMNS`, in the stored form."""
+    of :data:`~huntaze.imports.writing.store.FAN_INSERT_COLUMNS`, in the stored form."""
     size = len(ids)
     taken = None if index is None else pa.array(index, pa.int64())
 
@@ -140,7 +113,7 @@ def _arrays(
 
     fmt = writer.parser.format
     arrays: list[Any] = []
-    for name in sql.FAN_INSERT_COLUMNS:
+    for name in FAN_INSERT_COLUMNS:
         if name == "id":
             arrays.append(pa.array(ids, pa.string()))
         elif name == "creator_id":
@@ -158,8 +131,8 @@ def _arrays(
                 column = pa.nulls(size, kind)
             elif taken is not None:
                 column = pc.take(column, taken)
-            if name in _TIMES and pg:
-                column = pc.binary_join_element_wise(column, "+00", "")
+            if name in TIMESTAMP_COLUMNS:
+                column = store.stored_times(column)
             elif name == "lifetime_value_cents":
                 column = pc.fill_null(column, 0)
             elif name == "currency" and writer.default_currency is not None:

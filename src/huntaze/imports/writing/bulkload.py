@@ -42,12 +42,10 @@ from sqlalchemy import (
     func,
     inspect,
     select,
-    text,
 )
 from sqlalchemy.exc import DBAPIError
 
-from huntaze.db.dialect import driver_connection, is_postgres
-from huntaze.db.engine import SQLITE_CACHE
+from huntaze.imports.writing.store import store_for
 from huntaze.models.crm import Fan
 
 #: The smallest file (bytes) loaded with the sort indexes deferred (about 130,000 Patreon rows).
@@ -76,28 +74,8 @@ def ensure_sort_indexes(engine: Engine) -> None:
         if index.name in present:
             continue
         try:
-            with engine.connect() as conn:
-                sqlite = conn.dialect.name == "sqlite"
-                raw = driver_connection(conn)
-                if sqlite:
-                    # The sorter keeps at most the page cache in memory and spills to temp
-                    # files on disk (https://www.sqlite.org/pragma.html#pragma_temp_store,
-                    # #pragma_threads): with a 4 MiB cache and two sorter threads the six
-                    # indexes there were of 1,000,000 fans took 7.7 s and added nothing to
-                    # the process's peak memory (13.1 s and ~100 MB with the 64 MiB cache in
-                    # memory, one thread). PRAGMAs run outside any transaction, on the driver's
-                    # connection.
-                    raw.execute("PRAGMA temp_store=FILE")
-                    raw.execute("PRAGMA cache_size=-4096")
-                    raw.execute("PRAGMA threads=2")
-                try:
-                    with conn.begin():
-                        index.create(conn, checkfirst=True)
-                finally:
-                    if sqlite:
-                        raw.execute("PRAGMA temp_store=MEMORY")
-                        raw.execute("PRAGMA threads=0")
-                        raw.execute(f"PRAGMA cache_size={SQLITE_CACHE}")
+            with engine.connect() as conn, store_for(conn).index_build(conn), conn.begin():
+                index.create(conn, checkfirst=True)
         except DBAPIError:
             with engine.connect() as conn:
                 if not engine.dialect.has_index(conn, "fans", str(index.name)):
@@ -120,25 +98,7 @@ def ensure_creator_fk(engine: Engine) -> None:
         sqlalchemy.exc.SQLAlchemyError: when validation finds a fan whose creator is gone
             (the key then stays, enforced on new rows, and the next import tries again).
     """
-    if not is_postgres(engine):
-        return
-    name = str(_creator_fk().name)
-    with engine.begin() as conn:
-        valid = conn.execute(
-            text(
-                "SELECT convalidated FROM pg_constraint "
-                "WHERE conname = :name AND conrelid = 'fans'::regclass"
-            ),
-            {"name": name},
-        ).scalar()
-        if valid is None:
-            conn.exec_driver_sql(
-                f'ALTER TABLE fans ADD CONSTRAINT "{name}" FOREIGN KEY (creator_id) '
-                "REFERENCES creators (id) ON DELETE CASCADE NOT VALID"
-            )
-    if not valid:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f'ALTER TABLE fans VALIDATE CONSTRAINT "{name}"')
+    store_for(engine).ensure_creator_fk(engine, str(_creator_fk().name))
 
 
 def repair(engine: Engine) -> None:
@@ -177,9 +137,7 @@ def deferred_sort_indexes(engine: Engine, creator_id: str, size_hint: int | None
     with engine.begin() as conn:
         for index in sort_indexes():
             index.drop(conn, checkfirst=True)
-        if is_postgres(conn):
-            name = str(_creator_fk().name)
-            conn.exec_driver_sql(f'ALTER TABLE fans DROP CONSTRAINT IF EXISTS "{name}"')
+        store_for(conn).drop_creator_fk(conn, str(_creator_fk().name))
     try:
         yield True
     finally:

@@ -7,10 +7,10 @@ from typing import Any
 
 import orjson
 
-from huntaze.imports.writing import sql
+from huntaze.imports.writing.store import FAN_INSERT_COLUMNS
 
-#: Positions in a fan row (``sql.FAN_INSERT_COLUMNS``) of each column a format may provide.
-COLUMN_INDEX = {name: i for i, name in enumerate(sql.FAN_INSERT_COLUMNS)}
+#: Positions in a fan row (:data:`FAN_INSERT_COLUMNS`) of each column a format may provide.
+COLUMN_INDEX = {name: i for i, name in enumerate(FAN_INSERT_COLUMNS)}
 _CONSENT = COLUMN_INDEX["consent"]
 CUSTOM = COLUMN_INDEX["custom_fields"]
 FINGERPRINTS = COLUMN_INDEX["import_fingerprints"]
@@ -24,7 +24,9 @@ _SPECIAL = frozenset({"custom_fields", "consent", "last_active_at", "lifetime_va
 class FanComparer:
     """Tells whether an imported fan row would change the stored fan.
 
-    Mirrors the update rules of :func:`sql.upsert_fans`: plain columns compare equal or not;
+    Mirrors the update rules of
+    :meth:`~huntaze.imports.writing.store.ImportStore.fan_update_set`: plain columns compare
+    equal or not;
     custom fields merge (unchanged when every imported key already holds that value); consent
     only moves to ``opted_out``; last activity only moves forward; a fan with purchases keeps
     its derived lifetime value.

@@ -12,6 +12,7 @@ from huntaze.db.base import db_timestamp
 if TYPE_CHECKING:
     from huntaze.imports.base import Parser
     from huntaze.imports.report import ImportReport
+    from huntaze.imports.writing.store import ImportStore
     from huntaze.kit.clock import Clock
 
 
@@ -33,7 +34,7 @@ def fingerprint(values: list[str]) -> str:
 @dataclass(slots=True)
 class Plan:
     """The writes of one batch, decided before any of them is made (rows are tuples in
-    :data:`huntaze.imports.writing.sql.FAN_INSERT_COLUMNS` order, database-ready)."""
+    :data:`huntaze.imports.writing.store.FAN_INSERT_COLUMNS` order, database-ready)."""
 
     new_fans: list[tuple[Any, ...]] = field(default_factory=list)
     changed_fans: list[tuple[Any, ...]] = field(default_factory=list)
@@ -41,7 +42,7 @@ class Plan:
     purchases: list[tuple[Any, ...]] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)
     fingerprints: list[tuple[str, str]] = field(default_factory=list)
-    new_csv: bytes | None = None  # PostgreSQL: a block's new fans as CSV for COPY
+    new_csv: bytes | None = None  # a block's new fans as CSV, where the store loads CSV
     #: A block planned without reading the stored keys (a first import): its rows are all
     #: taken as new, and if one turns out stored, the writer plans the block again.
     optimistic: Any = None
@@ -75,3 +76,4 @@ class Planner(Protocol):
     clock: Clock
     default_currency: str | None
     report: ImportReport
+    store: ImportStore

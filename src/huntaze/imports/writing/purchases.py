@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from huntaze.db.base import db_timestamp
-from huntaze.db.dialect import is_postgres
 from huntaze.imports.records import FanRecord, PurchaseRecord
-from huntaze.imports.writing import sql_purchases
 from huntaze.imports.writing.plan import Plan, Planner
 from huntaze.imports.writing.rowplan import plan_fans
 from huntaze.kit.ids import new_id
@@ -21,14 +18,14 @@ def plan_purchases(writer: Planner, conn: Any, plan: Plan, records: list[Purchas
     for rec in records:
         fans[rec.fan.platform_fan_id] = rec.fan
     fan_ids = plan_fans(writer, conn, plan, list(fans.values()), count=False)
-    pg = is_postgres(conn)
-    now = db_timestamp(writer.clock.now(), pg)
-    existing = sql_purchases.select_existing_purchases(
+    stamp = writer.store.stamp
+    now = stamp(writer.clock.now())
+    existing = writer.store.select_existing_purchases(
         conn, writer.creator_id, writer.parser.platform, [r.transaction_id for r in records]
     )
     for rec in records:
         fan_id = fan_ids[rec.fan.platform_fan_id]
-        purchased_at = db_timestamp(rec.purchased_at, pg)
+        purchased_at = stamp(rec.purchased_at)
         values = (
             fan_id,
             rec.kind,

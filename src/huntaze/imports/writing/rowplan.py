@@ -14,12 +14,9 @@ from typing import Any
 
 import orjson
 
-from huntaze.db.base import db_timestamp
-from huntaze.db.dialect import is_postgres
 from huntaze.fans.tags import tag_key
 from huntaze.imports.records import FanRecord
 from huntaze.imports.report import ImportReport
-from huntaze.imports.writing import sql, sql_tags
 from huntaze.imports.writing.compare import FanComparer
 from huntaze.imports.writing.plan import Plan, Planner, Tally, fingerprint, token
 from huntaze.kit.ids import new_ids
@@ -48,11 +45,10 @@ def plan_fans(
     columns = sorted(provides)
     hashed = [c for c in columns if c != "custom_fields"]
     read_provided = attrgetter(*hashed) if len(hashed) > 1 else _single(hashed)
-    pg = is_postgres(conn)
-    stamp = db_timestamp
+    stamp = writer.store.stamp
     fmt = writer.parser.format
-    now = stamp(writer.clock.now(), pg)
-    known = sql.select_fingerprints(
+    now = stamp(writer.clock.now())
+    known = writer.store.select_fingerprints(
         conn, writer.creator_id, writer.parser.platform, [r.platform_fan_id for r in records], fmt
     )
     ids: dict[str, str] = {}
@@ -81,9 +77,9 @@ def plan_fans(
             rec.display_name,
             rec.email,
             rec.subscription_status,
-            stamp(rec.subscribed_at, pg),
-            stamp(rec.expires_at, pg),
-            stamp(rec.last_active_at, pg),
+            stamp(rec.subscribed_at),
+            stamp(rec.expires_at),
+            stamp(rec.last_active_at),
             rec.lifetime_value_cents or 0,
             rec.currency or writer.default_currency,
             rec.consent or "unknown",
@@ -120,7 +116,7 @@ def plan_pending(
     provides = writer.parser.provides
     columns = sorted(provides)
     comparer = FanComparer(columns)
-    stored = sql.select_existing_fans(
+    stored = writer.store.select_existing_fans(
         conn,
         writer.creator_id,
         writer.parser.platform,
@@ -130,7 +126,7 @@ def plan_pending(
     )
     stored_tags: dict[str, set[str]] = {}
     if any(rec.tags for rec, *_ in pending):
-        stored_tags = sql_tags.select_tag_keys(conn, [row[0] for _, row, *_ in pending])
+        stored_tags = writer.store.select_tag_keys(conn, [row[0] for _, row, *_ in pending])
     for rec, row, custom_text, digest in pending:
         fan_id = row[0]
         values = stored[rec.platform_fan_id]

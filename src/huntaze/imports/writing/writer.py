@@ -20,18 +20,18 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from huntaze.db.dialect import is_postgres
 from huntaze.eventlog import EventType, record_event
+from huntaze.fans.tags import tag_key
 from huntaze.imports.base import Parser
 from huntaze.imports.records import FanBlock, FanRecord, PurchaseRecord, RowError
 from huntaze.imports.report import ImportReport
 from huntaze.imports.validate import RecordChecker
-from huntaze.imports.writing import sql, sql_purchases, sql_tags
 from huntaze.imports.writing.blocks import plan_block
 from huntaze.imports.writing.bulkload import deferred_sort_indexes
 from huntaze.imports.writing.plan import Plan, Tally
 from huntaze.imports.writing.purchases import plan_purchases
 from huntaze.imports.writing.rowplan import plan_fans
+from huntaze.imports.writing.store import ImportStore, store_for
 from huntaze.kit.clock import Clock
 
 ProgressCallback = Callable[[int], None]
@@ -73,6 +73,8 @@ class ImportWriter:
         size_hint: int | None = None,
     ) -> None:
         self.engine = engine
+        #: this engine's SQL (:mod:`.store`)
+        self.store: ImportStore = store_for(engine)
         self.size_hint = size_hint
         self.creator_id = creator_id
         self.parser = parser
@@ -211,7 +213,7 @@ class ImportWriter:
         self, plan: Plan, keys: frozenset[str], progress: ProgressCallback | None
     ) -> None:
         self._settle()
-        if not is_postgres(self.engine):
+        if not self.store.writes_in_background:
             # SQLite does its work inside the calling process: overlapping a first import's
             # writes with its planning only fought over the GIL (measured slower), so they
             # are applied right here.
@@ -236,7 +238,7 @@ class ImportWriter:
             else:
                 try:
                     with conn.begin_nested():
-                        sql.insert_new_fans(conn, plan.new_fans, plan.new_csv)
+                        self.store.insert_new_fans(conn, plan.new_fans, plan.new_csv)
                     tally = plan.tally
                 except (IntegrityError, psycopg.errors.UniqueViolation):
                     # a key of this block came from an earlier one: plan it as usual
@@ -247,19 +249,20 @@ class ImportWriter:
         if self.report.inserted >= max(2 * self._analyzed_at, self.batch_size):
             self._analyzed_at = self.report.inserted
             with self.engine.begin() as conn:
-                sql.analyze_fans(conn)
+                self.store.analyze_fans(conn)
         return tally
 
     def _write(self, conn: Any, plan: Plan) -> None:
         provides = self.parser.provides
-        if plan.new_csv is not None:
-            sql.copy_new_fans(conn, plan.new_csv, provides)
-        sql.upsert_fans(conn, plan.new_fans, provides, all_new=True)
-        sql.upsert_fans(conn, plan.changed_fans, provides)
-        sql_tags.insert_tags(conn, self.creator_id, plan.tags)
-        sql.set_fingerprints(conn, self.parser.format, plan.fingerprints)
-        sql_purchases.upsert_purchases(conn, plan.purchases)
-        sql_purchases.refresh_fan_totals(conn, sorted(plan.touched), self.clock.now())
+        store = self.store
+        store.write_new_fans(conn, plan, provides)
+        store.upsert_fans(conn, plan.changed_fans, provides)
+        store.insert_tags(
+            conn, [(fan_id, tag, tag_key(tag), self.creator_id) for fan_id, tag in plan.tags]
+        )
+        store.set_fingerprints(conn, self.parser.format, plan.fingerprints)
+        store.upsert_purchases(conn, plan.purchases)
+        store.refresh_fan_totals(conn, sorted(plan.touched), self.clock.now())
 
     def _record_event(self) -> None:
         """Record ``import.completed`` with the report's counts (not its errors) through
