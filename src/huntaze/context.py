@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from huntaze.config import Settings
+from huntaze.db.dialect import writer_bind
 from huntaze.db.engine import session_scope
 from huntaze.idempotency.wrapper import IdempotentRequest
 from huntaze.kit.clock import Clock
@@ -102,8 +103,8 @@ def get_session(request: Request) -> Iterator[Session]:
     """
     ctx = get_context(request)
     factory: Callable[[], Session] = ctx.sessions
-    if request.method not in ("GET", "HEAD", "OPTIONS") and ctx.engine.dialect.name == "sqlite":
-        factory = partial(ctx.sessions, bind=ctx.engine.execution_options(sqlite_begin="IMMEDIATE"))
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        factory = partial(ctx.sessions, bind=writer_bind(ctx.engine))
     with session_scope(factory) as session:
         yield session
 

@@ -22,6 +22,16 @@ def is_postgres(bind: Connection | Engine | Session) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+def writer_bind(engine: Engine) -> Engine:
+    """``engine`` for transactions that may write: on SQLite they begin with ``BEGIN
+    IMMEDIATE``, taking the one write lock at once, so a read that turns into a write never
+    fails on a snapshot another writer has moved past (``SQLITE_BUSY_SNAPSHOT``,
+    https://sqlite.org/rescode.html#busy_snapshot); PostgreSQL's ``engine`` as it is."""
+    if is_postgres(engine):
+        return engine
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
 def driver_connection(conn: Connection) -> Any:
     """``conn``'s DB-API connection: a ``psycopg.Connection`` or a ``sqlite3.Connection``
     (typed ``Any``: SQLAlchemy types it as either driver's, or None once closed)."""

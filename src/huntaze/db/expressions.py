@@ -9,12 +9,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ARRAY, ColumnElement, Connection, Engine, String, any_, func, literal, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    String,
+    any_,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from huntaze.db.dialect import is_postgres
+
+_Q = TypeVar("_Q", bound=Select[Any])
 
 
 class SqlExpressions(Protocol):
@@ -34,6 +47,12 @@ class SqlExpressions(Protocol):
         65,535 per statement, SQLite 32,766 by default)."""
         ...
 
+    def hold_key(self, query: _Q) -> _Q:
+        """``query`` (a SELECT of rows others reference) made to keep the rows it reads from
+        being deleted until the transaction ends, as inserting a row with a foreign key to
+        them would."""
+        ...
+
 
 class PostgresExpressions:
     """PostgreSQL: ``split_part``, ``lpad(to_hex())``, ``= ANY(:array)``
@@ -50,6 +69,10 @@ class PostgresExpressions:
     def is_one_of(self, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
         """``column = ANY(:values)`` with a ``varchar[]`` array."""
         return column == any_(literal(list(values), ARRAY(String)))  # type: ignore[no-any-return]
+
+    def hold_key(self, query: _Q) -> _Q:
+        """``FOR KEY SHARE`` (https://www.postgresql.org/docs/current/explicit-locking.html)."""
+        return query.with_for_update(read=True, key_share=True)
 
 
 class SqliteExpressions:
@@ -69,6 +92,11 @@ class SqliteExpressions:
         """``column IN (SELECT value FROM json_each(:values))`` with a JSON array."""
         listed = func.json_each(literal(json.dumps(list(values)), String)).table_valued("value")
         return column.in_(select(listed.c.value))  # type: ignore[no-any-return]
+
+    def hold_key(self, query: _Q) -> _Q:
+        """Unchanged: a writing transaction holds SQLite's one write lock, so no delete can
+        come between its read and its commit."""
+        return query
 
 
 _POSTGRES = PostgresExpressions()

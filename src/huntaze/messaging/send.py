@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, Grouping
 
-from huntaze.db.dialect import is_postgres
 from huntaze.db.expressions import sql_for
 from huntaze.fans.queries import fan_conditions
 from huntaze.fans.schemas import AudienceFilter
@@ -94,16 +93,13 @@ def queue_message(
             ``sending_account_not_found`` when the account was deleted meanwhile.
     """
     recipient = check_sendable(fan, account.platform)
-    if is_postgres(session):
-        # outbox rows carry no foreign key (migration 0004): hold the account as one would,
-        # so a concurrent delete_account waits for this row and its trigger deletes it
-        held = session.execute(
-            select(SendingAccount.id)
-            .where(SendingAccount.id == account.id)
-            .with_for_update(read=True, key_share=True)
-        ).first()
-        if held is None:
-            raise SendingAccountNotFound()
+    # outbox rows carry no foreign key (migration 0004): hold the account as one would, so
+    # a concurrent delete_account waits for this row and its trigger deletes it
+    held = session.execute(
+        sql_for(session).hold_key(select(SendingAccount.id).where(SendingAccount.id == account.id))
+    ).first()
+    if held is None:
+        raise SendingAccountNotFound()
     message_id = new_id("msg")
     row = OutboxMessage(
         id=message_id,

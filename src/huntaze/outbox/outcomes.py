@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from sqlalchemy import ColumnElement, Connection, and_, delete, or_, select, update
 
-from huntaze.db.base import db_timestamp
 from huntaze.models.messaging import AccountStatus, BreakerState, OutboxStatus
 from huntaze.outbox.tables import ACCOUNTS, ATTEMPTS, OUTBOX, Claimed
 from huntaze.platforms.base import SendResult
@@ -77,18 +76,6 @@ def release_in(conn: Connection, worker_id: str, items: Sequence[Claimed], now: 
     return res.rowcount or 0
 
 
-_MARK_SENT_SQLITE = (
-    "UPDATE outbox SET status = 'sent', sent_at = ?, external_id = ?, claimed_until = NULL, "
-    "last_error = NULL, updated_at = ? WHERE id = ? AND status = 'processing' AND claimed_by = ?"
-)
-# one statement for a whole group on PostgreSQL (rows found through the primary key)
-_MARK_SENT_PG = (
-    "UPDATE outbox o SET status = 'sent', sent_at = %(now)s, external_id = v.external_id, "
-    "claimed_until = NULL, last_error = NULL, updated_at = %(now)s "
-    "FROM unnest(%(ids)s::text[], %(external_ids)s::text[]) AS v(id, external_id) "
-    "WHERE o.id = v.id AND o.status = 'processing' AND o.claimed_by = %(worker)s"
-)
-
 if TYPE_CHECKING:
     import random
 
@@ -121,53 +108,16 @@ class Outcomes:
         self.retry = retry
         self.breaker = breaker
         self.rng = rng
-        self.pg = db.pg
 
     def _mark_sent_fast(self, worker_id: str, done: Sequence[tuple[Claimed, SendResult]]) -> int:
-        """``mark_sent`` for accounts whose breaker was closed, on a kept connection: one
-        statement on PostgreSQL, one transaction of one UPDATE per message on SQLite (the send
-        loop's only write; the SQLAlchemy path costs several times more per message)."""
-        now = self.clock.now()
+        """``mark_sent`` for accounts whose breaker was closed, on the kept hot-path
+        connection (:meth:`OutboxConnections.mark_sent`: the send loop's only write)."""
+        delivered = [(item.message.message_id, external_id_of(result)) for item, result in done]
         try:
-            cur = self.db.raw().cursor()
-            if self.pg:
-                cur.execute(
-                    _MARK_SENT_PG,
-                    {
-                        "now": now,
-                        "ids": [item.message.message_id for item, _ in done],
-                        "external_ids": [external_id_of(result) for _, result in done],
-                        "worker": worker_id,
-                    },
-                )
-                changed = int(max(cur.rowcount, 0))
-            else:
-                stamp = db_timestamp(now, pg=False)
-                cur.execute("BEGIN IMMEDIATE")
-                try:
-                    cur.executemany(
-                        _MARK_SENT_SQLITE,
-                        [
-                            (
-                                stamp,
-                                external_id_of(result),
-                                stamp,
-                                item.message.message_id,
-                                worker_id,
-                            )
-                            for item, result in done
-                        ],
-                    )
-                    changed = int(max(cur.rowcount, 0))
-                    cur.execute("COMMIT")
-                except BaseException:
-                    cur.execute("ROLLBACK")
-                    raise
-            cur.close()
+            return self.db.mark_sent(worker_id, self.clock.now(), delivered)
         except Exception:
             self.db.close()  # a broken connection is replaced on next use
             raise
-        return changed
 
     def finish_manual(
         self,
@@ -279,9 +229,7 @@ class Outcomes:
         q = select(ACCOUNTS.c.breaker_state, ACCOUNTS.c.breaker_failures).where(
             ACCOUNTS.c.id == account_id
         )
-        if self.pg:
-            q = q.with_for_update()
-        row = conn.execute(q).first()
+        row = conn.execute(self.db.hold(q, exclusive=True)).first()
         if row is None:
             return False
         state, failures = self.breaker.after_failure(row.breaker_state, row.breaker_failures)

@@ -27,7 +27,7 @@ from huntaze.kit.clock import Clock
 from huntaze.models.messaging import AccountStatus, BreakerState, OutboxMessage, OutboxStatus
 from huntaze.outbox.claim_each import claim_account_rows
 from huntaze.outbox.claim_many import claim_rows, recent_starts_many
-from huntaze.outbox.connection import OutboxConnections
+from huntaze.outbox.connection import connections_for
 from huntaze.outbox.due import ACCOUNT_COLUMNS, EXHAUSTED, due_accounts
 from huntaze.outbox.limits import (
     Window,
@@ -88,8 +88,7 @@ class Outbox:
         self.platform_limits = parse_platform_limits(settings.send_limits)
         #: added to every window when counting (``HUNTAZE_SEND_LIMIT_GUARD_SECONDS``)
         self.guard = timedelta(seconds=settings.send_limit_guard_seconds)
-        self.db = OutboxConnections(engine)
-        self.pg = self.db.pg
+        self.db = connections_for(engine)
         #: records what became of claimed messages (sent, retried, failed, released)
         self.outcomes = Outcomes(self.db, clock, self.retry, self.breaker, self.rng)
 
@@ -134,26 +133,39 @@ class Outbox:
             now = self.clock.now()
             self._fail_exhausted(conn, now)
             accounts = conn.execute(due_accounts(now).limit(max_accounts)).all()
-            if not self.pg:
-                plans = self._plan(conn, accounts, now, max_messages, per_account)
-                claimed: list[Claimed] = []
-                for plan in plans:
-                    claimed.extend(self._claim_planned(conn, plan, worker_id, now))
-                return claimed
-            plans, now = self._lock_planned(conn, accounts, now, max_messages, per_account)
-            rows = claim_rows(
-                conn,
-                plans,
-                worker_id,
-                now,
-                now + self.lease,
-                now - timedelta(seconds=self.low_priority_max_age),
-            )
-            by_id = {p.account.id: p for p in plans}
-            return [
-                self._claimed(by_id[r.account_id].account, r, now, by_id[r.account_id].limited)
-                for r in rows
-            ]
+            if self.db.locks_rows:
+                return self._claim_many(conn, accounts, worker_id, now, max_messages, per_account)
+            plans = self._plan(conn, accounts, now, max_messages, per_account)
+            claimed: list[Claimed] = []
+            for plan in plans:
+                claimed.extend(self._claim_planned(conn, plan, worker_id, now))
+            return claimed
+
+    def _claim_many(
+        self,
+        conn: Connection,
+        accounts: Sequence[Any],
+        worker_id: str,
+        now: datetime,
+        room: int,
+        share: int,
+    ) -> list[Claimed]:
+        """Lock the accounts this claim needs and claim for all of them in one statement
+        (:mod:`.claim_many`; where claims lock rows)."""
+        plans, now = self._lock_planned(conn, accounts, now, room, share)
+        rows = claim_rows(
+            conn,
+            plans,
+            worker_id,
+            now,
+            now + self.lease,
+            now - timedelta(seconds=self.low_priority_max_age),
+        )
+        by_id = {p.account.id: p for p in plans}
+        return [
+            self._claimed(by_id[r.account_id].account, r, now, by_id[r.account_id].limited)
+            for r in rows
+        ]
 
     def _fail_exhausted(self, conn: Connection, now: datetime) -> None:
         """Fail the rows whose lease ran out after their last attempt: a worker took them and
@@ -174,7 +186,8 @@ class Outbox:
     def _lock_planned(
         self, conn: Connection, accounts: Sequence[Any], now: datetime, room: int, share: int
     ) -> tuple[list[Plan], datetime]:
-        """PostgreSQL: lock just the accounts this claim needs, then plan under the locks.
+        """Lock just the accounts this claim needs, then plan under the locks (where claims
+        lock rows).
 
         The candidates were read without locks. Those that may take rows now are tried in
         round-robin order with ``FOR UPDATE SKIP LOCKED``, as many as filled ``room`` in the
@@ -214,7 +227,7 @@ class Outbox:
             a.id: widened(self.limits_for(a.platform, a.send_limits), self.guard) for a in accounts
         }
         since = {a: now - longest(w) for a, w in windows.items() if w}
-        if self.pg:
+        if self.db.locks_rows:
             starts = recent_starts_many(conn, since)
         else:
             starts = {a: self.recent_starts(conn, a, windows[a], now) for a in since}
@@ -253,9 +266,7 @@ class Outbox:
             q = ACCOUNT_COLUMNS.where(
                 ACCOUNTS.c.id == account_id, ACCOUNTS.c.status == AccountStatus.ACTIVE
             )
-            if self.pg:
-                q = q.with_for_update(key_share=True)
-            account = conn.execute(q).first()
+            account = conn.execute(self.db.hold(q)).first()
             now = self.clock.now()  # once the account (or SQLite's write lock) is held
             if account is None:
                 return []
@@ -265,7 +276,8 @@ class Outbox:
     def _claim_planned(
         self, conn: Connection, plan: Plan, worker_id: str, now: datetime
     ) -> list[Claimed]:
-        """Claim one account's planned rows, statement by statement (SQLite, manual sends)."""
+        """Claim one account's planned rows, statement by statement (where one writer at a
+        time keeps claims apart, and for manual sends)."""
         rows = claim_account_rows(
             conn,
             plan,
@@ -273,7 +285,7 @@ class Outbox:
             now,
             now + self.lease,
             now - timedelta(seconds=self.low_priority_max_age),
-            lock=self.pg,
+            lock=self.db.locks_rows,
         )
         return [self._claimed(plan.account, r, now, plan.limited) for r in rows]
 
@@ -294,9 +306,7 @@ class Outbox:
             q = select(ACCOUNTS.c.platform, ACCOUNTS.c.send_limits).where(
                 ACCOUNTS.c.id == item.account_id
             )
-            if self.pg:
-                q = q.with_for_update(key_share=True)
-            account = conn.execute(q).first()
+            account = conn.execute(self.db.hold(q)).first()
             now = self.clock.now()
             held = conn.execute(
                 update(OUTBOX)
