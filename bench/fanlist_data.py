@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from huntaze.fans.service import SORTS as API_SORTS
-from huntaze.kit.keyset import encode_seek
+from huntaze.kit.keyset import Keyset
+from huntaze.models.crm import Fan
 
 #: the API sort name -> the column it orders by
 SORTS = {
@@ -185,4 +186,5 @@ def deep_cursor(engine: Engine, creator_id: str, sort: str, offset: int) -> str:
     value: Any = row[1]
     if isinstance(value, str) and column.endswith("_at"):  # SQLite's text
         value = datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return encode_seek(sort, value, row[0])
+    key = sort.lstrip("-")
+    return Keyset(API_SORTS[key], Fan.id, sort.startswith("-"), name=sort).encode(value, row[0])

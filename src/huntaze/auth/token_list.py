@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from huntaze.kit.keyset import order_and_seek
-from huntaze.kit.pagination import encode_cursor
+from huntaze.kit.keyset import Keyset, SortColumn
 from huntaze.models.tenancy import ApiToken, Creator, Membership, User
 
 
@@ -37,6 +36,10 @@ class TokenInfo:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+
+
+#: Tokens page newest first.
+PAGES = Keyset(SortColumn(ApiToken.created_at, "datetime"), ApiToken.id, descending=True)
 
 
 def _query(creator_id: str | None) -> Any:
@@ -88,21 +91,11 @@ def list_tokens(
     Raises:
         ApiError: 400 ``invalid_cursor`` for a cursor this function did not make.
     """
-    stmt = order_and_seek(
-        _query(creator_id),
-        ApiToken.created_at,
-        ApiToken.id,
-        descending=True,
-        cursor=cursor,
-        is_datetime=True,
-    )
+    stmt = _query(creator_id)
     if not include_revoked:
         stmt = stmt.where(ApiToken.revoked_at.is_(None))
-    rows = [_info(row) for row in session.execute(stmt.limit(limit + 1))]
-    if len(rows) <= limit:
-        return rows, None
-    last = rows[limit - 1]
-    return rows[:limit], encode_cursor([last.created_at.isoformat(), last.id])
+    rows = [_info(row) for row in session.execute(PAGES.seek(stmt, PAGES.decode(cursor), limit))]
+    return rows[:limit], PAGES.next_cursor(rows, limit)
 
 
 def get_token_info(session: Session, creator_id: str | None, token_id: str) -> TokenInfo | None:

@@ -29,20 +29,13 @@ from huntaze.fans.schemas import (
 from huntaze.fans.tags import unique_by_key
 from huntaze.kit.errors import ApiError
 from huntaze.kit.ids import new_id
-from huntaze.kit.keyset import (
-    SortColumn,
-    decode_seek,
-    next_cursor,
-    order_and_seek,
-    seek_cursor,
-    seek_page,
-)
+from huntaze.kit.keyset import Keyset, SortColumn
 from huntaze.models.crm import Fan, FanTag, Purchase
 from huntaze.outbox.service import detach_fan
 
 #: ``sort`` values of ``GET /api/crm/fans`` (prefix ``-`` for descending) -> column. Each is
 #: served by an index ``(creator_id, <column>, id)`` (``models.crm.Fan``), one range per page
-#: (``kit.keyset.seek_page``); NULLs come last in both directions. ``createdAt`` has an index
+#: (``kit.keyset.Keyset.page``); NULLs come last in both directions. ``createdAt`` has an index
 #: of its own rather than ordering by the (time-ordered) id: PostgreSQL would read that order
 #: along the primary key, filtering the creator, and pass over every fan of the creators whose
 #: ids sort after (measured: 21 ms a page behind a creator of 100,000 fans).
@@ -58,6 +51,9 @@ SORTS: dict[str, SortColumn] = {
     "lastActiveAt": SortColumn(Fan.last_active_at, "datetime", nullable=True),
     "subscribedAt": SortColumn(Fan.subscribed_at, "datetime", nullable=True),
 }
+
+#: A fan's purchases page newest first.
+PURCHASE_PAGES = Keyset(SortColumn(Purchase.purchased_at, "datetime"), Purchase.id, descending=True)
 
 
 def tags_of(session: Session, fan_ids: list[str]) -> dict[str, list[str]]:
@@ -156,19 +152,10 @@ def list_fans(
             f"sort must be one of {', '.join(sorted(SORTS))}, optionally prefixed with '-'",
             [{"field": "sort", "value": sort}],
         )
-    name = f"-{key}" if descending else key
-    spec = SORTS[key]
-    after = None if cursor is None else decode_seek(cursor, name, spec)
-    rows = seek_page(
-        session,
-        select(*OUT_COLUMNS).where(*fan_conditions(creator_id, flt)),
-        spec,
-        Fan.id,
-        descending=descending,
-        limit=limit,
-        after=after,
-    )
-    cursor_out = seek_cursor(rows, limit, name, spec)
+    keyset = Keyset(SORTS[key], Fan.id, descending, name=f"-{key}" if descending else key)
+    stmt = select(*OUT_COLUMNS).where(*fan_conditions(creator_id, flt))
+    rows = keyset.page(session, stmt, keyset.decode(cursor), limit)
+    cursor_out = keyset.next_cursor(rows, limit)
     items = [dict(zip(OUT_NAMES, row, strict=True)) for row in rows[:limit]]
     tags = tags_of(session, [item["id"] for item in items])
     for item in items:
@@ -284,16 +271,13 @@ def fan_purchases(
         ApiError: 404 ``fan_not_found``; 400 ``invalid_cursor``.
     """
     get_fan(session, creator_id, fan_id)
-    stmt = order_and_seek(
+    stmt = PURCHASE_PAGES.seek(
         select(Purchase).where(Purchase.creator_id == creator_id, Purchase.fan_id == fan_id),
-        Purchase.purchased_at,
-        Purchase.id,
-        descending=True,
-        cursor=cursor,
-        is_datetime=True,
-    ).limit(limit + 1)
+        PURCHASE_PAGES.decode(cursor),
+        limit,
+    )
     rows = list(session.scalars(stmt))
-    cursor_out = next_cursor(rows, limit, "purchased_at")
+    cursor_out = PURCHASE_PAGES.next_cursor(rows, limit)
     return PurchasePage(
         items=[PurchaseOut.model_validate(p) for p in rows[:limit]], next_cursor=cursor_out
     )

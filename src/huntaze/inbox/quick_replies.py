@@ -18,11 +18,12 @@ from huntaze.inbox.schemas import (
     QuickReplyPatch,
 )
 from huntaze.kit.ids import new_id
-from huntaze.kit.keyset import next_cursor, order_and_seek
-from huntaze.kit.pagination import InvalidCursor, decode_cursor
+from huntaze.kit.keyset import Keyset, SortColumn
 from huntaze.kit.templates import render, variables
-from huntaze.kit.validation import check_text
 from huntaze.models.crm import Fan, QuickReply
+
+#: Quick replies page by title.
+PAGES = Keyset(SortColumn(QuickReply.title), QuickReply.id)
 
 
 def fan_variables(fan: Fan) -> dict[str, Any]:
@@ -79,23 +80,12 @@ def list_replies(
             of valid text (a title and an id), so no value from a client reaches the database
             unchecked.
     """
-    if cursor is not None:
-        values = decode_cursor(cursor, 2)
-        try:
-            for value in values:
-                if not isinstance(value, str):
-                    raise ValueError("not a string")
-                check_text(value)
-        except ValueError as exc:
-            raise InvalidCursor() from exc
+    after = PAGES.decode(cursor)
     stmt = select(QuickReply).where(QuickReply.creator_id == creator_id)
     if category:
         stmt = stmt.where(QuickReply.category == category)
-    stmt = order_and_seek(
-        stmt, QuickReply.title, QuickReply.id, descending=False, cursor=cursor
-    ).limit(limit + 1)
-    rows = list(session.scalars(stmt))
-    nxt = next_cursor(rows, limit, "title")
+    rows = list(session.scalars(PAGES.seek(stmt, after, limit)))
+    nxt = PAGES.next_cursor(rows, limit)
     return QuickReplyPage(items=[to_out(r) for r in rows[:limit]], next_cursor=nxt)
 
 

@@ -27,9 +27,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
-    ColumnElement,
     Select,
-    and_,
     cast,
     literal,
     null,
@@ -41,9 +39,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from huntaze.db.base import UTCDateTime
-from huntaze.inbox.schemas import MAX_ID, MessageOut, MessagePage
-from huntaze.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
-from huntaze.kit.validation import check_text
+from huntaze.inbox.schemas import MessageOut, MessagePage
+from huntaze.kit.keyset import Keyset, SortColumn
 from huntaze.models.crm import Conversation, Message
 from huntaze.models.messaging import BulkSend, OutboxMessage
 
@@ -52,33 +49,9 @@ from huntaze.models.messaging import BulkSend, OutboxMessage
 BULK_KEY_SEPARATOR = ":"
 
 
-def decode_thread_cursor(cursor: str) -> tuple[datetime, str]:
-    """Return the ``(time, id)`` a thread cursor holds.
-
-    Raises:
-        ApiError: 400 ``invalid_cursor`` unless it holds an ISO 8601 time with a zone and an
-            id of valid text (so no value from a client reaches the database unchecked).
-    """
-    raw_time, raw_id = decode_cursor(cursor, 2)
-    if not isinstance(raw_time, str) or not isinstance(raw_id, str) or len(raw_id) > MAX_ID:
-        raise InvalidCursor()
-    try:
-        when = datetime.fromisoformat(raw_time)
-        check_text(raw_id)
-    except ValueError as exc:
-        raise InvalidCursor() from exc
-    if when.tzinfo is None:
-        raise InvalidCursor()
-    return when, raw_id
-
-
-def _before(time_col: Any, id_col: Any, after: tuple[datetime, str] | None) -> list[Any]:
-    """The keyset condition of a newest-first page: rows strictly before ``after``."""
-    if after is None:
-        return []
-    when, last_id = after
-    cond: ColumnElement[bool] = or_(time_col < when, and_(time_col == when, id_col < last_id))
-    return [cond]
+#: A thread pages newest first by ``(time, id)``; each part of the ``UNION`` applies the
+#: cursor to its own columns.
+PAGES = Keyset(SortColumn(Message.sent_at, "datetime"), Message.id, descending=True)
 
 
 def _outbox_columns(source: str) -> list[Any]:
@@ -131,7 +104,7 @@ def _inbox_rows(conv: Conversation, after: tuple[datetime, str] | None) -> Selec
         .where(
             Message.creator_id == conv.creator_id,
             Message.conversation_id == conv.id,
-            *_before(Message.sent_at, Message.id, after),
+            *PAGES.beyond(after),
         )
     )
 
@@ -145,7 +118,7 @@ def _direct_rows(conv: Conversation, after: tuple[datetime, str] | None) -> Sele
         OutboxMessage.creator_id == conv.creator_id,
         OutboxMessage.platform == conv.platform,
         or_(OutboxMessage.conversation_id.is_(None), OutboxMessage.conversation_id != conv.id),
-        *_before(OutboxMessage.created_at, OutboxMessage.id, after),
+        *PAGES.beyond(after, OutboxMessage.created_at, OutboxMessage.id),
     )
 
 
@@ -164,7 +137,7 @@ def _bulk_rows(conv: Conversation, after: tuple[datetime, str] | None) -> Select
     return select(*_outbox_columns("bulk")).where(
         tuple_(OutboxMessage.account_id, OutboxMessage.idempotency_key).in_(keys),
         OutboxMessage.fan_id == conv.fan_id,
-        *_before(OutboxMessage.created_at, OutboxMessage.id, after),
+        *PAGES.beyond(after, OutboxMessage.created_at, OutboxMessage.id),
     )
 
 
@@ -182,7 +155,7 @@ def thread_query(conv: Conversation, limit: int, cursor: str | None) -> Select[A
     Raises:
         ApiError: 400 ``invalid_cursor``.
     """
-    after = decode_thread_cursor(cursor) if cursor is not None else None
+    after = PAGES.decode(cursor)
     count = limit + 1
     merged = union_all(
         _first(_inbox_rows(conv, after), Message.sent_at, Message.id, count),
@@ -230,5 +203,5 @@ def list_thread(
     nxt = None
     if len(rows) > limit:
         last = items[-1]
-        nxt = encode_cursor([last.sent_at.isoformat(), last.id])
+        nxt = PAGES.encode(last.sent_at, last.id)
     return MessagePage(items=items, next_cursor=nxt)

@@ -1,9 +1,22 @@
-"""Keyset pagination over one sort column plus the id, with NULLs last in both directions.
+"""Keyset pagination: every paged list of Huntaze orders by one column then the id, and its
+cursor holds the last row's ``(value, id)``.
 
-:func:`seek_page` is the form every index can serve. For a sort column ``c`` it expects an
-index on ``(<equality filters>, c, id)`` and reads a page as one range of it, forwards for
-ascending and backwards for descending, so a page costs the same however deep it is, with no
-sort step:
+A list describes its order once as a :class:`Keyset` (the sort column, the id column, the
+direction) and asks it for everything else: :meth:`Keyset.decode` checks a client's cursor
+before any of it reaches the database, :meth:`Keyset.beyond` is the condition "after the
+cursor" (also on other columns, for a ``UNION`` of several tables), :meth:`Keyset.order`
+sorts, and :meth:`Keyset.next_cursor` makes the next page's cursor.
+
+Two ways to read a page:
+
+:meth:`Keyset.seek` adds the order and the condition to one statement: right for lists whose
+sort column is never NULL or that stay small (quick replies, purchases of one fan, tokens).
+
+:meth:`Keyset.page` is the form every index can serve, for large lists whose sort column may
+be NULL (the fan list). For a sort column ``c`` it expects an index on
+``(<equality filters>, c, id)`` and reads a page as one range of it, forwards for ascending
+and backwards for descending, so a page costs the same however deep it is, with no sort
+step:
 
 - the rows where ``c`` is not NULL, ``ORDER BY c, id`` (both ascending or both descending),
   after the cursor by a row-value comparison ``(c, id) > (:c, :id)`` (``<`` descending),
@@ -14,9 +27,6 @@ sort step:
 
 So NULLs come last in both directions on both databases, though SQLite's indexes hold NULLs
 first and PostgreSQL's last: each part is a plain index range on both.
-
-:func:`order_and_seek` is the older one-statement form, kept for lists whose sort columns are
-never NULL and small (quick replies, messages of one conversation).
 """
 
 from __future__ import annotations
@@ -56,39 +66,6 @@ class SortColumn:
         return str(self.column.key)
 
 
-def encode_seek(name: str, value: Any, last_id: str) -> str:
-    """Return the cursor after the row ``(value, last_id)`` of the sort called ``name``.
-
-    The cursor holds ``[name, value, id]`` (datetimes as ISO 8601), so a cursor given with
-    another sort is refused rather than misread.
-    """
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    return encode_cursor([name, value, last_id])
-
-
-def decode_seek(cursor: str, name: str, sort: SortColumn) -> tuple[Any, str]:
-    """Return ``(value, id)`` from a cursor made by :func:`encode_seek` for sort ``name``.
-
-    Raises:
-        ApiError: 400 ``invalid_cursor`` when it does not decode, was made for another sort,
-            or holds a value the sort column cannot hold.
-    """
-    made_for, value, last_id = decode_cursor(cursor, 3)
-    if made_for != name:
-        raise InvalidCursor(
-            "The cursor was made for another sort; start again without it",
-            [{"field": "cursor", "message": f"made for sort {made_for!r}, not {name!r}"}],
-        )
-    try:
-        if not isinstance(last_id, str):
-            raise ValueError("id")
-        check_text(last_id)
-        return _value(value, sort), last_id
-    except ValueError as exc:
-        raise InvalidCursor(details=[{"field": "cursor"}]) from exc
-
-
 def _value(value: Any, sort: SortColumn) -> Any:
     if value is None:
         if not sort.nullable:
@@ -109,103 +86,141 @@ def _value(value: Any, sort: SortColumn) -> Any:
     return value
 
 
-def seek_page(
-    session: Session,
-    stmt: Select[Any],
-    sort: SortColumn,
-    id_column: Any,
-    *,
-    descending: bool,
-    limit: int,
-    after: tuple[Any, str] | None,
-) -> list[Row[Any]]:
-    """Return up to ``limit + 1`` rows of ``stmt`` after ``after`` in the sort's order.
-
-    ``stmt`` holds the columns and the filters, and selects the id and the sort column
-    (the cursor is made of them: :func:`seek_cursor`); ``after`` is ``(value, id)`` of the
-    previous page's last row (:func:`decode_seek`), or None for the first page. The extra row
-    only tells that another page follows. Runs one or two statements (see the module).
-    """
-    want = limit + 1
-    column = sort.column
-    rows: list[Row[Any]] = []
-    if after is None or after[0] is not None:
-        part = stmt.where(column.is_not(None)) if sort.nullable else stmt
-        if after is not None:
-            mark = tuple_(literal(after[0], column.type), literal(after[1], id_column.type))
-            pair = tuple_(column, id_column)
-            part = part.where(pair < mark if descending else pair > mark)
-        order = (column.desc(), id_column.desc()) if descending else (column, id_column)
-        rows = list(session.execute(part.order_by(*order).limit(want)))
-    if sort.nullable and len(rows) < want:
-        part = stmt.where(column.is_(None))
-        if after is not None and after[0] is None:
-            part = part.where(id_column < after[1] if descending else id_column > after[1])
-        # ordered by the (NULL) column too, so PostgreSQL sees the index's own order: it
-        # does not take ``IS NULL`` as an equality that makes the column drop out of it
-        order = (column.desc(), id_column.desc()) if descending else (column, id_column)
-        rows.extend(session.execute(part.order_by(*order).limit(want - len(rows))))
-    return rows
-
-
-def seek_cursor(rows: Sequence[Any], limit: int, name: str, sort: SortColumn) -> str | None:
-    """Return the cursor after the ``limit``-th of ``rows`` when more rows follow, else None.
-
-    Call with the up to ``limit + 1`` rows :func:`seek_page` returned.
-    """
-    if len(rows) <= limit:
-        return None
-    last = rows[limit - 1]
-    return encode_seek(name, getattr(last, sort.attr), last.id)
-
-
-def order_and_seek(
-    stmt: Select[T],
-    column: Any,
-    id_column: Any,
-    *,
-    descending: bool,
-    cursor: str | None,
-    is_datetime: bool = False,
-) -> Select[T]:
-    """Order ``stmt`` by ``column`` then ``id_column`` and skip to after ``cursor``.
+def _checked(value: Any, last_id: Any, sort: SortColumn) -> tuple[Any, str]:
+    """``(value, id)`` of a decoded cursor, each checked as its column can hold it.
 
     Raises:
-        ApiError: 400 ``invalid_cursor`` for a cursor that does not decode.
+        InvalidCursor: otherwise.
     """
-    if descending:
-        stmt = stmt.order_by(column.desc().nulls_last(), id_column.desc())
-    else:
-        stmt = stmt.order_by(column.asc().nulls_last(), id_column.asc())
-    if cursor is None:
-        return stmt
-    value, last_id = decode_cursor(cursor, 2)
-    if not isinstance(last_id, str):
-        raise InvalidCursor()
-    if value is not None and is_datetime:
-        try:
-            value = datetime.fromisoformat(str(value))
-        except ValueError as exc:
-            raise InvalidCursor() from exc
-    id_after = id_column < last_id if descending else id_column > last_id
-    condition: ColumnElement[bool]
-    if value is None:
-        condition = and_(column.is_(None), id_after)
-    else:
-        beyond = column < value if descending else column > value
-        condition = or_(beyond, and_(column == value, id_after), column.is_(None))
-    return stmt.where(condition)
+    try:
+        if not isinstance(last_id, str) or len(last_id) > MAX_CURSOR_ID:
+            raise ValueError("id")
+        check_text(last_id)
+        return _value(value, sort), last_id
+    except ValueError as exc:
+        raise InvalidCursor(details=[{"field": "cursor"}]) from exc
 
 
-def next_cursor(rows: list[Any], limit: int, value_attr: str) -> str | None:
-    """Return the cursor after the last of ``rows`` when a further page may exist.
+#: The longest id a cursor may carry (ids are far shorter; a longer one was not made here).
+MAX_CURSOR_ID = 255
 
-    Call with up to ``limit + 1`` rows fetched; the extra row only signals that more follow.
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    """How one list pages: by ``sort`` then ``id_column``, both ascending or both descending.
+
+    Attributes:
+        sort: the sort column and how its values travel in a cursor.
+        id_column: the mapped id column, the tie-breaker.
+        descending: newest or largest first.
+        name: when set, the cursor carries it (``[name, value, id]``) and a cursor made for
+            another name is refused: lists a client may sort several ways set it; lists
+            with one order carry ``[value, id]``.
     """
-    if len(rows) <= limit:
-        return None
-    last = rows[limit - 1]
-    value = getattr(last, value_attr)
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    return encode_cursor([value, last.id])
+
+    sort: SortColumn
+    id_column: Any
+    descending: bool = False
+    name: str | None = None
+
+    def decode(self, cursor: str | None) -> tuple[Any, str] | None:
+        """The ``(value, id)`` of the row ``cursor`` continues after, or None for no cursor.
+
+        Every value is checked before any reaches the database: the id is text of at most
+        :data:`MAX_CURSOR_ID` characters, the value one the sort column can hold
+        (``datetime`` values with a zone).
+
+        Raises:
+            InvalidCursor: 400 ``invalid_cursor`` when it does not decode, was made for
+                another sort, or holds a value the columns cannot hold.
+        """
+        if cursor is None:
+            return None
+        if self.name is None:
+            value, last_id = decode_cursor(cursor, 2)
+            return _checked(value, last_id, self.sort)
+        made_for, value, last_id = decode_cursor(cursor, 3)
+        if made_for != self.name:
+            raise InvalidCursor(
+                "The cursor was made for another sort; start again without it",
+                [{"field": "cursor", "message": f"made for sort {made_for!r}, not {self.name!r}"}],
+            )
+        return _checked(value, last_id, self.sort)
+
+    def encode(self, value: Any, last_id: str) -> str:
+        """The cursor after the row ``(value, last_id)`` (datetimes as ISO 8601)."""
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        return encode_cursor([value, last_id] if self.name is None else [self.name, value, last_id])
+
+    def next_cursor(self, rows: Sequence[Any], limit: int) -> str | None:
+        """The cursor after the ``limit``-th of ``rows`` when more rows follow, else None.
+
+        Call with the up to ``limit + 1`` rows a page read: the extra row only tells that
+        another page follows. Rows have the sort column's attribute and ``id``.
+        """
+        if len(rows) <= limit:
+            return None
+        last = rows[limit - 1]
+        return self.encode(getattr(last, self.sort.attr), last.id)
+
+    def order(self, column: Any = None, id_column: Any = None) -> tuple[Any, Any]:
+        """``ORDER BY`` terms: the sort column (or ``column``) then the id (or
+        ``id_column``), in this list's direction, NULLs last."""
+        column = self.sort.column if column is None else column
+        id_column = self.id_column if id_column is None else id_column
+        if self.descending:
+            return column.desc().nulls_last(), id_column.desc()
+        return column.asc().nulls_last(), id_column.asc()
+
+    def beyond(
+        self, after: tuple[Any, str] | None, column: Any = None, id_column: Any = None
+    ) -> list[ColumnElement[bool]]:
+        """The condition "after the row ``after``" in this list's order (empty for the first
+        page), on the list's columns or on ``column`` and ``id_column`` (each part of a
+        ``UNION`` passes its own). NULLs of a nullable sort come last."""
+        if after is None:
+            return []
+        column = self.sort.column if column is None else column
+        id_column = self.id_column if id_column is None else id_column
+        value, last_id = after
+        id_after = id_column < last_id if self.descending else id_column > last_id
+        if value is None:
+            return [and_(column.is_(None), id_after)]
+        beyond = column < value if self.descending else column > value
+        nulls = [column.is_(None)] if self.sort.nullable else []
+        return [or_(beyond, and_(column == value, id_after), *nulls)]
+
+    def seek(self, stmt: Select[T], after: tuple[Any, str] | None, limit: int) -> Select[T]:
+        """``stmt`` ordered, after ``after`` and limited to ``limit + 1`` rows, in one
+        statement."""
+        return stmt.where(*self.beyond(after)).order_by(*self.order()).limit(limit + 1)
+
+    def page(
+        self, session: Session, stmt: Select[Any], after: tuple[Any, str] | None, limit: int
+    ) -> list[Row[Any]]:
+        """Up to ``limit + 1`` rows of ``stmt`` after ``after``, as one or two index ranges
+        (see the module).
+
+        ``stmt`` holds the columns and the filters, and selects the id and the sort column
+        (the cursor is made of them: :meth:`next_cursor`).
+        """
+        want = limit + 1
+        sort, column, id_column = self.sort, self.sort.column, self.id_column
+        order = (column.desc(), id_column.desc()) if self.descending else (column, id_column)
+        rows: list[Row[Any]] = []
+        if after is None or after[0] is not None:
+            part = stmt.where(column.is_not(None)) if sort.nullable else stmt
+            if after is not None:
+                mark = tuple_(literal(after[0], column.type), literal(after[1], id_column.type))
+                pair = tuple_(column, id_column)
+                part = part.where(pair < mark if self.descending else pair > mark)
+            rows = list(session.execute(part.order_by(*order).limit(want)))
+        if sort.nullable and len(rows) < want:
+            part = stmt.where(column.is_(None))
+            if after is not None and after[0] is None:
+                part = part.where(id_column < after[1] if self.descending else id_column > after[1])
+            # ordered by the (NULL) column too, so PostgreSQL sees the index's own order: it
+            # does not take ``IS NULL`` as an equality that makes the column drop out of it
+            rows.extend(session.execute(part.order_by(*order).limit(want - len(rows))))
+        return rows
