@@ -12,6 +12,10 @@ BODIES = {
     ("post", "/api/crm/conversations/{conversation_id}/messages"): {"text": "hijack"},
     ("put", "/api/crm/quick-replies/{reply_id}"): {"title": "x", "content": "hijack"},
     ("patch", "/api/crm/quick-replies/{reply_id}"): {"title": "hijack"},
+    ("put", "/api/segments/{segment_id}"): {
+        "name": "hijack",
+        "criteria": {"field": "platform", "op": "eq", "value": "x"},
+    },
 }
 
 
@@ -48,7 +52,13 @@ def _victim(client, h):  # type: ignore[no-untyped-def]
         headers=h,
     ).json()
     token = client.get("/api/tokens", headers=h).json()["items"][0]
+    segment = client.post(
+        "/api/segments",
+        json={"name": "mine", "criteria": {"field": "platform", "op": "eq", "value": "onlyfans"}},
+        headers=h,
+    ).json()
     return {
+        "segment_id": segment["id"],
         "token_id": token["id"],
         "account_id": account["id"],
         "outbox_id": queued["messageId"],

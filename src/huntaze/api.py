@@ -44,6 +44,7 @@ from huntaze.messaging import router as messaging_router
 from huntaze.messaging.conversations import ConversationSender
 from huntaze.outbox.metrics import Metrics
 from huntaze.outbox.service import outbox_from_settings
+from huntaze.segments import router as segments_router
 
 log = structlog.get_logger("huntaze.api")
 
@@ -55,6 +56,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     accounts_router.router,
     messaging_router.router,
     tokens_router.router,
+    segments_router.router,
 )
 
 

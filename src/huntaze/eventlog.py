@@ -33,6 +33,10 @@ class EventType(StrEnum):
     MESSAGE_RECEIVED = "message.received"
     #: an outbound message was recorded in a conversation; subject: the message; ``{"fanId"}``
     MESSAGE_RECORDED = "message.recorded"
+    #: a refresh found a fan newly in a segment; subject: the fan; ``{"segmentId"}``
+    SEGMENT_MEMBER_ADDED = "segment.member_added"
+    #: a refresh found a fan no longer in a segment; subject: the fan; ``{"segmentId"}``
+    SEGMENT_MEMBER_REMOVED = "segment.member_removed"
 
 
 def record_event(

@@ -7,10 +7,11 @@ is simply not found. Functions flush but never commit: the request boundary comm
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
 from huntaze.db.session import flush_or_raise, get_owned
@@ -153,7 +154,23 @@ def list_fans(
             [{"field": "sort", "value": sort}],
         )
     keyset = Keyset(SORTS[key], Fan.id, descending, name=f"-{key}" if descending else key)
-    stmt = select(*OUT_COLUMNS).where(*fan_conditions(creator_id, flt))
+    return fan_page(session, fan_conditions(creator_id, flt), keyset, limit, cursor)
+
+
+def fan_page(
+    session: Session,
+    conditions: Sequence[ColumnElement[bool]],
+    keyset: Keyset,
+    limit: int,
+    cursor: str | None,
+) -> FanPage:
+    """One page of the fans ``conditions`` select (they must hold the tenant's filter), in
+    ``keyset``'s order, with their tags; segments list their members through it.
+
+    Raises:
+        InvalidCursor: 400 ``invalid_cursor``.
+    """
+    stmt = select(*OUT_COLUMNS).where(*conditions)
     rows = keyset.page(session, stmt, keyset.decode(cursor), limit)
     cursor_out = keyset.next_cursor(rows, limit)
     items = [dict(zip(OUT_NAMES, row, strict=True)) for row in rows[:limit]]

@@ -9,6 +9,7 @@ from huntaze.models.messaging import (
     SendAttempt,
     SendingAccount,
 )
+from huntaze.models.segments import Segment, SegmentMember
 from huntaze.models.tenancy import ApiToken, Creator, Membership, User
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "OutboxMessage",
     "Purchase",
     "QuickReply",
+    "Segment",
+    "SegmentMember",
     "SendAttempt",
     "SendingAccount",
     "User",

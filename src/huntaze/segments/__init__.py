@@ -1,0 +1,1 @@
+"""Segments: audiences described by criteria, compiled to one SQL ``WHERE``."""

@@ -1,0 +1,69 @@
+"""Resolving an audience: criteria, or a segment, to the conditions selecting its fans.
+
+Campaigns resolve their audiences here at launch; segments, their members.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.orm import Session
+
+from huntaze.models.crm import Fan
+from huntaze.models.segments import Segment, SegmentKind, SegmentMember
+from huntaze.segments.compiler import Compiler, SegmentResolver
+from huntaze.segments.criteria import parse
+from huntaze.segments.errors import InvalidCriteria
+
+
+def audience(
+    session: Session,
+    creator_id: str,
+    criteria: Any,
+    now: datetime,
+    *,
+    path: str = "criteria",
+    within: frozenset[str] = frozenset(),
+) -> list[ColumnElement[bool]]:
+    """The conditions selecting ``creator_id``'s fans that ``criteria`` (decoded JSON) name
+    at ``now``; campaigns resolve their audiences through it. ``within`` holds the segments
+    whose criteria are being compiled, so that a circle of references is refused.
+
+    Raises:
+        InvalidCriteria: 422 naming the offending criterion (also a segment that does not
+            exist, or segments that refer to each other in a circle).
+    """
+    node = parse(criteria, path)
+    return Compiler(creator_id, now, _resolver(session, creator_id, now, within)).where(node)
+
+
+def _resolver(
+    session: Session, creator_id: str, now: datetime, within: frozenset[str]
+) -> SegmentResolver:
+    def resolve(segment_id: str, path: str) -> ColumnElement[bool]:
+        seg = session.scalar(
+            select(Segment).where(Segment.id == segment_id, Segment.creator_id == creator_id)
+        )
+        if seg is None:
+            raise InvalidCriteria(f"{path}.value", f"no segment {segment_id[:64]!r}")
+        if seg.kind == SegmentKind.STATIC:
+            return exists().where(
+                SegmentMember.segment_id == seg.id, SegmentMember.fan_id == Fan.id
+            )
+        if seg.id in within:
+            raise InvalidCriteria(f"{path}.value", "segments refer to each other in a circle")
+        inner = Compiler(creator_id, now, _resolver(session, creator_id, now, within | {seg.id}))
+        return inner.compile(parse(seg.criteria))
+
+    return resolve
+
+
+def members_of(session: Session, seg: Segment, now: datetime) -> list[ColumnElement[bool]]:
+    """The conditions selecting ``seg``'s members: the stored ones of a static segment, the
+    fans its criteria select now for a dynamic one."""
+    if seg.kind == SegmentKind.STATIC:
+        stored = exists().where(SegmentMember.segment_id == seg.id, SegmentMember.fan_id == Fan.id)
+        return [Fan.creator_id == seg.creator_id, stored]
+    return audience(session, seg.creator_id, seg.criteria, now, within=frozenset({seg.id}))

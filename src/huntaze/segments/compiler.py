@@ -1,0 +1,205 @@
+"""Compiles a checked criteria tree (:mod:`.criteria`) into one SQL condition on ``fans``.
+
+The condition runs on SQLite and PostgreSQL alike: every value is a bound parameter, the
+columns come from the allow-list, and what would differ between the engines (a custom
+field's JSON) goes through SQLAlchemy's portable JSON index. Aggregates over a fan's
+purchases and messages are correlated subqueries (``ix_purchases_fan_purchased`` serves
+the purchases').
+
+Day counts are whole days, as a person counts them: ``daysSinceLastActivity >= 30`` holds
+for a fan whose last activity is at least 30 times 24 hours old. A fan with no recorded activity
+counts from the day it was added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    cast,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
+
+from huntaze.fans.tags import tag_key
+from huntaze.models.crm import Fan, FanTag, Message, Purchase
+from huntaze.segments.criteria import Condition, Group, Node, Not
+
+#: Given a segment id and the path of the condition naming it, the condition selecting its
+#: members (the service resolves it: a static segment's stored members, a dynamic segment's
+#: own criteria).
+SegmentResolver = Callable[[str, str], ColumnElement[bool]]
+
+_COLUMNS: dict[str, Any] = {
+    "platform": Fan.platform,
+    "platformFanId": Fan.platform_fan_id,
+    "username": Fan.username,
+    "displayName": Fan.display_name,
+    "email": Fan.email,
+    "currency": Fan.currency,
+    "timezone": Fan.timezone,
+    "subscriptionStatus": Fan.subscription_status,
+    "consent": Fan.consent,
+    "subscribedAt": Fan.subscribed_at,
+    "expiresAt": Fan.expires_at,
+    "lastActiveAt": Fan.last_active_at,
+    "createdAt": Fan.created_at,
+    "lifetimeValueCents": Fan.lifetime_value_cents,
+}
+_DAY = timedelta(days=1)
+
+
+class Compiler:
+    """Compiles criteria for one creator at one instant.
+
+    Args:
+        creator_id: the tenant; every subquery is limited to its rows.
+        now: the instant day counts and windows are measured from (aware, UTC).
+        resolve_segment: how a ``segment`` condition finds a segment's members.
+    """
+
+    def __init__(self, creator_id: str, now: datetime, resolve_segment: SegmentResolver) -> None:
+        self.creator_id = creator_id
+        self.now = now
+        self.resolve_segment = resolve_segment
+
+    def where(self, node: Node) -> list[ColumnElement[bool]]:
+        """The conditions selecting the creator's fans that ``node`` holds for."""
+        return [Fan.creator_id == self.creator_id, self.compile(node)]
+
+    def compile(self, node: Node) -> ColumnElement[bool]:
+        """The condition for ``node`` alone (no tenant filter)."""
+        if isinstance(node, Group):
+            parts = [self.compile(child) for child in node.children]
+            return and_(true(), *parts) if node.mode == "all" else or_(false(), *parts)
+        if isinstance(node, Not):
+            return not_(self.compile(node.child))
+        return self._condition(node)
+
+    def _condition(self, c: Condition) -> ColumnElement[bool]:
+        kind = c.field.kind
+        if kind == "tags":
+            return self._tags(c)
+        if kind == "segment":
+            parts = [self.resolve_segment(seg, c.path) for seg in c.value]
+            found = or_(*parts)
+            return found if c.op == "in" else not_(found)
+        if kind == "days":
+            return self._days(c)
+        column = self._column(c)
+        return _compare(column, c.op, c.value, self.now)
+
+    def _column(self, c: Condition) -> Any:
+        name = c.field.name
+        if name in _COLUMNS:
+            return _COLUMNS[name]
+        if name == "customFields":
+            return cast(Fan.custom_fields[c.key].as_string(), String)
+        if name in ("spendCents", "purchaseCount"):
+            since = c.params.get("withinDays")
+            conds = [Purchase.fan_id == Fan.id]
+            if "kind" in c.params:
+                conds.append(Purchase.kind == c.params["kind"])
+            if since is not None:
+                conds.append(Purchase.purchased_at >= self.now - since * _DAY)
+            total = (
+                func.coalesce(func.sum(Purchase.net_cents), 0)
+                if name == "spendCents"
+                else func.count()
+            )
+            return select(total).where(*conds).correlate(Fan).scalar_subquery()
+        # messageCount: the fan's inbox messages (received and sent)
+        conds = [Message.fan_id == Fan.id, Message.creator_id == self.creator_id]
+        if "direction" in c.params:
+            conds.append(Message.direction == c.params["direction"])
+        if "withinDays" in c.params:
+            conds.append(Message.sent_at >= self.now - c.params["withinDays"] * _DAY)
+        return select(func.count()).where(*conds).correlate(Fan).scalar_subquery()
+
+    def _tags(self, c: Condition) -> ColumnElement[bool]:
+        has = exists().where(FanTag.fan_id == Fan.id, FanTag.creator_id == self.creator_id)
+        if c.op == "isSet":
+            return has
+        if c.op == "isNotSet":
+            return not_(has)
+        keys = [tag_key(c.value)] if c.op == "contains" else [tag_key(v) for v in c.value]
+        found = exists().where(FanTag.fan_id == Fan.id, FanTag.tag_key.in_(keys))
+        return not_(found) if c.op == "notIn" else found
+
+    def _days(self, c: Condition) -> ColumnElement[bool]:
+        """A whole-day count compiled as a range of the underlying time, so the column's
+        index can serve it: ``days >= n`` is ``t <= now - n days``, ``days <= n`` is
+        ``t > now - (n + 1) days``."""
+        if c.field.name == "daysSubscribed":
+            t: Any = Fan.subscribed_at
+        else:
+            t = func.coalesce(Fan.last_active_at, Fan.created_at)
+        now, op = self.now, c.op
+
+        def at_least(n: int) -> ColumnElement[bool]:
+            return t <= now - n * _DAY  # type: ignore[no-any-return]
+
+        def at_most(n: int) -> ColumnElement[bool]:
+            return t > now - (n + 1) * _DAY  # type: ignore[no-any-return]
+
+        if op == "between":
+            low, high = c.value
+            return and_(at_least(low), at_most(high))
+        n = c.value
+        if op == "gte":
+            return at_least(n)
+        if op == "gt":
+            return at_least(n + 1)
+        if op == "lte":
+            return at_most(n)
+        if op == "lt":
+            return at_most(n - 1) if n > 0 else false()
+        exact = and_(at_least(n), at_most(n))
+        return exact if op == "eq" else or_(not_(exact), t.is_(None))
+
+
+def _compare(column: Any, op: str, value: Any, now: datetime) -> ColumnElement[bool]:
+    """``column op value``; ``ne`` and ``notIn`` also hold where the column has no value."""
+    if op == "eq":
+        return column == value  # type: ignore[no-any-return]
+    if op == "ne":
+        return or_(column != value, column.is_(None))
+    if op == "gt":
+        return column > value  # type: ignore[no-any-return]
+    if op == "gte":
+        return column >= value  # type: ignore[no-any-return]
+    if op == "lt":
+        return column < value  # type: ignore[no-any-return]
+    if op == "lte":
+        return column <= value  # type: ignore[no-any-return]
+    if op == "between":
+        return column.between(*value)  # type: ignore[no-any-return]
+    if op == "in":
+        return column.in_(value)  # type: ignore[no-any-return]
+    if op == "notIn":
+        return or_(column.not_in(value), column.is_(None))
+    if op == "contains":
+        return column.icontains(value, autoescape=True)  # type: ignore[no-any-return]
+    if op == "startsWith":
+        return column.istartswith(value, autoescape=True)  # type: ignore[no-any-return]
+    if op == "isSet":
+        return column.is_not(None)  # type: ignore[no-any-return]
+    if op == "isNotSet":
+        return column.is_(None)  # type: ignore[no-any-return]
+    days = value * _DAY
+    if op == "olderThanDays":
+        return column < now - days  # type: ignore[no-any-return]
+    if op == "newerThanDays":
+        return column > now - days  # type: ignore[no-any-return]
+    # withinLastDays: from now - days up to now
+    return and_(column >= now - days, column <= now)
