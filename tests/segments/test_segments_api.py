@@ -4,6 +4,7 @@ segment is never found."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -211,3 +212,28 @@ def test_smart_audiences_are_counted_in_the_same_language(client, audience) -> N
             headers=audience["headers"],
         )
         assert preview.json()["memberCount"] == item["memberCount"]
+
+
+def test_hostile_requests_answer_4xx_and_write_nothing(client, audience) -> None:  # type: ignore[no-untyped-def]
+    h = audience["headers"]
+    deep: dict[str, Any] = BIG
+    for _ in range(500):
+        deep = {"not": deep}
+    for body in (
+        {"name": "a\u0000", "criteria": BIG},
+        {"name": "  ", "criteria": BIG},
+        {"name": "x", "criteria": BIG, "type": "frozen"},
+        {"name": "x", "criteria": deep},
+        {"name": "x", "criteria": {"field": "segment", "op": "in", "value": ["\ud800"]}},
+        {"name": "x" * 256, "criteria": BIG},
+    ):
+        raw = json.dumps(body)  # escapes a lone surrogate, as a hostile client may send it
+        headers = {**h, "content-type": "application/json"}
+        r = client.post("/api/segments", content=raw, headers=headers)
+        assert r.status_code == 422, (raw[:80], r.text)
+    r = client.post("/api/segments/preview", json={"criteria": BIG, "sampleSize": 101}, headers=h)
+    assert r.status_code == 422
+    for ids in (",,,", ",".join(f"s{i}" for i in range(11))):
+        r = client.get("/api/segments/compare", params={"ids": ids}, headers=h)
+        assert r.status_code == 422, (ids, r.text)
+    assert client.get("/api/segments", headers=h).json()["items"] == []

@@ -9,7 +9,7 @@ from huntaze.models.messaging import (
     SendAttempt,
     SendingAccount,
 )
-from huntaze.models.segments import Segment, SegmentMember
+from huntaze.models.segments import FanTierRules, Segment, SegmentMember
 from huntaze.models.tenancy import ApiToken, Creator, Membership, User
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "Event",
     "Fan",
     "FanTag",
+    "FanTierRules",
     "IdempotencyKey",
     "Membership",
     "Message",

@@ -58,3 +58,16 @@ class SegmentMember(Base):
     )
     fan_id: Mapped[str] = mapped_column(ForeignKey("fans.id", ondelete="CASCADE"), primary_key=True)
     added_at: Mapped[datetime]
+
+
+class FanTierRules(Base):
+    """A creator's fan-tier thresholds (:class:`huntaze.segments.tiers.TierRules`, camelCase
+    JSON); a creator without a row uses the defaults."""
+
+    __tablename__ = "fan_tier_rules"
+
+    creator_id: Mapped[str] = mapped_column(
+        ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True
+    )
+    rules: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]

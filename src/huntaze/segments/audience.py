@@ -12,10 +12,11 @@ from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from huntaze.models.crm import Fan
-from huntaze.models.segments import Segment, SegmentKind, SegmentMember
+from huntaze.models.segments import FanTierRules, Segment, SegmentKind, SegmentMember
 from huntaze.segments.compiler import Compiler, SegmentResolver
 from huntaze.segments.criteria import parse
 from huntaze.segments.errors import InvalidCriteria
+from huntaze.segments.tiers import TierRules
 
 
 def audience(
@@ -36,11 +37,19 @@ def audience(
             exist, or segments that refer to each other in a circle).
     """
     node = parse(criteria, path)
-    return Compiler(creator_id, now, _resolver(session, creator_id, now, within)).where(node)
+    tiers = tier_rules(session, creator_id)
+    resolver = _resolver(session, creator_id, now, within, tiers)
+    return Compiler(creator_id, now, resolver, tiers).where(node)
+
+
+def tier_rules(session: Session, creator_id: str) -> TierRules:
+    """The creator's fan-tier thresholds (the defaults when it set none)."""
+    stored = session.get(FanTierRules, creator_id)
+    return TierRules() if stored is None else TierRules.model_validate(stored.rules)
 
 
 def _resolver(
-    session: Session, creator_id: str, now: datetime, within: frozenset[str]
+    session: Session, creator_id: str, now: datetime, within: frozenset[str], tiers: TierRules
 ) -> SegmentResolver:
     def resolve(segment_id: str, path: str) -> ColumnElement[bool]:
         seg = session.scalar(
@@ -54,7 +63,9 @@ def _resolver(
             )
         if seg.id in within:
             raise InvalidCriteria(f"{path}.value", "segments refer to each other in a circle")
-        inner = Compiler(creator_id, now, _resolver(session, creator_id, now, within | {seg.id}))
+        inner = Compiler(
+            creator_id, now, _resolver(session, creator_id, now, within | {seg.id}, tiers), tiers
+        )
         return inner.compile(parse(seg.criteria))
 
     return resolve

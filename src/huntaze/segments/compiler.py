@@ -34,6 +34,7 @@ from sqlalchemy import (
 from huntaze.fans.tags import tag_key
 from huntaze.models.crm import Fan, FanTag, Message, Purchase
 from huntaze.segments.criteria import Condition, Group, Node, Not
+from huntaze.segments.tiers import TierRules, tier_expression
 
 #: Given a segment id and the path of the condition naming it, the condition selecting its
 #: members (the service resolves it: a static segment's stored members, a dynamic segment's
@@ -66,12 +67,20 @@ class Compiler:
         creator_id: the tenant; every subquery is limited to its rows.
         now: the instant day counts and windows are measured from (aware, UTC).
         resolve_segment: how a ``segment`` condition finds a segment's members.
+        tiers: the creator's tier thresholds (:mod:`.tiers`; the defaults when None).
     """
 
-    def __init__(self, creator_id: str, now: datetime, resolve_segment: SegmentResolver) -> None:
+    def __init__(
+        self,
+        creator_id: str,
+        now: datetime,
+        resolve_segment: SegmentResolver,
+        tiers: TierRules | None = None,
+    ) -> None:
         self.creator_id = creator_id
         self.now = now
         self.resolve_segment = resolve_segment
+        self.tiers = tiers or TierRules()
 
     def where(self, node: Node) -> list[ColumnElement[bool]]:
         """The conditions selecting the creator's fans that ``node`` holds for."""
@@ -103,6 +112,8 @@ class Compiler:
         name = c.field.name
         if name in _COLUMNS:
             return _COLUMNS[name]
+        if name == "tier":
+            return tier_expression(self.tiers, self.now)
         if name == "customFields":
             return cast(Fan.custom_fields[c.key].as_string(), String)
         if name in ("spendCents", "purchaseCount"):

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from huntaze.kit.validation import check_int64, check_text
 from huntaze.models.crm import Consent, PurchaseKind, SubscriptionStatus
 from huntaze.segments.errors import InvalidCriteria
+from huntaze.segments.tiers import TIERS
 
 #: The deepest nesting of groups, and the most conditions, one criteria document may hold.
 MAX_DEPTH = 8
@@ -106,6 +107,7 @@ FIELDS: dict[str, Field] = {
         Field("purchaseCount", "int", params=_AGG),
         Field("messageCount", "int", params=frozenset({"direction", "withinDays"})),
         Field("segment", "segment"),
+        Field("tier", "enum", choices=frozenset(TIERS)),
     )
 }
 CUSTOM_PREFIX = "customFields."

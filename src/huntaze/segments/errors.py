@@ -16,9 +16,7 @@ class InvalidCriteria(DomainError):
     error_code = "invalid_criteria"
     default_message = "The segment criteria are not valid"
 
-    def __init__(
-        self, path: str = "criteria", message: str = "is not valid", **extra: Any
-    ) -> None:
+    def __init__(self, path: str = "criteria", message: str = "is not valid", **extra: Any) -> None:
         super().__init__(details=[{"field": path, "message": message, **extra}])
 
 

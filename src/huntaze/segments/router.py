@@ -24,7 +24,9 @@ from huntaze.segments.schemas import (
     SegmentPage,
     SegmentPerformance,
     SmartAudiences,
+    TierCounts,
 )
+from huntaze.segments.tiers import TierRules
 
 router = APIRouter(prefix="/api/segments", tags=["segments"])
 SegmentId = Annotated[SafeStr, Path(max_length=64)]
@@ -55,6 +57,18 @@ def preview_segment(data: PreviewIn, now: Now, session: DbSession, principal: Re
 def smart_audiences(now: Now, session: DbSession, principal: Reader) -> SmartAudiences:
     """The built-in smart audiences, each with its size now."""
     return service.smart_audiences(session, principal.creator_id, now)
+
+
+@router.get("/tiers", response_model=TierCounts, responses=ERRORS)
+def fan_tiers(now: Now, session: DbSession, principal: Reader) -> TierCounts:
+    """The fan-tier thresholds (RFM, docs/segments.md) and the fans in each tier now."""
+    return service.tiers(session, principal.creator_id, now)
+
+
+@router.put("/tiers", response_model=TierCounts, responses=ERRORS)
+def set_fan_tiers(rules: TierRules, now: Now, session: DbSession, principal: Writer) -> TierCounts:
+    """Replace the fan-tier thresholds; answers the counts they give."""
+    return service.set_tiers(session, principal.creator_id, rules, now)
 
 
 @router.get("/compare", response_model=SegmentComparison, responses=ERRORS)

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 from huntaze.fans.schemas import FanOut, SafeModel
 from huntaze.kit.schema import CamelModel, Page
 from huntaze.models.segments import SegmentKindValue
+from huntaze.segments.tiers import TierRules
 
 MAX_NAME = 255
 MAX_DESCRIPTION = 2000
@@ -133,3 +134,10 @@ class SmartAudiences(CamelModel):
     """The built-in audiences."""
 
     items: list[SmartAudience]
+
+
+class TierCounts(CamelModel):
+    """A creator's tier thresholds, and how many of its fans are in each tier now."""
+
+    rules: TierRules
+    counts: dict[str, int]

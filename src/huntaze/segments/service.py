@@ -31,10 +31,10 @@ from huntaze.fans.service import fan_page
 from huntaze.kit.ids import new_id
 from huntaze.kit.keyset import Keyset, SortColumn
 from huntaze.models.crm import Fan
-from huntaze.models.segments import Segment, SegmentMember
-from huntaze.segments.audience import audience, members_of
+from huntaze.models.segments import FanTierRules, Segment, SegmentMember
+from huntaze.segments.audience import audience, members_of, tier_rules
 from huntaze.segments.criteria import parse, segment_ids
-from huntaze.segments.errors import SegmentExists, SegmentInUse, SegmentNotFound
+from huntaze.segments.errors import InvalidCriteria, SegmentExists, SegmentInUse, SegmentNotFound
 from huntaze.segments.schemas import (
     PreviewOut,
     RefreshOut,
@@ -45,9 +45,11 @@ from huntaze.segments.schemas import (
     SegmentPerformance,
     SmartAudience,
     SmartAudiences,
+    TierCounts,
 )
 from huntaze.segments.smart import SMART_AUDIENCES
 from huntaze.segments.stats import measure, per_member
+from huntaze.segments.tiers import TIERS, TierRules, tier_expression
 
 #: Segments page by name; members newest first.
 PAGES = Keyset(SortColumn(Segment.name), Segment.id)
@@ -339,3 +341,34 @@ def smart_audiences(session: Session, creator_id: str, now: datetime) -> SmartAu
             )
         )
     return SmartAudiences(items=items)
+
+
+def tiers(session: Session, creator_id: str, now: datetime) -> TierCounts:
+    """The creator's tier thresholds and its fans counted per tier at ``now`` (one grouped
+    statement)."""
+    rules = tier_rules(session, creator_id)
+    tier = tier_expression(rules, now).label("tier")
+    rows = session.execute(
+        select(tier, func.count()).where(Fan.creator_id == creator_id).group_by(tier)
+    ).all()
+    counts = dict.fromkeys(TIERS, 0) | {str(name): int(n) for name, n in rows}
+    return TierCounts(rules=rules, counts=counts)
+
+
+def set_tiers(session: Session, creator_id: str, rules: TierRules, now: datetime) -> TierCounts:
+    """Replace the creator's tier thresholds; return them with the counts they give.
+
+    Raises:
+        InvalidCriteria: 422 when ``bigSpenderMinCents`` is above ``vipWhaleMinCents`` (no fan
+            could then be a big spender).
+    """
+    if rules.big_spender_min_cents > rules.vip_whale_min_cents:
+        raise InvalidCriteria("bigSpenderMinCents", "must not be above vipWhaleMinCents")
+    stored = session.get(FanTierRules, creator_id)
+    values = rules.model_dump(by_alias=True)
+    if stored is None:
+        session.add(FanTierRules(creator_id=creator_id, rules=values, updated_at=now))
+    else:
+        stored.rules, stored.updated_at = values, now
+    session.flush()
+    return tiers(session, creator_id, now)

@@ -2,7 +2,8 @@
 
 ``segments`` holds a creator's audiences (seed 004's Segment: name, description, type,
 criteria, member count, last refresh); ``segment_members`` the fans a static segment froze,
-or a dynamic segment's last refresh found (membership-change events compare with it).
+or a dynamic segment's last refresh found (membership-change events compare with it);
+``fan_tier_rules`` a creator's fan-tier thresholds.
 
 Revision ID: 0009
 Revises: 0008
@@ -71,9 +72,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("segment_id", "fan_id", name=op.f("pk_segment_members")),
     )
     op.create_index("ix_segment_members_fan", "segment_members", ["fan_id"], unique=False)
+    op.create_table(
+        "fan_tier_rules",
+        sa.Column("creator_id", sa.String(length=32), nullable=False),
+        sa.Column(
+            "rules",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("updated_at", huntaze.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["creator_id"],
+            ["creators.id"],
+            name=op.f("fk_fan_tier_rules_creator_id_creators"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("creator_id", name=op.f("pk_fan_tier_rules")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("fan_tier_rules")
     op.drop_index("ix_segment_members_fan", table_name="segment_members")
     op.drop_table("segment_members")
     op.drop_table("segments")
