@@ -12,6 +12,8 @@ BODIES = {
     ("post", "/api/crm/conversations/{conversation_id}/messages"): {"text": "hijack"},
     ("put", "/api/crm/quick-replies/{reply_id}"): {"title": "x", "content": "hijack"},
     ("patch", "/api/crm/quick-replies/{reply_id}"): {"title": "hijack"},
+    ("put", "/api/campaigns/{campaign_id}"): {"name": "x", "platforms": ["onlyfans"]},
+    ("post", "/api/campaigns/{campaign_id}/schedule"): {"scheduledFor": "2030-01-01T00:00:00Z"},
     ("put", "/api/segments/{segment_id}"): {
         "name": "hijack",
         "criteria": {"field": "platform", "op": "eq", "value": "x"},
@@ -57,7 +59,18 @@ def _victim(client, h):  # type: ignore[no-untyped-def]
         json={"name": "mine", "criteria": {"field": "platform", "op": "eq", "value": "onlyfans"}},
         headers=h,
     ).json()
+    campaign = client.post(
+        "/api/campaigns",
+        json={
+            "name": "mine",
+            "platforms": ["onlyfans"],
+            "content": {"default": {"text": "hi"}},
+            "segmentIds": [segment["id"]],
+        },
+        headers=h,
+    ).json()
     return {
+        "campaign_id": campaign["id"],
         "segment_id": segment["id"],
         "token_id": token["id"],
         "account_id": account["id"],

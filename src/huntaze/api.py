@@ -22,6 +22,7 @@ from huntaze import __version__
 from huntaze.api_guards import AuthenticateBeforeBody, check_parameters
 from huntaze.auth import router as tokens_router
 from huntaze.auth.deps import Reader
+from huntaze.campaigns import router as campaigns_router
 from huntaze.config import Settings, box_from_settings, get_settings
 from huntaze.context import AppContext
 from huntaze.db.engine import make_engine, make_sessionmaker
@@ -57,6 +58,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     messaging_router.router,
     tokens_router.router,
     segments_router.router,
+    campaigns_router.router,
 )
 
 

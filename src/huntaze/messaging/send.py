@@ -8,30 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    CursorResult,
-    String,
     case,
     func,
-    insert,
     literal,
     or_,
     select,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import BinaryExpression, Grouping
 
 from huntaze.db.expressions import sql_for
 from huntaze.fans.queries import fan_conditions
 from huntaze.fans.schemas import AudienceFilter
 from huntaze.kit.errors import ApiError
-from huntaze.kit.ids import SEQUENCE_DIGITS, new_id, new_id_head
-from huntaze.kit.templates import parts
+from huntaze.kit.ids import new_id
 from huntaze.messaging.errors import SendingAccountNotFound
+from huntaze.messaging.fanout import insert_personalised, reachable_on
 from huntaze.models.crm import Fan
 from huntaze.models.messaging import (
     PRIORITIES,
@@ -133,72 +128,6 @@ def queue_message(
     return row
 
 
-def _row_ids(session: Session, head: str) -> Any:
-    """Each selected row's id: ``head`` plus its ``row_number()`` as zero-padded hex
-    (:func:`huntaze.kit.ids.new_id_head`), so the ids of one ``INSERT … SELECT`` ascend and
-    the primary key grows at its right edge. Past 16**8 - 1 rows PostgreSQL's ``lpad`` would
-    cut the number and the insert fail on the primary key (no fan list comes near)."""
-    sequence = sql_for(session).hex_number(func.row_number().over(), SEQUENCE_DIGITS)
-    return literal(head) + sequence
-
-
-def personalised(session: Session, template: str, default: str) -> ColumnElement[str]:
-    """SQL that renders ``template`` for each fan: ``{username}``, ``{displayName}``,
-    ``{firstName}``, ``{email}``, ``{platform}`` and any custom field by name; a missing or
-    empty value gives ``default``.
-
-    The template's pieces (:func:`huntaze.kit.templates.parts`) are joined with ``||`` in a
-    balanced tree, so the expression is as deep as the logarithm of the number of pieces:
-    a 10,000-character template of placeholders stays far inside SQLite's parser stack and
-    expression depth (``SQLITE_MAX_EXPR_DEPTH``, 1,000) and Python's recursion limit, where
-    one nested ``replace()`` per placeholder overflowed SQLite's parser at about 30 and
-    SQLAlchemy's compiler at about 100. Values are put in one pass, so a value that looks
-    like a placeholder stays as it is, as :func:`huntaze.kit.templates.render` does.
-    """
-    fallback = literal(default, String)
-    values: dict[str, Any] = {
-        "username": func.coalesce(func.nullif(Fan.username, ""), fallback),
-        "displayName": func.coalesce(func.nullif(Fan.display_name, ""), Fan.username, fallback),
-        "firstName": func.coalesce(
-            func.nullif(sql_for(session).first_word(func.coalesce(Fan.display_name, "")), ""),
-            Fan.username,
-            fallback,
-        ),
-        "email": func.coalesce(Fan.email, fallback),
-        "platform": Fan.platform,
-    }
-    pieces: list[Any] = []
-    for text, is_variable in parts(template):
-        if not is_variable:
-            pieces.append(literal(text, String))
-            continue
-        value = values.get(text)
-        if value is None:
-            value = values[text] = func.coalesce(
-                func.nullif(Fan.custom_fields[text].as_string(), ""), fallback
-            )
-        pieces.append(value)
-    if not pieces:
-        return literal("", String)
-    while len(pieces) > 1:
-        pieces = [
-            _concat(pieces[i], pieces[i + 1]) if i + 1 < len(pieces) else pieces[i]
-            for i in range(0, len(pieces), 2)
-        ]
-    return pieces[0]  # type: ignore[no-any-return]
-
-
-def _concat(left: Any, right: Any) -> ColumnElement[str]:
-    """``left || right`` with each side that is itself a concatenation in parentheses, kept
-    as written: SQLAlchemy would otherwise flatten ``(a || b) || (c || d)`` into a chain
-    that SQLite parses as deep as it is long."""
-
-    def side(piece: Any) -> Any:
-        return Grouping(piece) if isinstance(piece, BinaryExpression) else piece
-
-    return BinaryExpression(side(left), side(right), operators.concat_op, type_=String())
-
-
 def fan_id_in(session: Session, fan_ids: list[str]) -> ColumnElement[bool]:
     """``fans.id`` is one of ``fan_ids``, as ONE bound parameter whatever their number
     (:meth:`huntaze.db.expressions.SqlExpressions.is_one_of`)."""
@@ -248,8 +177,7 @@ def queue_bulk(
     conds = fan_conditions(creator_id, flt or AudienceFilter())
     if fan_ids is not None:
         conds.append(fan_id_in(session, fan_ids))
-    recipient: Any = Fan.email if platform == "email" else Fan.platform_fan_id
-    reachable = recipient.isnot(None) if platform == "email" else Fan.platform == platform
+    reachable = reachable_on(platform)
     bulk = BulkSend(
         id=new_id("bulk"),
         creator_id=creator_id,
@@ -265,58 +193,21 @@ def queue_bulk(
     )
     session.add(bulk)
     session.flush()
-    source = select(
-        _row_ids(session, new_id_head("msg")).label("id"),
-        literal(creator_id),
-        literal(account.id),
-        literal(platform),
-        Fan.id,
-        recipient,
-        literal(subject, String),
-        personalised(session, template, default),
-        literal(media_urls or [], OutboxMessage.__table__.c.media.type),
-        literal(price_cents, OutboxMessage.__table__.c.price_cents.type),
-        literal(PRIORITIES[priority]),
-        literal(OutboxStatus.QUEUED),
-        literal(0),
-        literal(max_attempts),
-        literal(now, OutboxMessage.__table__.c.not_before.type),
-        literal(bulk.id + ":") + Fan.id,
-        literal(bulk.id),
-        literal(now, OutboxMessage.__table__.c.created_at.type),
-        literal(now, OutboxMessage.__table__.c.updated_at.type),
-    ).where(*conds, Fan.consent != "opted_out", reachable)
-    columns = [
-        "id",
-        "creator_id",
-        "account_id",
-        "platform",
-        "fan_id",
-        "recipient",
-        "subject",
-        "content",
-        "media",
-        "price_cents",
-        "priority",
-        "status",
-        "attempts",
-        "max_attempts",
-        "not_before",
-        "idempotency_key",
-        "bulk_id",
-        "created_at",
-        "updated_at",
-    ]
-    # SQLAlchemy keeps the rowcount of an INSERT … SELECT only when asked; both drivers then
-    # give the number of rows inserted, so the bulk is not counted again afterwards
-    inserted = cast(
-        "CursorResult[Any]",
-        session.execute(
-            insert(OutboxMessage).from_select(columns, source),
-            execution_options={"preserve_rowcount": True},
-        ),
+    bulk.queued = insert_personalised(
+        session,
+        account,
+        now,
+        [*conds, Fan.consent != "opted_out", reachable],
+        template=template,
+        default=default,
+        key_prefix=bulk.id,
+        bulk_id=bulk.id,
+        priority=priority,
+        subject=subject,
+        media_urls=media_urls,
+        price_cents=price_cents,
+        max_attempts=max_attempts,
     )
-    bulk.queued = inserted.rowcount
     skipped, skipped_count = _skipped(session, conds, reachable, fan_ids)
     bulk.skipped = skipped
     session.flush()

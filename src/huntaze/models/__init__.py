@@ -1,5 +1,6 @@
 """All ORM models; importing this package registers every table on ``Base.metadata``."""
 
+from huntaze.models.campaigns import Campaign
 from huntaze.models.crm import Conversation, Fan, FanTag, Message, Purchase, QuickReply
 from huntaze.models.events import Event
 from huntaze.models.messaging import (
@@ -15,6 +16,7 @@ from huntaze.models.tenancy import ApiToken, Creator, Membership, User
 __all__ = [
     "ApiToken",
     "BulkSend",
+    "Campaign",
     "Conversation",
     "Creator",
     "Event",

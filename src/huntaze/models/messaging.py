@@ -24,13 +24,15 @@ from huntaze.db.base import Base, JSONType
 
 class OutboxStatus(StrEnum):
     """An outbox message's status: the seed's ``queued``, ``processing``, ``sent``,
-    ``failed``, plus ``cancelled`` (a bulk cancelled before its messages were claimed)."""
+    ``failed``, plus ``cancelled`` (a bulk or campaign cancelled before its messages were
+    claimed) and ``held`` (a paused campaign's message, never claimed until it resumes)."""
 
     QUEUED = "queued"
     PROCESSING = "processing"
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    HELD = "held"
 
 
 class AccountStatus(StrEnum):
@@ -144,6 +146,13 @@ class OutboxMessage(Base):
         ),
         Index("ix_outbox_creator_created", "creator_id", "created_at"),
         Index("ix_outbox_bulk", "bulk_id"),
+        Index(
+            "ix_outbox_campaign",
+            "campaign_id",
+            "status",
+            postgresql_where=text("campaign_id IS NOT NULL"),
+            sqlite_where=text("campaign_id IS NOT NULL"),
+        ),
         Index(
             "ix_outbox_fan_direct",
             "fan_id",

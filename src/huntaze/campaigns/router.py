@@ -1,0 +1,129 @@
+"""HTTP routes for campaigns: ``/api/campaigns`` (seeds 003 and 004)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from huntaze.auth.deps import Reader, Writer
+from huntaze.campaigns import actions
+from huntaze.campaigns import service as campaigns
+from huntaze.campaigns.schemas import (
+    CampaignIn,
+    CampaignOut,
+    CampaignPage,
+    DuplicateIn,
+    ScheduleIn,
+)
+from huntaze.context import DbSession, Now
+from huntaze.kit.http import ERRORS, Limit
+from huntaze.kit.pagination import DEFAULT_LIMIT
+from huntaze.kit.validation import Platform, SafeStr
+from huntaze.models.campaigns import CampaignStatusValue, CampaignTypeValue
+
+router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
+CampaignId = Annotated[SafeStr, Path(max_length=64)]
+Cursor = Annotated[SafeStr | None, Query(max_length=1024)]
+
+
+@router.get("", response_model=CampaignPage, responses=ERRORS)
+def list_campaigns(
+    session: DbSession,
+    principal: Reader,
+    status: CampaignStatusValue | None = None,
+    type: CampaignTypeValue | None = None,
+    platform: Annotated[Platform | None, Query()] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> CampaignPage:
+    """The creator's campaigns, newest first, filtered by status, type and platform."""
+    return campaigns.list_campaigns(
+        session,
+        principal.creator_id,
+        status=status,
+        type_=type,
+        platform=platform,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+@router.post("", response_model=CampaignOut, status_code=201, responses=ERRORS)
+def create_campaign(
+    data: CampaignIn, now: Now, session: DbSession, principal: Writer
+) -> CampaignOut:
+    """Create a campaign (``scheduled`` when it starts in the future, else ``draft``)."""
+    campaign = campaigns.create_campaign(session, principal.creator_id, data, now)
+    return campaigns.campaign_out(session, campaign)
+
+
+@router.get("/{campaign_id}", response_model=CampaignOut, responses=ERRORS)
+def get_campaign(campaign_id: CampaignId, session: DbSession, principal: Reader) -> CampaignOut:
+    """One campaign, with its metrics and what its launch queued and skipped."""
+    campaign = campaigns.get_campaign(session, principal.creator_id, campaign_id)
+    return campaigns.campaign_out(session, campaign)
+
+
+@router.put("/{campaign_id}", response_model=CampaignOut, responses=ERRORS)
+def replace_campaign(
+    campaign_id: CampaignId, data: CampaignIn, now: Now, session: DbSession, principal: Writer
+) -> CampaignOut:
+    """Replace a draft or scheduled campaign (409 ``campaign_not_editable`` once launched)."""
+    campaign = campaigns.replace_campaign(session, principal.creator_id, campaign_id, data, now)
+    return campaigns.campaign_out(session, campaign)
+
+
+@router.delete("/{campaign_id}", status_code=204, response_class=Response, responses=ERRORS)
+def delete_campaign(campaign_id: CampaignId, session: DbSession, principal: Writer) -> Response:
+    """Delete a campaign that is not sending (409 while active or paused)."""
+    campaigns.delete_campaign(session, principal.creator_id, campaign_id)
+    return Response(status_code=204)
+
+
+@router.post("/{campaign_id}/schedule", response_model=CampaignOut, responses=ERRORS)
+def schedule_campaign(
+    campaign_id: CampaignId, data: ScheduleIn, now: Now, session: DbSession, principal: Writer
+) -> CampaignOut:
+    """Schedule the campaign to start at ``scheduledFor``."""
+    campaign = actions.schedule(session, principal.creator_id, campaign_id, data.scheduled_for, now)
+    return campaigns.campaign_out(session, campaign)
+
+
+def _action(name: str, summary: str) -> None:
+    """Register ``POST /{id}/<name>`` running the lifecycle action ``name``."""
+    act = getattr(actions, "start" if name == "launch" else name)
+
+    def run(
+        campaign_id: CampaignId, now: Now, session: DbSession, principal: Writer
+    ) -> CampaignOut:
+        campaign = act(session, principal.creator_id, campaign_id, now)
+        return campaigns.campaign_out(session, campaign)
+
+    run.__doc__ = summary
+    run.__name__ = f"{name}_campaign"
+    router.post(f"/{{campaign_id}}/{name}", response_model=CampaignOut, responses=ERRORS)(run)
+
+
+_action("start", "Launch now: the audience is resolved and its messages queued.")
+_action("launch", "The seed's alias of ``start``.")
+_action("pause", "Hold the campaign's queued messages.")
+_action("resume", "Release the held messages.")
+_action("complete", "Mark completed once every message has ended.")
+_action("cancel", "Cancel what is still queued or held.")
+
+
+@router.post(
+    "/{campaign_id}/duplicate", response_model=CampaignOut, status_code=201, responses=ERRORS
+)
+def duplicate_campaign(
+    campaign_id: CampaignId,
+    now: Now,
+    session: DbSession,
+    principal: Writer,
+    data: DuplicateIn | None = None,
+) -> CampaignOut:
+    """A draft copy of the campaign, to change with ``PUT`` before launching it."""
+    name = data.name if data else None
+    campaign = campaigns.duplicate(session, principal.creator_id, campaign_id, name, now)
+    return campaigns.campaign_out(session, campaign)

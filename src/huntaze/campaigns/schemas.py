@@ -1,0 +1,163 @@
+"""Campaign requests and answers: seed 004's Campaign fields, and seed 003's request body
+(``targeting.segmentIds``, ``schedule.startDate`` / ``endDate``) and ``metrics``.
+
+Money in the seeds' fields stays as they write it (``budget``, ``spent``: decimal amounts in
+the creator's currency) with ``budgetCents`` and ``spentCents`` beside them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+
+from huntaze.fans.schemas import SafeModel
+from huntaze.kit.schema import CamelModel, Page
+from huntaze.kit.validation import Cents, JsonObject, Platform, SafeStr, UtcDateTime
+from huntaze.models.campaigns import CampaignStatusValue, CampaignTypeValue
+
+MAX_TEXT = 10_000
+MAX_PLATFORMS = 10
+MAX_SEGMENTS = 50
+MediaUrl = Annotated[SafeStr, Field(min_length=1, max_length=2048)]
+SegmentId = Annotated[SafeStr, Field(min_length=1, max_length=64)]
+
+
+class ContentIn(SafeModel):
+    """What one platform receives: ``text`` with ``{variable}`` placeholders (``{username}``,
+    ``{displayName}``, ``{firstName}``, any custom field), media and a PPV price."""
+
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    media_urls: list[MediaUrl] = Field(default_factory=list, max_length=20)
+    price_cents: Cents | None = None
+
+
+class Targeting(SafeModel):
+    """Seed 003's targeting: the segments whose members the campaign reaches (their union;
+    none means every fan of the creator)."""
+
+    segment_ids: list[SegmentId] = Field(default_factory=list, max_length=MAX_SEGMENTS)
+
+
+class Schedule(SafeModel):
+    """Seed 003's schedule: when the campaign starts, and when it stops sending."""
+
+    start_date: UtcDateTime | None = None
+    end_date: UtcDateTime | None = None
+
+
+class CampaignIn(SafeModel):
+    """A campaign to create or replace.
+
+    ``segmentIds`` (seed 004) and ``targeting.segmentIds`` (seed 003) are one list;
+    ``scheduledFor`` and ``schedule.startDate`` one instant. ``content`` maps a platform, or
+    ``default`` for every platform without its own, to what it receives. ``budget`` (an
+    amount) or ``budgetCents`` caps the campaign's spend.
+    """
+
+    name: str = Field(min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=2000)
+    type: CampaignTypeValue = "promotion"
+    platforms: list[Platform] = Field(min_length=1, max_length=MAX_PLATFORMS)
+    segment_ids: list[SegmentId] | None = Field(default=None, max_length=MAX_SEGMENTS)
+    targeting: Targeting | None = None
+    content: dict[str, ContentIn] = Field(default_factory=dict, max_length=MAX_PLATFORMS + 1)
+    schedule: Schedule | None = None
+    scheduled_for: UtcDateTime | None = None
+    budget: float | None = Field(default=None, ge=0, le=1e13)
+    budget_cents: Cents | None = None
+    goals: JsonObject = Field(default_factory=dict)
+    template_id: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _one_meaning(self) -> CampaignIn:
+        self.platforms = list(dict.fromkeys(self.platforms))
+        for key in self.content:
+            if key != "default" and key not in self.platforms:
+                raise ValueError(f"content for {key!r}, which is not one of the platforms")
+        if self.budget is not None and self.budget_cents is None:
+            self.budget_cents = round(self.budget * 100)
+        return self
+
+    def segments(self) -> list[str]:
+        """The audience's segment ids, from either field, each once."""
+        ids = list(self.segment_ids or []) + list(
+            self.targeting.segment_ids if self.targeting else []
+        )
+        return list(dict.fromkeys(ids))
+
+    def start(self) -> datetime | None:
+        """When the campaign is to start, from either field."""
+        return self.scheduled_for or (self.schedule.start_date if self.schedule else None)
+
+
+class ScheduleIn(SafeModel):
+    """``POST /schedule``: when to start (seed 004's ``scheduledFor``), in the future."""
+
+    scheduled_for: UtcDateTime
+
+
+class DuplicateIn(SafeModel):
+    """``POST /duplicate``: the copy's name (default: the original's with `` (copy)``)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+
+
+class Metrics(CamelModel):
+    """Seed 003's metrics, from the campaign's outbox rows and tracked events: ``sent``
+    (delivered to the platform), ``opened``, ``clicked`` and ``converted`` (0 until
+    tracking records them), and where the rest of the messages are."""
+
+    sent: int = 0
+    opened: int = 0
+    clicked: int = 0
+    converted: int = 0
+    queued: int = 0
+    processing: int = 0
+    held: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
+class LaunchReport(CamelModel):
+    """What the launch queued and skipped, in all and per platform. Skips: ``optedOut``,
+    ``noChannel`` (no sending account on the platform, or a fan on none of the campaign's
+    platforms) and ``alreadyMessaged`` (this campaign messaged the fan before)."""
+
+    queued: int = 0
+    skipped: dict[str, int] = Field(default_factory=dict)
+    by_platform: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+
+class CampaignOut(CamelModel):
+    """A campaign as the API answers it."""
+
+    id: str
+    name: str
+    description: str | None
+    type: str
+    status: CampaignStatusValue
+    status_reason: str | None
+    platforms: list[str]
+    segment_ids: list[str]
+    targeting: Targeting
+    content: dict[str, Any]
+    schedule: Schedule
+    scheduled_for: datetime | None
+    budget: float | None
+    budget_cents: int | None
+    spent: float
+    spent_cents: int
+    goals: dict[str, Any]
+    template_id: str | None
+    metrics: Metrics
+    launch: LaunchReport | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CampaignPage(Page[CampaignOut]):
+    """A page of campaigns, newest first."""

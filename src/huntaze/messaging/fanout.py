@@ -1,0 +1,189 @@
+"""Set-based fan-out: one personalised outbox row per selected fan, in one ``INSERT …
+SELECT``. Bulk sends and campaign launches both queue through it, so every message of
+either is an outbox row that the send-rate limits, retries and breaker govern."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, String, func, insert, literal, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, Grouping
+
+from huntaze.db.expressions import sql_for
+from huntaze.kit.ids import SEQUENCE_DIGITS, new_id_head
+from huntaze.kit.templates import parts
+from huntaze.models.crm import Fan
+from huntaze.models.messaging import PRIORITIES, OutboxMessage, OutboxStatus, SendingAccount
+
+
+def recipient_column(platform: str) -> Any:
+    """The fan column a message on ``platform`` is addressed to: the email address for
+    ``email``, else the fan's id on its platform."""
+    return Fan.email if platform == "email" else Fan.platform_fan_id
+
+
+def reachable_on(platform: str) -> ColumnElement[bool]:
+    """The fans a message on ``platform`` can reach: those with an email address for
+    ``email``, else the platform's own fans."""
+    if platform == "email":
+        return Fan.email.isnot(None)
+    return Fan.platform == platform
+
+
+def insert_personalised(
+    session: Session,
+    account: SendingAccount,
+    now: datetime,
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    template: str,
+    default: str = "",
+    key_prefix: str,
+    bulk_id: str | None = None,
+    campaign_id: str | None = None,
+    variant_id: str | None = None,
+    priority: str = "low",
+    subject: str | None = None,
+    media_urls: Sequence[str] | None = None,
+    price_cents: int | None = None,
+    max_attempts: int = 3,
+) -> int:
+    """Queue on ``account`` one message per fan ``conditions`` select (they hold the
+    tenant's filter, consent and reachability), rendered from ``template`` in SQL; return
+    how many were queued.
+
+    Each row's ``idempotency_key`` is ``<key_prefix>:<fan id>``, unique per account, so one
+    fan gets one message per bulk or campaign. The rows share ``created_at`` and get
+    ascending ids (:func:`huntaze.kit.ids.new_id_head` plus the row number), so workers
+    send them in the order the fans were read.
+
+    Raises:
+        sqlalchemy.exc.IntegrityError: when a selected fan already has a row with this
+            key on this account (callers exclude those fans first).
+    """
+    source = select(
+        _row_ids(session, new_id_head("msg")).label("id"),
+        literal(account.creator_id),
+        literal(account.id),
+        literal(account.platform),
+        Fan.id,
+        recipient_column(account.platform),
+        literal(subject, String),
+        personalised(session, template, default),
+        literal(list(media_urls or []), OutboxMessage.__table__.c.media.type),
+        literal(price_cents, OutboxMessage.__table__.c.price_cents.type),
+        literal(PRIORITIES[priority]),
+        literal(OutboxStatus.QUEUED),
+        literal(0),
+        literal(max_attempts),
+        literal(now, OutboxMessage.__table__.c.not_before.type),
+        literal(key_prefix + ":") + Fan.id,
+        literal(bulk_id, String),
+        literal(campaign_id, String),
+        literal(variant_id, String),
+        literal(now, OutboxMessage.__table__.c.created_at.type),
+        literal(now, OutboxMessage.__table__.c.updated_at.type),
+    ).where(*conditions)
+    columns = [
+        "id",
+        "creator_id",
+        "account_id",
+        "platform",
+        "fan_id",
+        "recipient",
+        "subject",
+        "content",
+        "media",
+        "price_cents",
+        "priority",
+        "status",
+        "attempts",
+        "max_attempts",
+        "not_before",
+        "idempotency_key",
+        "bulk_id",
+        "campaign_id",
+        "variant_id",
+        "created_at",
+        "updated_at",
+    ]
+    # SQLAlchemy keeps the rowcount of an INSERT … SELECT only when asked; both drivers then
+    # give the number of rows inserted
+    inserted = cast(
+        "CursorResult[Any]",
+        session.execute(
+            insert(OutboxMessage).from_select(columns, source),
+            execution_options={"preserve_rowcount": True},
+        ),
+    )
+    return max(int(inserted.rowcount), 0)
+
+
+def _row_ids(session: Session, head: str) -> Any:
+    """Each selected row's id: ``head`` plus its ``row_number()`` as zero-padded hex
+    (:func:`huntaze.kit.ids.new_id_head`), so the ids of one ``INSERT … SELECT`` ascend and
+    the primary key grows at its right edge. Past 16**8 - 1 rows PostgreSQL's ``lpad`` would
+    cut the number and the insert fail on the primary key (no fan list comes near)."""
+    sequence = sql_for(session).hex_number(func.row_number().over(), SEQUENCE_DIGITS)
+    return literal(head) + sequence
+
+
+def personalised(session: Session, template: str, default: str) -> ColumnElement[str]:
+    """SQL that renders ``template`` for each fan: ``{username}``, ``{displayName}``,
+    ``{firstName}``, ``{email}``, ``{platform}`` and any custom field by name; a missing or
+    empty value gives ``default``.
+
+    The template's pieces (:func:`huntaze.kit.templates.parts`) are joined with ``||`` in a
+    balanced tree, so the expression is as deep as the logarithm of the number of pieces:
+    a 10,000-character template of placeholders stays far inside SQLite's parser stack and
+    expression depth (``SQLITE_MAX_EXPR_DEPTH``, 1,000) and Python's recursion limit, where
+    one nested ``replace()`` per placeholder overflowed SQLite's parser at about 30 and
+    SQLAlchemy's compiler at about 100. Values are put in one pass, so a value that looks
+    like a placeholder stays as it is, as :func:`huntaze.kit.templates.render` does.
+    """
+    fallback = literal(default, String)
+    values: dict[str, Any] = {
+        "username": func.coalesce(func.nullif(Fan.username, ""), fallback),
+        "displayName": func.coalesce(func.nullif(Fan.display_name, ""), Fan.username, fallback),
+        "firstName": func.coalesce(
+            func.nullif(sql_for(session).first_word(func.coalesce(Fan.display_name, "")), ""),
+            Fan.username,
+            fallback,
+        ),
+        "email": func.coalesce(Fan.email, fallback),
+        "platform": Fan.platform,
+    }
+    pieces: list[Any] = []
+    for text, is_variable in parts(template):
+        if not is_variable:
+            pieces.append(literal(text, String))
+            continue
+        value = values.get(text)
+        if value is None:
+            value = values[text] = func.coalesce(
+                func.nullif(Fan.custom_fields[text].as_string(), ""), fallback
+            )
+        pieces.append(value)
+    if not pieces:
+        return literal("", String)
+    while len(pieces) > 1:
+        pieces = [
+            _concat(pieces[i], pieces[i + 1]) if i + 1 < len(pieces) else pieces[i]
+            for i in range(0, len(pieces), 2)
+        ]
+    return pieces[0]  # type: ignore[no-any-return]
+
+
+def _concat(left: Any, right: Any) -> ColumnElement[str]:
+    """``left || right`` with each side that is itself a concatenation in parentheses, kept
+    as written: SQLAlchemy would otherwise flatten ``(a || b) || (c || d)`` into a chain
+    that SQLite parses as deep as it is long."""
+
+    def side(piece: Any) -> Any:
+        return Grouping(piece) if isinstance(piece, BinaryExpression) else piece
+
+    return BinaryExpression(side(left), side(right), operators.concat_op, type_=String())

@@ -1,0 +1,60 @@
+"""Campaign models (seed 004's ``Campaign``): a message to an audience, on one or more
+platforms, with a lifecycle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from huntaze.db.base import Base
+
+
+class CampaignStatus(StrEnum):
+    """Seed 004's lifecycle: ``draft`` → ``scheduled`` → ``active`` ⇄ ``paused`` →
+    ``completed``; ``cancelled`` from any state before ``completed``."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+CampaignStatusValue = Literal["draft", "scheduled", "active", "paused", "completed", "cancelled"]
+#: Seed 004's types, and ``email`` from seed 003's example.
+CampaignTypeValue = Literal["ppv", "subscription", "promotion", "engagement", "retention", "email"]
+
+
+class Campaign(Base):
+    """A creator's campaign. ``content`` maps a platform (or ``default``) to ``{text,
+    mediaUrls?, priceCents?}``; ``launch`` keeps what the launch queued and skipped."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (Index("ix_campaigns_creator_created", "creator_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    status_reason: Mapped[str | None] = mapped_column(String(64))
+    platforms: Mapped[list[str]]
+    segment_ids: Mapped[list[str]]
+    content: Mapped[dict[str, Any]]
+    scheduled_for: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    budget_cents: Mapped[int | None] = mapped_column(BigInteger)
+    spent_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    goals: Mapped[dict[str, Any]]
+    template_id: Mapped[str | None] = mapped_column(String(64))
+    launch: Mapped[dict[str, Any]]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
