@@ -26,6 +26,7 @@ from huntaze.campaigns import router as campaigns_router
 from huntaze.config import Settings, box_from_settings, get_settings
 from huntaze.context import AppContext
 from huntaze.db.engine import make_engine, make_sessionmaker
+from huntaze.experiments import router as experiments_router
 from huntaze.fans import router as fans_router
 from huntaze.imports import router as import_router
 from huntaze.inbox import router as inbox_router
@@ -59,6 +60,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     tokens_router.router,
     segments_router.router,
     campaigns_router.router,
+    experiments_router.router,
 )
 
 

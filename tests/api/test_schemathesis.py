@@ -193,6 +193,20 @@ class Worlds:
             )
         ]
         ids["token_id"] = [spare.id]
+        big = {"field": "lifetimeValueCents", "op": "gte", "value": 0}
+        ids["segment_id"] = [self._post(world, "/api/segments", {"name": "All", "criteria": big})]
+        ids["campaign_id"] = [
+            self._post(
+                world,
+                "/api/campaigns",
+                {
+                    "name": "Hello",
+                    "platforms": ["onlyfans", "instagram"],
+                    "content": {"default": {"text": "Hi {username}"}},
+                    "segmentIds": ids["segment_id"],
+                },
+            )
+        ]
         return world
 
 

@@ -1,0 +1,1 @@
+"""Experiments: A/B tests of campaigns, and the statistics that decide them."""
