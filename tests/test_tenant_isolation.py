@@ -14,6 +14,7 @@ BODIES = {
     ("patch", "/api/crm/quick-replies/{reply_id}"): {"title": "hijack"},
     ("put", "/api/campaigns/{campaign_id}"): {"name": "x", "platforms": ["onlyfans"]},
     ("post", "/api/campaigns/{campaign_id}/schedule"): {"scheduledFor": "2030-01-01T00:00:00Z"},
+    ("post", "/api/campaigns/{campaign_id}/ab-test"): {"variants": [{"name": "a"}, {"name": "b"}]},
     ("put", "/api/segments/{segment_id}"): {
         "name": "hijack",
         "criteria": {"field": "platform", "op": "eq", "value": "x"},

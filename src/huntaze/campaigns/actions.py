@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huntaze.campaigns import lifecycle
 from huntaze.campaigns.errors import CampaignNotFinished
-from huntaze.campaigns.launch import launch
+from huntaze.campaigns.launch import arms_of, launch
 from huntaze.campaigns.service import get_campaign, metrics_of
 from huntaze.kit.errors import ApiError
-from huntaze.models.campaigns import Campaign
+from huntaze.models.campaigns import Campaign, CampaignExperiment
 from huntaze.models.messaging import OutboxMessage, OutboxStatus
 
 
@@ -54,12 +54,23 @@ def start(session: Session, creator_id: str, campaign_id: str, now: datetime) ->
     """
     campaign = get_campaign(session, creator_id, campaign_id)
     to = lifecycle.target("start", campaign.status)
-    report = launch(session, campaign, now)
+    experiment = running_experiment(session, campaign.id)
+    arms, waiting = arms_of(campaign, experiment, session)
+    report = launch(session, campaign, now, arms, waiting)
     campaign.launch = report.model_dump(by_alias=True)
     campaign.status, campaign.status_reason = to, None
     campaign.started_at = campaign.updated_at = now
     session.flush()
     return campaign
+
+
+def running_experiment(session: Session, campaign_id: str) -> CampaignExperiment | None:
+    """The campaign's A/B test while it runs (None without one, or once applied)."""
+    return session.scalar(
+        select(CampaignExperiment).where(
+            CampaignExperiment.campaign_id == campaign_id, CampaignExperiment.status == "running"
+        )
+    )
 
 
 def _move_rows(

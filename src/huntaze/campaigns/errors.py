@@ -43,3 +43,19 @@ class MissingContent(DomainError):
     http_status = 422
     error_code = "missing_content"
     default_message = "A platform of this campaign has no content"
+
+
+class AbTestNotFound(NotFound):
+    """404 ``ab_test_not_found``: the campaign has no A/B test."""
+
+    error_code = "ab_test_not_found"
+    default_message = "This campaign has no A/B test"
+
+
+class NoWinner(Conflict):
+    """409 ``no_winner``: the A/B test has no winner yet (``details`` give the reason:
+    ``not_significant``, ``samples_too_small`` or ``sample_ratio_mismatch``), or it was
+    already applied."""
+
+    error_code = "no_winner"
+    default_message = "The A/B test has no winner to apply"

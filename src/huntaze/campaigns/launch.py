@@ -11,21 +11,26 @@ TikTok and Reddit until their connectors exist), or on none of the campaign's pl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, String, and_, exists, func, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
 from huntaze.campaigns.errors import MissingContent
 from huntaze.campaigns.schemas import LaunchReport
+from huntaze.db.expressions import sql_for
 from huntaze.messaging.fanout import insert_personalised, reachable_on
-from huntaze.models.campaigns import Campaign
+from huntaze.models.campaigns import Campaign, CampaignExperiment
 from huntaze.models.crm import Fan
 from huntaze.models.messaging import AccountStatus, OutboxMessage, SendingAccount
 from huntaze.models.segments import Segment
 from huntaze.segments.audience import members_of
 from huntaze.segments.errors import InvalidCriteria
+
+#: Buckets of an A/B test's assignment (:meth:`huntaze.db.expressions.SqlExpressions.bucket`).
+BUCKETS = 2**32
 
 
 def check_segments(session: Session, creator_id: str, segment_ids: Sequence[str]) -> None:
@@ -65,12 +70,6 @@ def audience(session: Session, campaign: Campaign, now: datetime) -> list[Column
     return [tenant, or_(*parts)]
 
 
-def content_for(campaign: Campaign, platform: str) -> dict[str, Any] | None:
-    """What ``platform`` receives: its own content, else ``default``, else None."""
-    found = campaign.content.get(platform) or campaign.content.get("default")
-    return dict(found) if found else None
-
-
 def active_account(session: Session, creator_id: str, platform: str) -> SendingAccount | None:
     """The creator's first active sending account on ``platform`` (by creation), if any."""
     return session.scalar(
@@ -85,52 +84,108 @@ def active_account(session: Session, creator_id: str, platform: str) -> SendingA
     )
 
 
-def launch(session: Session, campaign: Campaign, now: datetime) -> LaunchReport:
+@dataclass(frozen=True, slots=True)
+class Arm:
+    """Who receives what: the fans ``conditions`` add to the audience get ``content`` (per
+    platform, or ``default``), their rows marked ``variant_id``."""
+
+    variant_id: str | None
+    content: dict[str, Any]
+    conditions: tuple[ColumnElement[bool], ...] = ()
+
+
+def arms_of(
+    campaign: Campaign, experiment: CampaignExperiment | None, session: Session
+) -> tuple[list[Arm], ColumnElement[bool] | None]:
+    """The launch's arms: the campaign's content for everyone, or one arm per variant of a
+    running A/B test, each taking its share of the buckets below ``testShare``. Returns the
+    arms and, for a test, the condition of the fans that wait for the winner."""
+    if experiment is None:
+        return [Arm(None, campaign.content)], None
+    bucket = sql_for(session).bucket(literal(experiment.id + ":", String) + Fan.id)
+    scale = float(BUCKETS) * experiment.test_share
+    total = sum(float(v["weight"]) for v in experiment.variants)
+    arms, low, running = [], 0, 0.0
+    for variant in experiment.variants:
+        running += float(variant["weight"])
+        high = round(scale * running / total)
+        content = variant.get("content") or campaign.content
+        arms.append(Arm(variant["id"], content, (bucket >= low, bucket < high)))
+        low = high
+    return arms, bucket >= low
+
+
+def launch(
+    session: Session,
+    campaign: Campaign,
+    now: datetime,
+    arms: Sequence[Arm] | None = None,
+    waiting: ColumnElement[bool] | None = None,
+) -> LaunchReport:
     """Queue the campaign's messages as of ``now`` and return what was queued and skipped.
 
+    ``arms`` split the audience (:func:`arms_of`; the campaign's content for everyone by
+    default); fans matching ``waiting`` are an A/B test's rest, counted as
+    ``awaitingWinner`` and not messaged yet.
+
     Raises:
-        MissingContent: 422 when a platform with a sending account has no content (checked
-            before anything is queued).
+        MissingContent: 422 when a platform with a sending account has no content in an arm
+            (checked before anything is queued).
         InvalidCriteria: 422 when one of its segments is gone.
     """
+    arms = list(arms or [Arm(None, campaign.content)])
     creator_id = campaign.creator_id
     accounts = {p: active_account(session, creator_id, p) for p in campaign.platforms}
     for platform, account in accounts.items():
-        if account is not None and content_for(campaign, platform) is None:
-            raise MissingContent(details=[{"field": f"content.{platform}"}])
+        for arm in arms:
+            if account is not None and _content(arm.content, platform) is None:
+                raise MissingContent(details=[{"field": f"content.{platform}"}])
     conds = audience(session, campaign, now)
     messaged = exists().where(
         OutboxMessage.campaign_id == campaign.id, OutboxMessage.fan_id == Fan.id
     )
     opted_out = Fan.consent == "opted_out"
-    report = LaunchReport(skipped={"optedOut": 0, "noChannel": 0, "alreadyMessaged": 0})
+    reasons = ("optedOut", "noChannel", "alreadyMessaged") + (
+        ("awaitingWinner",) if waiting is not None else ()
+    )
+    report = LaunchReport(skipped=dict.fromkeys(reasons, 0))
     for platform, account in accounts.items():
         base = [*conds, reachable_on(platform)]
-        counts = {"queued": 0, "optedOut": 0, "noChannel": 0, "alreadyMessaged": 0}
+        counts = {"queued": 0, **dict.fromkeys(reasons, 0)}
         if account is None:
             counts["noChannel"] = _count(session, base)
         else:
             counts["optedOut"] = _count(session, [*base, opted_out])
             counts["alreadyMessaged"] = _count(session, [*base, not_(opted_out), messaged])
-            content = content_for(campaign, platform) or {}
-            counts["queued"] = insert_personalised(
-                session,
-                account,
-                now,
-                [*base, not_(opted_out), not_(messaged)],
-                template=content["text"],
-                key_prefix=campaign.id,
-                campaign_id=campaign.id,
-                media_urls=content.get("mediaUrls") or [],
-                price_cents=content.get("priceCents"),
-            )
+            ready = [*base, not_(opted_out), not_(messaged)]
+            if waiting is not None:
+                counts["awaitingWinner"] = _count(session, [*ready, waiting])
+            for arm in arms:
+                content = _content(arm.content, platform) or {}
+                counts["queued"] += insert_personalised(
+                    session,
+                    account,
+                    now,
+                    [*ready, *arm.conditions],
+                    template=content["text"],
+                    key_prefix=campaign.id,
+                    campaign_id=campaign.id,
+                    variant_id=arm.variant_id,
+                    media_urls=content.get("mediaUrls") or [],
+                    price_cents=content.get("priceCents"),
+                )
         report.by_platform[platform] = counts
         report.queued += counts["queued"]
-        for reason in ("optedOut", "noChannel", "alreadyMessaged"):
+        for reason in reasons:
             report.skipped[reason] += counts[reason]
     on_none = not_(or_(*(reachable_on(p) for p in campaign.platforms)))
     report.skipped["noChannel"] += _count(session, [*conds, on_none])
     return report
+
+
+def _content(content: dict[str, Any], platform: str) -> dict[str, Any] | None:
+    found = content.get(platform) or content.get("default")
+    return dict(found) if found else None
 
 
 def _count(session: Session, conds: Sequence[ColumnElement[bool]]) -> int:

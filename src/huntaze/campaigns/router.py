@@ -7,9 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from huntaze.auth.deps import Reader, Writer
-from huntaze.campaigns import actions
+from huntaze.campaigns import ab_test, actions
 from huntaze.campaigns import service as campaigns
 from huntaze.campaigns.schemas import (
+    AbTestIn,
+    AbTestOut,
+    ApplyWinnerIn,
+    ApplyWinnerOut,
     CampaignIn,
     CampaignOut,
     CampaignPage,
@@ -111,6 +115,34 @@ _action("pause", "Hold the campaign's queued messages.")
 _action("resume", "Release the held messages.")
 _action("complete", "Mark completed once every message has ended.")
 _action("cancel", "Cancel what is still queued or held.")
+
+
+@router.post("/{campaign_id}/ab-test", response_model=AbTestOut, responses=ERRORS)
+def set_ab_test(
+    campaign_id: CampaignId, data: AbTestIn, now: Now, session: DbSession, principal: Writer
+) -> AbTestOut:
+    """Create or replace the campaign's A/B test (draft or scheduled campaigns)."""
+    experiment = ab_test.set_ab_test(session, principal.creator_id, campaign_id, data, now)
+    return ab_test.to_out(session, experiment)
+
+
+@router.get("/{campaign_id}/ab-test", response_model=AbTestOut, responses=ERRORS)
+def get_ab_test(campaign_id: CampaignId, session: DbSession, principal: Reader) -> AbTestOut:
+    """The A/B test, its variants' results and the verdict."""
+    return ab_test.get_ab_test(session, principal.creator_id, campaign_id)
+
+
+@router.post("/{campaign_id}/ab-test/apply-winner", response_model=ApplyWinnerOut, responses=ERRORS)
+def apply_winner(
+    campaign_id: CampaignId,
+    now: Now,
+    session: DbSession,
+    principal: Writer,
+    data: ApplyWinnerIn | None = None,
+) -> ApplyWinnerOut:
+    """Send the winning variant to the rest of the audience."""
+    variant = data.variant_id if data else None
+    return ab_test.apply_winner(session, principal.creator_id, campaign_id, variant, now)
 
 
 @router.post(

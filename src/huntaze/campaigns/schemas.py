@@ -8,10 +8,11 @@ the creator's currency) with ``budgetCents`` and ``spentCents`` beside them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from huntaze.experiments.schemas import AnalyzeOut, Minimums
 from huntaze.fans.schemas import SafeModel
 from huntaze.kit.schema import CamelModel, Page
 from huntaze.kit.validation import Cents, JsonObject, Platform, SafeStr, UtcDateTime
@@ -161,3 +162,72 @@ class CampaignOut(CamelModel):
 
 class CampaignPage(Page[CampaignOut]):
     """A page of campaigns, newest first."""
+
+
+class VariantIn(SafeModel):
+    """One variant of an A/B test: its name, its share of the test's traffic (``weight``,
+    relative) and its content (per platform or ``default``; none means the campaign's)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    weight: float = Field(default=1.0, gt=0, le=1e6)
+    content: dict[str, ContentIn] = Field(default_factory=dict, max_length=MAX_PLATFORMS + 1)
+
+
+class AbTestIn(SafeModel):
+    """A campaign's A/B test. ``testShare`` of the audience (0.01 to 1) takes part, split
+    between the variants by weight; the rest waits for ``apply-winner``. A purchase within
+    ``attributionDays`` after a delivered message converts it."""
+
+    variants: list[VariantIn] = Field(min_length=2, max_length=10)
+    test_share: float = Field(default=1.0, ge=0.01, le=1.0)
+    confidence: float = Field(default=0.95, ge=0.5, le=0.9999)
+    attribution_days: int = Field(default=7, ge=1, le=90)
+    minimums: Minimums = Field(default_factory=Minimums)
+
+    @model_validator(mode="after")
+    def _unique(self) -> AbTestIn:
+        names = [v.name for v in self.variants]
+        if len(set(names)) != len(names):
+            raise ValueError("variant names must be unique")
+        return self
+
+
+class VariantDefinition(CamelModel):
+    """A variant as stored: its id (on its messages' ``variantId``), name, weight, content."""
+
+    id: str
+    name: str
+    weight: float
+    content: dict[str, Any]
+
+
+class AbTestOut(CamelModel):
+    """A campaign's A/B test and where it stands: each variant's delivered messages
+    (``users``), the fans who bought within the attribution window (``conversions``) and
+    their revenue, analysed as ``POST /api/experiments/analyze`` does."""
+
+    id: str
+    campaign_id: str
+    status: Literal["running", "applied"]
+    test_share: float
+    confidence: float
+    attribution_days: int
+    minimums: Minimums
+    variants: list[VariantDefinition]
+    results: AnalyzeOut
+    revenue_cents: dict[str, int]
+    winner_variant_id: str | None
+    applied_at: datetime | None
+
+
+class ApplyWinnerIn(SafeModel):
+    """``apply-winner``: the variant to send to the rest (default: the analysis' winner)."""
+
+    variant_id: str | None = Field(default=None, max_length=64)
+
+
+class ApplyWinnerOut(CamelModel):
+    """The variant sent to the rest of the audience, and what that queued and skipped."""
+
+    winner_variant_id: str
+    launch: LaunchReport

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,6 +28,16 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+def bucket_of(text: str | None) -> int | None:
+    """The first 32 bits of ``text``'s MD5 digest as an unsigned integer (0 to 2**32 - 1):
+    a stable, evenly spread bucket (RFC 1321; used for assignment, not for security). The
+    same value as PostgreSQL's ``('x' || substr(md5(text), 1, 8))::bit(32)::bigint``."""
+    if text is None:
+        return None
+    digest = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+    return int(digest[:8], 16)
 
 
 def make_engine(url: str, *, pool_size: int | None = None, **kwargs: Any) -> Engine:
@@ -77,6 +88,8 @@ def make_engine(url: str, *, pool_size: int | None = None, **kwargs: Any) -> Eng
             cur.execute(f"PRAGMA cache_size={SQLITE_CACHE}")
             cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
+            # the A/B tests' assignment bucket, which PostgreSQL computes with md5 itself
+            dbapi_conn.create_function("huntaze_bucket", 1, bucket_of, deterministic=True)
             # SQLAlchemy, not the driver, starts transactions (so BEGIN IMMEDIATE is possible)
             dbapi_conn.isolation_level = None
 

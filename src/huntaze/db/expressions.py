@@ -13,16 +13,19 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     ColumnElement,
     Connection,
     Engine,
     Select,
     String,
     any_,
+    cast,
     func,
     literal,
     select,
 )
+from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.orm import Session
 
 from huntaze.db.dialect import is_postgres
@@ -45,6 +48,16 @@ class SqlExpressions(Protocol):
         """``column`` equals one of ``values``, bound as ONE parameter whatever their
         number (a plain ``IN`` binds one per value: PostgreSQL's protocol carries at most
         65,535 per statement, SQLite 32,766 by default)."""
+        ...
+
+    def bucket(self, text: Any) -> ColumnElement[int]:
+        """A stable bucket of ``text`` from 0 to 2**32 - 1: the first 32 bits of its MD5
+        digest, the same on both engines (:func:`huntaze.db.engine.bucket_of`)."""
+        ...
+
+    def add_days(self, when: Any, days: int) -> ColumnElement[Any]:
+        """The instant ``days`` days after the timestamp column ``when``, comparable with
+        other timestamp columns (to the millisecond on SQLite)."""
         ...
 
     def hold_key(self, query: _Q) -> _Q:
@@ -70,6 +83,15 @@ class PostgresExpressions:
         """``column = ANY(:values)`` with a ``varchar[]`` array."""
         return column == any_(literal(list(values), ARRAY(String)))  # type: ignore[no-any-return]
 
+    def bucket(self, text: Any) -> ColumnElement[int]:
+        """``('x' || substr(md5(text), 1, 8))::bit(32)::bigint``."""
+        hexed = literal("x", String) + func.substr(func.md5(text), 1, 8)
+        return cast(cast(hexed, BIT(32)), BigInteger)
+
+    def add_days(self, when: Any, days: int) -> ColumnElement[Any]:
+        """``when + make_interval(days => n)``."""
+        return when + func.make_interval(0, 0, 0, days)  # type: ignore[no-any-return]
+
     def hold_key(self, query: _Q) -> _Q:
         """``FOR KEY SHARE`` (https://www.postgresql.org/docs/current/explicit-locking.html)."""
         return query.with_for_update(read=True, key_share=True)
@@ -92,6 +114,16 @@ class SqliteExpressions:
         """``column IN (SELECT value FROM json_each(:values))`` with a JSON array."""
         listed = func.json_each(literal(json.dumps(list(values)), String)).table_valued("value")
         return column.in_(select(listed.c.value))  # type: ignore[no-any-return]
+
+    def bucket(self, text: Any) -> ColumnElement[int]:
+        """``huntaze_bucket(text)``, a function each connection registers
+        (:func:`huntaze.db.engine.make_engine`)."""
+        return func.huntaze_bucket(text, type_=BigInteger)
+
+    def add_days(self, when: Any, days: int) -> ColumnElement[Any]:
+        """``strftime('%Y-%m-%d %H:%M:%f', when, '+n days')``: the stored text form, to the
+        millisecond (https://www.sqlite.org/lang_datefunc.html)."""
+        return func.strftime("%Y-%m-%d %H:%M:%f", when, f"+{int(days)} days")
 
     def hold_key(self, query: _Q) -> _Q:
         """Unchanged: a writing transaction holds SQLite's one write lock, so no delete can

@@ -1,6 +1,6 @@
 """All ORM models; importing this package registers every table on ``Base.metadata``."""
 
-from huntaze.models.campaigns import Campaign
+from huntaze.models.campaigns import Campaign, CampaignExperiment
 from huntaze.models.crm import Conversation, Fan, FanTag, Message, Purchase, QuickReply
 from huntaze.models.events import Event
 from huntaze.models.messaging import (
@@ -17,6 +17,7 @@ __all__ = [
     "ApiToken",
     "BulkSend",
     "Campaign",
+    "CampaignExperiment",
     "Conversation",
     "Creator",
     "Event",

@@ -7,10 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from huntaze.db.base import Base
+from huntaze.db.base import Base, JSONType
 
 
 class CampaignStatus(StrEnum):
@@ -56,5 +56,29 @@ class Campaign(Base):
     launch: Mapped[dict[str, Any]]
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CampaignExperiment(Base):
+    """A campaign's A/B test: its variants (``[{id, name, weight, content}]``, content as
+    the campaign's), the share of the audience that takes part (the rest waits for the
+    winner), the statistics' settings, and, once applied, the winner."""
+
+    __tablename__ = "campaign_experiments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), unique=True
+    )
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    variants: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    test_share: Mapped[float] = mapped_column(Float)
+    confidence: Mapped[float] = mapped_column(Float)
+    attribution_days: Mapped[int] = mapped_column(Integer)
+    minimums: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))
+    winner_variant_id: Mapped[str | None] = mapped_column(String(32))
+    applied_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
