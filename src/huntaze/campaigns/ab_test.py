@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huntaze.campaigns import lifecycle
+from huntaze.campaigns.attribution import Attributed, attributed
 from huntaze.campaigns.errors import AbTestNotFound, CampaignNotEditable, NoWinner
 from huntaze.campaigns.launch import Arm, launch
 from huntaze.campaigns.schemas import (
@@ -27,13 +28,10 @@ from huntaze.campaigns.schemas import (
     VariantDefinition,
 )
 from huntaze.campaigns.service import get_campaign
-from huntaze.db.expressions import sql_for
 from huntaze.experiments.schemas import AnalyzeIn, Minimums, VariantIn
 from huntaze.experiments.service import analyze
 from huntaze.kit.ids import new_id
 from huntaze.models.campaigns import CampaignExperiment, CampaignStatus
-from huntaze.models.crm import Purchase
-from huntaze.models.messaging import OutboxMessage, OutboxStatus
 
 RUNNING, APPLIED = "running", "applied"
 
@@ -82,61 +80,19 @@ def set_ab_test(
     return experiment
 
 
-def _measures(
-    session: Session, experiment: CampaignExperiment
-) -> dict[str, tuple[int, int, int, float]]:
-    """Per variant id: ``(delivered, converted, revenue cents, sum of squared revenue per
-    fan)``, in one statement."""
-    window_end = sql_for(session).add_days(OutboxMessage.sent_at, experiment.attribution_days)
-    per_fan = (
-        select(
-            OutboxMessage.variant_id.label("variant"),
-            OutboxMessage.fan_id.label("fan"),
-            func.coalesce(func.sum(Purchase.net_cents), 0).label("revenue"),
-            func.count(Purchase.id).label("purchases"),
-        )
-        .select_from(OutboxMessage)
-        .outerjoin(
-            Purchase,
-            and_(
-                Purchase.fan_id == OutboxMessage.fan_id,
-                Purchase.purchased_at >= OutboxMessage.sent_at,
-                Purchase.purchased_at < window_end,
-            ),
-        )
-        .where(
-            OutboxMessage.campaign_id == experiment.campaign_id,
-            OutboxMessage.status == OutboxStatus.SENT,
-            OutboxMessage.variant_id.is_not(None),
-        )
-        .group_by(OutboxMessage.variant_id, OutboxMessage.fan_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            per_fan.c.variant,
-            func.count(),
-            func.sum(case((per_fan.c.purchases > 0, 1), else_=0)),
-            func.sum(per_fan.c.revenue),
-            func.sum(per_fan.c.revenue * per_fan.c.revenue),
-        ).group_by(per_fan.c.variant)
-    )
-    return {str(v): (int(n), int(c or 0), int(r or 0), float(sq or 0)) for v, n, c, r, sq in rows}
-
-
 def to_out(session: Session, experiment: CampaignExperiment) -> AbTestOut:
     """The test with its results analysed now."""
-    measures = _measures(session, experiment)
+    measures = attributed(session, experiment.campaign_id, experiment.attribution_days, "variant")
     counts = []
     for v in experiment.variants:
-        users, conversions, revenue, squares = measures.get(v["id"], (0, 0, 0, 0.0))
+        m = measures.get(v["id"], Attributed())
         counts.append(
             VariantIn(
                 name=v["name"],
-                users=users,
-                conversions=conversions,
-                revenue_cents=revenue,
-                revenue_squares_cents2=squares,
+                users=m.delivered,
+                conversions=m.converted,
+                revenue_cents=m.revenue_cents,
+                revenue_squares_cents2=m.revenue_squares,
                 weight=v["weight"],
             )
         )
@@ -158,7 +114,8 @@ def to_out(session: Session, experiment: CampaignExperiment) -> AbTestOut:
         variants=[VariantDefinition.model_validate(v) for v in experiment.variants],
         results=results,
         revenue_cents={
-            v["name"]: measures.get(v["id"], (0, 0, 0, 0.0))[2] for v in experiment.variants
+            v["name"]: measures.get(v["id"], Attributed()).revenue_cents
+            for v in experiment.variants
         },
         winner_variant_id=experiment.winner_variant_id,
         applied_at=experiment.applied_at,

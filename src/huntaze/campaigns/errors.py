@@ -59,3 +59,11 @@ class NoWinner(Conflict):
 
     error_code = "no_winner"
     default_message = "The A/B test has no winner to apply"
+
+
+class TemplateNotFound(NotFound):
+    """404 ``template_not_found``: no built-in template and no template of this creator has
+    this id."""
+
+    error_code = "template_not_found"
+    default_message = "Template not found"

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
 from huntaze.auth.deps import Reader, Writer
-from huntaze.campaigns import ab_test, actions
+from huntaze.campaigns import ab_test, actions, analytics, library
 from huntaze.campaigns import service as campaigns
+from huntaze.campaigns.attribution import DEFAULT_DAYS
 from huntaze.campaigns.schemas import (
     AbTestIn,
     AbTestOut,
     ApplyWinnerIn,
     ApplyWinnerOut,
+    CampaignAnalytics,
     CampaignIn,
     CampaignOut,
     CampaignPage,
     DuplicateIn,
+    FromTemplateIn,
+    SaveTemplateIn,
     ScheduleIn,
+    TemplateList,
+    TemplateOut,
 )
 from huntaze.context import DbSession, Now
 from huntaze.kit.http import ERRORS, Limit
@@ -59,6 +65,25 @@ def create_campaign(
 ) -> CampaignOut:
     """Create a campaign (``scheduled`` when it starts in the future, else ``draft``)."""
     campaign = campaigns.create_campaign(session, principal.creator_id, data, now)
+    return campaigns.campaign_out(session, campaign)
+
+
+@router.get("/templates", response_model=TemplateList, responses=ERRORS)
+def list_templates(
+    session: DbSession,
+    principal: Reader,
+    niche: Literal["general", "fitness", "gaming", "adult", "fashion"] | None = None,
+) -> TemplateList:
+    """The built-in templates and the creator's own, with usage and average performance."""
+    return library.list_templates(session, principal.creator_id, niche)
+
+
+@router.post("/from-template", response_model=CampaignOut, status_code=201, responses=ERRORS)
+def create_from_template(
+    data: FromTemplateIn, now: Now, session: DbSession, principal: Writer
+) -> CampaignOut:
+    """A new campaign from a template."""
+    campaign = library.from_template(session, principal.creator_id, data, now)
     return campaigns.campaign_out(session, campaign)
 
 
@@ -117,6 +142,20 @@ _action("complete", "Mark completed once every message has ended.")
 _action("cancel", "Cancel what is still queued or held.")
 
 
+@router.get("/{campaign_id}/analytics", response_model=CampaignAnalytics, responses=ERRORS)
+def campaign_analytics(
+    campaign_id: CampaignId,
+    session: DbSession,
+    principal: Reader,
+    attribution_days: Annotated[int, Query(alias="attributionDays", ge=1, le=90)] = DEFAULT_DAYS,
+) -> CampaignAnalytics:
+    """What the campaign delivered and earned: overview, by platform, timeline, funnel, CTR,
+    conversion rate, ROI and cost per acquisition."""
+    return analytics.campaign_analytics(
+        session, principal.creator_id, campaign_id, attribution_days
+    )
+
+
 @router.post("/{campaign_id}/ab-test", response_model=AbTestOut, responses=ERRORS)
 def set_ab_test(
     campaign_id: CampaignId, data: AbTestIn, now: Now, session: DbSession, principal: Writer
@@ -143,6 +182,21 @@ def apply_winner(
     """Send the winning variant to the rest of the audience."""
     variant = data.variant_id if data else None
     return ab_test.apply_winner(session, principal.creator_id, campaign_id, variant, now)
+
+
+@router.post(
+    "/{campaign_id}/save-as-template", response_model=TemplateOut, status_code=201, responses=ERRORS
+)
+def save_as_template(
+    campaign_id: CampaignId,
+    now: Now,
+    session: DbSession,
+    principal: Writer,
+    data: SaveTemplateIn | None = None,
+) -> TemplateOut:
+    """Save the campaign's content as a template of the creator."""
+    body = data or SaveTemplateIn()
+    return library.save_as_template(session, principal.creator_id, campaign_id, body, now)
 
 
 @router.post(

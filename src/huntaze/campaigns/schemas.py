@@ -231,3 +231,93 @@ class ApplyWinnerOut(CamelModel):
 
     winner_variant_id: str
     launch: LaunchReport
+
+
+class ChannelFigures(CamelModel):
+    """Seed 003's per-platform figures, with revenue in cents beside the seed's amount."""
+
+    impressions: int
+    clicks: int
+    conversions: int
+    revenue: float
+    revenue_cents: int
+
+
+class DayFigures(ChannelFigures):
+    """One day of the timeline (the UTC day the messages were delivered)."""
+
+    date: str
+
+
+class Funnel(CamelModel):
+    """Messages queued (``sent`` in seed 003's sense: every message the campaign made),
+    delivered to the platform, clicked, and fans converted."""
+
+    sent: int
+    delivered: int
+    clicked: int
+    converted: int
+
+
+class CampaignAnalytics(CamelModel):
+    """Seed 003's analytics (``overview``, ``byPlatform``, ``timeline``) and more: the
+    funnel, rates, ROI as (revenue - spent) / spent and cost per acquisition (cents).
+    Conversions and revenue are attributed within ``attributionDays`` after delivery
+    (docs/campaigns.md); clicks count once tracking records them."""
+
+    campaign_id: str
+    attribution_days: int
+    overview: ChannelFigures
+    by_platform: dict[str, ChannelFigures]
+    timeline: list[DayFigures]
+    funnel: Funnel
+    ctr: float | None
+    conversion_rate: float | None
+    roi: float | None
+    cpa_cents: int | None
+
+
+class TemplateOut(CamelModel):
+    """A campaign template: built in (``builtIn``) or saved by the creator, with how many of
+    the creator's campaigns used it and their average conversion rate (delivered messages
+    followed by a purchase within 7 days; None before any delivery)."""
+
+    id: str
+    name: str
+    description: str | None
+    niche: str
+    type: str
+    platforms: list[str]
+    content: dict[str, Any]
+    goals: dict[str, Any]
+    audience: str | None
+    built_in: bool
+    usage_count: int
+    avg_performance: float | None
+
+
+class TemplateList(CamelModel):
+    """The templates, built-in first."""
+
+    items: list[TemplateOut]
+
+
+class FromTemplateIn(SafeModel):
+    """``POST /from-template``: the template, and what to set on the new draft (the
+    template's name, platforms and content otherwise)."""
+
+    template_id: str = Field(min_length=1, max_length=64)
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    platforms: list[Platform] | None = Field(default=None, min_length=1, max_length=MAX_PLATFORMS)
+    segment_ids: list[SegmentId] | None = Field(default=None, max_length=MAX_SEGMENTS)
+    targeting: Targeting | None = None
+    schedule: Schedule | None = None
+
+
+class SaveTemplateIn(SafeModel):
+    """``POST /{id}/save-as-template``: the template's name, niche and description (the
+    campaign's name by default)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    niche: Literal["general", "fitness", "gaming", "adult", "fashion"] = "general"
+    description: str | None = Field(default=None, max_length=2000)

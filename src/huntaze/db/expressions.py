@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
@@ -28,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.orm import Session
 
+from huntaze.db.base import UTCDateTime
 from huntaze.db.dialect import is_postgres
 
 _Q = TypeVar("_Q", bound=Select[Any])
@@ -58,6 +60,14 @@ class SqlExpressions(Protocol):
     def add_days(self, when: Any, days: int) -> ColumnElement[Any]:
         """The instant ``days`` days after the timestamp column ``when``, comparable with
         other timestamp columns (to the millisecond on SQLite)."""
+        ...
+
+    def day_of(self, when: Any) -> ColumnElement[str]:
+        """The UTC day of the timestamp column ``when``, as ``YYYY-MM-DD`` text."""
+        ...
+
+    def whole_days(self, now: datetime, when: Any) -> ColumnElement[int]:
+        """Whole days from the timestamp column ``when`` to ``now`` (rounded down)."""
         ...
 
     def hold_key(self, query: _Q) -> _Q:
@@ -92,6 +102,15 @@ class PostgresExpressions:
         """``when + make_interval(days => n)``."""
         return when + func.make_interval(0, 0, 0, days)  # type: ignore[no-any-return]
 
+    def day_of(self, when: Any) -> ColumnElement[str]:
+        """``to_char(when AT TIME ZONE 'UTC', 'YYYY-MM-DD')``."""
+        return func.to_char(func.timezone("UTC", when), "YYYY-MM-DD")
+
+    def whole_days(self, now: datetime, when: Any) -> ColumnElement[int]:
+        """``floor(extract(epoch from (:now - when)) / 86400)``."""
+        seconds = func.extract("epoch", literal(now, UTCDateTime()) - when)
+        return cast(func.floor(seconds / 86400), BigInteger)
+
     def hold_key(self, query: _Q) -> _Q:
         """``FOR KEY SHARE`` (https://www.postgresql.org/docs/current/explicit-locking.html)."""
         return query.with_for_update(read=True, key_share=True)
@@ -124,6 +143,16 @@ class SqliteExpressions:
         """``strftime('%Y-%m-%d %H:%M:%f', when, '+n days')``: the stored text form, to the
         millisecond (https://www.sqlite.org/lang_datefunc.html)."""
         return func.strftime("%Y-%m-%d %H:%M:%f", when, f"+{int(days)} days")
+
+    def day_of(self, when: Any) -> ColumnElement[str]:
+        """``substr(when, 1, 10)``: timestamps are stored as UTC text."""
+        return func.substr(when, 1, 10)
+
+    def whole_days(self, now: datetime, when: Any) -> ColumnElement[int]:
+        """``cast(julianday(:now) - julianday(when) as integer)`` (truncation is rounding down
+        for the past)."""
+        span = func.julianday(literal(now, UTCDateTime())) - func.julianday(when)
+        return cast(span, BigInteger)
 
     def hold_key(self, query: _Q) -> _Q:
         """Unchanged: a writing transaction holds SQLite's one write lock, so no delete can

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, String, func, insert, literal, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, Grouping
@@ -73,7 +74,7 @@ def insert_personalised(
         Fan.id,
         recipient_column(account.platform),
         literal(subject, String),
-        personalised(session, template, default),
+        personalised(session, template, default, now),
         literal(list(media_urls or []), OutboxMessage.__table__.c.media.type),
         literal(price_cents, OutboxMessage.__table__.c.price_cents.type),
         literal(PRIORITIES[priority]),
@@ -132,10 +133,13 @@ def _row_ids(session: Session, head: str) -> Any:
     return literal(head) + sequence
 
 
-def personalised(session: Session, template: str, default: str) -> ColumnElement[str]:
+def personalised(
+    session: Session, template: str, default: str, now: datetime | None = None
+) -> ColumnElement[str]:
     """SQL that renders ``template`` for each fan: ``{username}``, ``{displayName}``,
-    ``{firstName}``, ``{email}``, ``{platform}`` and any custom field by name; a missing or
-    empty value gives ``default``.
+    ``{firstName}``, ``{email}``, ``{platform}``, with ``now`` ``{days_absent}`` (whole days
+    since the fan's last activity, or since it was added), and any custom field by name; a
+    missing or empty value gives ``default``.
 
     The template's pieces (:func:`huntaze.kit.templates.parts`) are joined with ``||`` in a
     balanced tree, so the expression is as deep as the logarithm of the number of pieces:
@@ -157,6 +161,10 @@ def personalised(session: Session, template: str, default: str) -> ColumnElement
         "email": func.coalesce(Fan.email, fallback),
         "platform": Fan.platform,
     }
+    if now is not None:
+        # whole days since the fan's last activity (or since it was added)
+        since = func.coalesce(Fan.last_active_at, Fan.created_at)
+        values["days_absent"] = sql_cast(sql_for(session).whole_days(now, since), String)
     pieces: list[Any] = []
     for text, is_variable in parts(template):
         if not is_variable:

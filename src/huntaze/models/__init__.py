@@ -1,6 +1,6 @@
 """All ORM models; importing this package registers every table on ``Base.metadata``."""
 
-from huntaze.models.campaigns import Campaign, CampaignExperiment
+from huntaze.models.campaigns import Campaign, CampaignExperiment, CampaignTemplate
 from huntaze.models.crm import Conversation, Fan, FanTag, Message, Purchase, QuickReply
 from huntaze.models.events import Event
 from huntaze.models.messaging import (
@@ -18,6 +18,7 @@ __all__ = [
     "BulkSend",
     "Campaign",
     "CampaignExperiment",
+    "CampaignTemplate",
     "Conversation",
     "Creator",
     "Event",

@@ -82,3 +82,23 @@ class CampaignExperiment(Base):
     applied_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class CampaignTemplate(Base):
+    """A template a creator saved from one of its campaigns (the built-in ones live in
+    :mod:`huntaze.campaigns.templates`)."""
+
+    __tablename__ = "campaign_templates"
+    __table_args__ = (Index("ix_campaign_templates_creator", "creator_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    niche: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(16))
+    platforms: Mapped[list[str]]
+    content: Mapped[dict[str, Any]]
+    goals: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -9,11 +9,9 @@ Create Date: 2026-12-03 11:00:00.000000
 """
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import huntaze.db.base
 
@@ -21,10 +19,6 @@ revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-
-def _json() -> sa.types.TypeEngine[Any]:
-    return sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
 def upgrade() -> None:
@@ -38,16 +32,16 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("status_reason", sa.String(length=64), nullable=True),
-        sa.Column("platforms", _json(), nullable=False),
-        sa.Column("segment_ids", _json(), nullable=False),
-        sa.Column("content", _json(), nullable=False),
+        sa.Column("platforms", huntaze.db.base.JSONType, nullable=False),
+        sa.Column("segment_ids", huntaze.db.base.JSONType, nullable=False),
+        sa.Column("content", huntaze.db.base.JSONType, nullable=False),
         sa.Column("scheduled_for", when, nullable=True),
         sa.Column("ends_at", when, nullable=True),
         sa.Column("budget_cents", sa.BigInteger(), nullable=True),
         sa.Column("spent_cents", sa.BigInteger(), nullable=False),
-        sa.Column("goals", _json(), nullable=False),
+        sa.Column("goals", huntaze.db.base.JSONType, nullable=False),
         sa.Column("template_id", sa.String(length=64), nullable=True),
-        sa.Column("launch", _json(), nullable=False),
+        sa.Column("launch", huntaze.db.base.JSONType, nullable=False),
         sa.Column("started_at", when, nullable=True),
         sa.Column("completed_at", when, nullable=True),
         sa.Column("created_at", when, nullable=False),

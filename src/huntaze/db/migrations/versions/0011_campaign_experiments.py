@@ -10,11 +10,9 @@ Create Date: 2026-12-03 12:00:00.000000
 """
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import huntaze.db.base
 
@@ -24,10 +22,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _json() -> sa.types.TypeEngine[Any]:
-    return sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-
-
 def upgrade() -> None:
     when = huntaze.db.base.UTCDateTime(timezone=True)
     op.create_table(
@@ -35,11 +29,11 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("campaign_id", sa.String(length=32), nullable=False),
         sa.Column("creator_id", sa.String(length=32), nullable=False),
-        sa.Column("variants", _json(), nullable=False),
+        sa.Column("variants", huntaze.db.base.JSONType, nullable=False),
         sa.Column("test_share", sa.Float(), nullable=False),
         sa.Column("confidence", sa.Float(), nullable=False),
         sa.Column("attribution_days", sa.Integer(), nullable=False),
-        sa.Column("minimums", _json(), nullable=False),
+        sa.Column("minimums", huntaze.db.base.JSONType, nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("winner_variant_id", sa.String(length=32), nullable=True),
         sa.Column("applied_at", when, nullable=True),
