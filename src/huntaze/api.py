@@ -47,6 +47,7 @@ from huntaze.messaging.conversations import ConversationSender
 from huntaze.outbox.metrics import Metrics
 from huntaze.outbox.service import outbox_from_settings
 from huntaze.segments import router as segments_router
+from huntaze.tracking import router as tracking_router
 
 log = structlog.get_logger("huntaze.api")
 
@@ -61,6 +62,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     segments_router.router,
     campaigns_router.router,
     experiments_router.router,
+    tracking_router.router,
 )
 
 

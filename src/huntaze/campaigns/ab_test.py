@@ -8,13 +8,15 @@ the same fan lands in the same variant at every launch, on either engine. A mess
 
 A delivered message converts when its fan buys within ``attributionDays`` after it was sent
 (the first purchase counts the conversion; every purchase in the window counts as revenue).
+Clicks are the fans whose tracked ``click`` events name the variant; while no click is
+tracked, the clicks minimum does not apply.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huntaze.campaigns import lifecycle
@@ -27,11 +29,12 @@ from huntaze.campaigns.schemas import (
     ApplyWinnerOut,
     VariantDefinition,
 )
-from huntaze.campaigns.service import get_campaign
+from huntaze.campaigns.service import WHO, get_campaign
 from huntaze.experiments.schemas import AnalyzeIn, Minimums, VariantIn
 from huntaze.experiments.service import analyze
 from huntaze.kit.ids import new_id
 from huntaze.models.campaigns import CampaignExperiment, CampaignStatus
+from huntaze.models.tracking import TrackedEvent, TrackedKind
 
 RUNNING, APPLIED = "running", "applied"
 
@@ -83,6 +86,16 @@ def set_ab_test(
 def to_out(session: Session, experiment: CampaignExperiment) -> AbTestOut:
     """The test with its results analysed now."""
     measures = attributed(session, experiment.campaign_id, experiment.attribution_days, "variant")
+    clicked = session.execute(
+        select(TrackedEvent.variant_id, func.count(func.distinct(WHO)))
+        .where(
+            TrackedEvent.campaign_id == experiment.campaign_id,
+            TrackedEvent.kind == TrackedKind.CLICK,
+            TrackedEvent.variant_id.is_not(None),
+        )
+        .group_by(TrackedEvent.variant_id)
+    )
+    clicks = {str(variant): int(n) for variant, n in clicked}
     counts = []
     for v in experiment.variants:
         m = measures.get(v["id"], Attributed())
@@ -93,6 +106,7 @@ def to_out(session: Session, experiment: CampaignExperiment) -> AbTestOut:
                 conversions=m.converted,
                 revenue_cents=m.revenue_cents,
                 revenue_squares_cents2=m.revenue_squares,
+                clicks=clicks.get(v["id"], 0) if clicks else None,
                 weight=v["weight"],
             )
         )

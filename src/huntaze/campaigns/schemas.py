@@ -107,8 +107,8 @@ class DuplicateIn(SafeModel):
 
 class Metrics(CamelModel):
     """Seed 003's metrics, from the campaign's outbox rows and tracked events: ``sent``
-    (delivered to the platform), ``opened``, ``clicked`` and ``converted`` (0 until
-    tracking records them), and where the rest of the messages are."""
+    (delivered to the platform), ``opened``, ``clicked`` and ``converted`` (fans, from
+    ``POST /api/track/events``), and where the rest of the messages are."""
 
     sent: int = 0
     opened: int = 0
@@ -204,7 +204,8 @@ class VariantDefinition(CamelModel):
 class AbTestOut(CamelModel):
     """A campaign's A/B test and where it stands: each variant's delivered messages
     (``users``), the fans who bought within the attribution window (``conversions``) and
-    their revenue, analysed as ``POST /api/experiments/analyze`` does."""
+    their revenue, and the fans whose tracked clicks name the variant, analysed as
+    ``POST /api/experiments/analyze`` does."""
 
     id: str
     campaign_id: str
@@ -263,7 +264,8 @@ class CampaignAnalytics(CamelModel):
     """Seed 003's analytics (``overview``, ``byPlatform``, ``timeline``) and more: the
     funnel, rates, ROI as (revenue - spent) / spent and cost per acquisition (cents).
     Conversions and revenue are attributed within ``attributionDays`` after delivery
-    (docs/campaigns.md); clicks count once tracking records them."""
+    (docs/campaigns.md); clicks are the fans whose tracked ``click`` events name the
+    campaign (docs/tracking.md)."""
 
     campaign_id: str
     attribution_days: int

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from huntaze.campaigns import lifecycle
@@ -39,9 +39,18 @@ from huntaze.kit.ids import new_id
 from huntaze.kit.keyset import Keyset, SortColumn
 from huntaze.models.campaigns import Campaign, CampaignStatus
 from huntaze.models.messaging import OutboxMessage, OutboxStatus
+from huntaze.models.tracking import TrackedEvent, TrackedKind
 
 #: Campaigns page newest first.
 PAGES = Keyset(SortColumn(Campaign.created_at, "datetime"), Campaign.id, descending=True)
+#: The metric a tracked event counts in (seed 003's ``opened``, ``clicked``, ``converted``).
+TRACKED_METRIC = case(
+    (TrackedEvent.kind == TrackedKind.OPEN, "opened"),
+    (TrackedEvent.kind == TrackedKind.CLICK, "clicked"),
+    (TrackedEvent.kind.in_([TrackedKind.CONVERSION, TrackedKind.PURCHASE]), "converted"),
+)
+#: Who a tracked event is about: its fan, else the event itself (counted once).
+WHO = func.coalesce(TrackedEvent.fan_id, TrackedEvent.id)
 #: Outbox statuses of messages that have not ended.
 UNFINISHED = (OutboxStatus.QUEUED, OutboxStatus.PROCESSING, OutboxStatus.HELD)
 
@@ -56,7 +65,9 @@ def get_campaign(session: Session, creator_id: str, campaign_id: str) -> Campaig
 
 
 def metrics_of(session: Session, campaign_ids: Sequence[str]) -> dict[str, Metrics]:
-    """Each campaign's messages counted by outbox status (one grouped read)."""
+    """Each campaign's messages counted by outbox status, and its fans who opened, clicked
+    and converted as tracked events report them (``conversion`` and ``purchase``), each fan
+    once (two grouped reads)."""
     found: dict[str, dict[str, int]] = defaultdict(dict)
     if campaign_ids:
         rows = session.execute(
@@ -66,6 +77,12 @@ def metrics_of(session: Session, campaign_ids: Sequence[str]) -> dict[str, Metri
         )
         for campaign_id, status, count in rows:
             found[str(campaign_id)][str(status)] = int(count)
+        for campaign_id, name, count in session.execute(
+            select(TrackedEvent.campaign_id, TRACKED_METRIC, func.count(func.distinct(WHO)))
+            .where(TrackedEvent.campaign_id.in_(campaign_ids), TRACKED_METRIC.is_not(None))
+            .group_by(TrackedEvent.campaign_id, TRACKED_METRIC)
+        ):
+            found[str(campaign_id)][str(name)] = int(count)
     return {i: Metrics(**found.get(i, {})) for i in campaign_ids}
 
 

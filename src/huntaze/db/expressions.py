@@ -27,6 +27,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import BIT
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from huntaze.db.base import UTCDateTime
@@ -70,6 +72,11 @@ class SqlExpressions(Protocol):
         """Whole days from the timestamp column ``when`` to ``now`` (rounded down)."""
         ...
 
+    def insert_ignoring_conflicts(self, table: Any) -> Any:
+        """``INSERT INTO table … ON CONFLICT DO NOTHING``: rows that would break a unique
+        key are skipped (both engines spell it the same; SQLAlchemy builds it per dialect)."""
+        ...
+
     def hold_key(self, query: _Q) -> _Q:
         """``query`` (a SELECT of rows others reference) made to keep the rows it reads from
         being deleted until the transaction ends, as inserting a row with a foreign key to
@@ -110,6 +117,10 @@ class PostgresExpressions:
         """``floor(extract(epoch from (:now - when)) / 86400)``."""
         seconds = func.extract("epoch", literal(now, UTCDateTime()) - when)
         return cast(func.floor(seconds / 86400), BigInteger)
+
+    def insert_ignoring_conflicts(self, table: Any) -> Any:
+        """PostgreSQL's ``INSERT … ON CONFLICT DO NOTHING``."""
+        return pg_insert(table).on_conflict_do_nothing()
 
     def hold_key(self, query: _Q) -> _Q:
         """``FOR KEY SHARE`` (https://www.postgresql.org/docs/current/explicit-locking.html)."""
@@ -153,6 +164,10 @@ class SqliteExpressions:
         for the past)."""
         span = func.julianday(literal(now, UTCDateTime())) - func.julianday(when)
         return cast(span, BigInteger)
+
+    def insert_ignoring_conflicts(self, table: Any) -> Any:
+        """SQLite's ``INSERT … ON CONFLICT DO NOTHING`` (https://www.sqlite.org/lang_upsert.html)."""
+        return sqlite_insert(table).on_conflict_do_nothing()
 
     def hold_key(self, query: _Q) -> _Q:
         """Unchanged: a writing transaction holds SQLite's one write lock, so no delete can

@@ -12,6 +12,7 @@ from huntaze.models.messaging import (
 )
 from huntaze.models.segments import FanTierRules, Segment, SegmentMember
 from huntaze.models.tenancy import ApiToken, Creator, Membership, User
+from huntaze.models.tracking import TrackedEvent
 
 __all__ = [
     "ApiToken",
@@ -35,5 +36,6 @@ __all__ = [
     "SegmentMember",
     "SendAttempt",
     "SendingAccount",
+    "TrackedEvent",
     "User",
 ]

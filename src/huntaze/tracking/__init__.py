@@ -1,0 +1,1 @@
+"""Tracking: events the creator's tools send in about what fans did after a campaign."""
