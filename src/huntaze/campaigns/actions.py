@@ -17,6 +17,7 @@ from huntaze.campaigns import lifecycle
 from huntaze.campaigns.errors import CampaignNotFinished
 from huntaze.campaigns.launch import arms_of, launch
 from huntaze.campaigns.service import get_campaign, metrics_of
+from huntaze.db.session import rows_changed
 from huntaze.kit.errors import ApiError
 from huntaze.models.campaigns import Campaign, CampaignExperiment
 from huntaze.models.messaging import OutboxMessage, OutboxStatus
@@ -77,13 +78,13 @@ def _move_rows(
     session: Session, campaign: Campaign, old: Sequence[str], new: str, now: datetime
 ) -> int:
     """Set the campaign's rows in ``old`` statuses to ``new``; return how many moved."""
-    result = session.execute(
+    return rows_changed(
+        session,
         update(OutboxMessage)
         .where(OutboxMessage.campaign_id == campaign.id, OutboxMessage.status.in_(old))
         .values(status=new, updated_at=now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    return max(int(getattr(result, "rowcount", 0) or 0), 0)
 
 
 def pause(

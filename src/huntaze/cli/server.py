@@ -53,14 +53,19 @@ def make_worker(
 ) -> Worker:
     """A :class:`~huntaze.outbox.worker.Worker` sending with ``settings`` (its limits,
     secret keys and the private targets it may reach), reporting to ``metrics``; ``batch``
-    messages claimed at once, ``poll`` seconds between polls when idle."""
+    messages claimed at once, ``poll`` seconds between polls when idle. Between batches it
+    also runs the campaigns' scheduler (:func:`huntaze.campaigns.scheduler.tick`)."""
+    from functools import partial
+
+    from huntaze.campaigns.scheduler import tick
     from huntaze.config import box_from_settings
     from huntaze.kit.clock import SystemClock
     from huntaze.outbox.channels import ChannelFactory
     from huntaze.outbox.service import outbox_from_settings
     from huntaze.outbox.worker import Worker
 
-    outbox = outbox_from_settings(engine, SystemClock(), settings)
+    clock = SystemClock()
+    outbox = outbox_from_settings(engine, clock, settings)
     channels = ChannelFactory(engine, settings, box_from_settings(settings))
     return Worker(
         outbox,
@@ -69,6 +74,8 @@ def make_worker(
         batch=batch,
         poll_seconds=poll,
         observer=metrics.observe,
+        # launches the scheduled campaigns that are due, ends the expired ones
+        jobs=[partial(tick, engine, clock)],
     )
 
 

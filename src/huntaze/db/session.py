@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -67,3 +67,13 @@ def get_owned(
     if row is None:
         raise not_found()
     return row
+
+
+def rows_changed(session: Session, statement: Any) -> int:
+    """Run a set-based ``INSERT``, ``UPDATE`` or ``DELETE`` and return how many rows it
+    changed (SQLAlchemy keeps an ``INSERT … SELECT``'s rowcount only when asked)."""
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(statement, execution_options={"preserve_rowcount": True}),
+    )
+    return max(int(result.rowcount), 0)

@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import structlog
@@ -70,6 +70,8 @@ class Worker:
         poll_seconds: float = 0.2,
         group_seconds: float = 1.0,
         observer: SendObserver | None = None,
+        jobs: Sequence[Callable[[], object]] = (),
+        job_seconds: float = 0.5,
     ) -> None:
         self.outbox = outbox
         self.channels = channels
@@ -78,6 +80,11 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.group_seconds = group_seconds
         self.observer = observer
+        #: periodic jobs the process that runs the worker adds (campaign scheduling): each
+        #: runs at most every ``job_seconds`` of wall time, between batches
+        self.jobs = tuple(jobs)
+        self.job_seconds = job_seconds
+        self._jobs_ran = 0.0
         self.stopping = threading.Event()
         #: monotonic seconds of the last loop turn (wall time, for stall detection)
         self.last_beat_monotonic = time.monotonic()
@@ -274,6 +281,7 @@ class Worker:
                     if time.monotonic() - tidied > HOUSEKEEPING_SECONDS:
                         self.housekeeping()
                         tidied = time.monotonic()
+                    self.run_jobs()
                     handled = self.run_once()
                 except (SQLAlchemyError, DatabaseError) as exc:
                     # the database is away: claimed rows come back when their lease ends
@@ -298,6 +306,16 @@ class Worker:
             self.channels.close()
             self.outbox.close()
             log.info("worker_stopped", worker_id=self.worker_id)
+
+    def run_jobs(self, force: bool = False) -> None:
+        """Run the periodic jobs when ``job_seconds`` have passed since they last ran (or
+        when ``force``). A job's exception propagates to the loop, which logs it and carries
+        on after a pause."""
+        if not self.jobs or (not force and time.monotonic() - self._jobs_ran < self.job_seconds):
+            return
+        self._jobs_ran = time.monotonic()
+        for job in self.jobs:
+            job()
 
     def _beat(self) -> None:
         self.last_beat_monotonic = time.monotonic()

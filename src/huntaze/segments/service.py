@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    CursorResult,
     delete,
     exists,
     func,
@@ -24,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from huntaze.db.session import flush_or_raise, get_owned
+from huntaze.db.session import flush_or_raise, get_owned, rows_changed
 from huntaze.eventlog import EventType, record_event
 from huntaze.fans.schemas import FanPage
 from huntaze.fans.service import fan_page
@@ -199,14 +198,14 @@ def _store_members(
                 )
             )
         )
-    removed = _count(
+    removed = rows_changed(
         session,
         delete(SegmentMember).where(
             SegmentMember.segment_id == seg.id, SegmentMember.fan_id.not_in(current)
         ),
     )
     # the insert reads the members left after the delete, so it adds only fans not stored
-    added = _count(
+    added = rows_changed(
         session,
         insert(SegmentMember).from_select(
             ["segment_id", "fan_id", "added_at"],
@@ -240,16 +239,6 @@ def _store_members(
     seg.last_refreshed_at = now
     session.flush()
     return added, removed
-
-
-def _count(session: Session, statement: Any) -> int:
-    """Run a set-based write and return the rows it changed (SQLAlchemy keeps an ``INSERT …
-    SELECT``'s rowcount only when asked)."""
-    result = cast(
-        "CursorResult[Any]",
-        session.execute(statement, execution_options={"preserve_rowcount": True}),
-    )
-    return max(int(result.rowcount), 0)
 
 
 def preview(

@@ -1,0 +1,140 @@
+"""The campaigns' clock work, run by every worker process between batches
+(:attr:`huntaze.outbox.worker.Worker.jobs`): launch the scheduled campaigns that are due,
+and end the campaigns whose end date has passed.
+
+A due campaign is launched exactly once however many workers run: each launch first moves
+the campaign from ``scheduled`` to ``active`` with a conditional ``UPDATE … WHERE status =
+'scheduled'``, in the transaction that then fans it out. On PostgreSQL a second worker's
+``UPDATE`` waits for the first one's row lock and then matches nothing; on SQLite the
+transaction holds the one write lock from ``BEGIN IMMEDIATE``. A launch that fails (a
+platform without content, a segment deleted since) changes nothing but the campaign, which
+goes back to ``draft`` with the reason in ``statusReason``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from huntaze.campaigns.actions import running_experiment
+from huntaze.campaigns.launch import arms_of, launch
+from huntaze.db.dialect import writer_bind
+from huntaze.db.session import rows_changed
+from huntaze.kit.clock import Clock
+from huntaze.kit.errors import ApiError
+from huntaze.models.campaigns import Campaign, CampaignStatus
+from huntaze.models.messaging import OutboxMessage, OutboxStatus
+
+log = structlog.get_logger("huntaze.campaigns")
+
+#: The most campaigns one tick launches or ends (the rest wait for the next tick).
+BATCH = 100
+
+
+@dataclass
+class Tick:
+    """What a tick did: the campaigns it launched, ended, and failed to launch."""
+
+    launched: list[str] = field(default_factory=list)
+    ended: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def tick(engine: Engine, clock: Clock) -> Tick:
+    """Launch the due scheduled campaigns and end the expired ones, each in a transaction of
+    its own, as of ``clock.now()``."""
+    now = clock.now()
+    done = Tick()
+    with Session(engine) as session:
+        due = session.scalars(
+            select(Campaign.id)
+            .where(Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_for <= now)
+            .order_by(Campaign.scheduled_for, Campaign.id)
+            .limit(BATCH)
+        ).all()
+        expired = session.scalars(
+            select(Campaign.id)
+            .where(
+                Campaign.status.in_([CampaignStatus.ACTIVE, CampaignStatus.PAUSED]),
+                Campaign.ends_at <= now,
+            )
+            .order_by(Campaign.ends_at, Campaign.id)
+            .limit(BATCH)
+        ).all()
+    for campaign_id in due:
+        _launch_due(engine, campaign_id, now, done)
+    for campaign_id in expired:
+        _end(engine, campaign_id, now, done)
+    return done
+
+
+def _launch_due(engine: Engine, campaign_id: str, now: datetime, done: Tick) -> None:
+    try:
+        with Session(writer_bind(engine)) as session, session.begin():
+            claimed = rows_changed(
+                session,
+                update(Campaign)
+                .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SCHEDULED)
+                .values(status=CampaignStatus.ACTIVE, started_at=now, updated_at=now)
+                .execution_options(synchronize_session=False),
+            )
+            if not claimed:
+                return  # another worker launched it
+            campaign = session.get(Campaign, campaign_id)
+            assert campaign is not None
+            arms, waiting = arms_of(campaign, running_experiment(session, campaign.id), session)
+            report = launch(session, campaign, now, arms, waiting)
+            campaign.launch = report.model_dump(by_alias=True)
+            campaign.status_reason = None
+        done.launched.append(campaign_id)
+        log.info("campaign_launched", campaign_id=campaign_id, queued=report.queued)
+    except ApiError as exc:
+        with Session(writer_bind(engine)) as session, session.begin():
+            session.execute(
+                update(Campaign)
+                .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SCHEDULED)
+                .values(
+                    status=CampaignStatus.DRAFT,
+                    status_reason=f"launch_failed:{exc.code}"[:64],
+                    updated_at=now,
+                )
+            )
+        done.failed.append(campaign_id)
+        log.warning("campaign_launch_failed", campaign_id=campaign_id, code=exc.code)
+
+
+def _end(engine: Engine, campaign_id: str, now: datetime, done: Tick) -> None:
+    """Complete a campaign whose end date has passed: what is still queued or held is
+    cancelled (a message being sent finishes)."""
+    with Session(writer_bind(engine)) as session, session.begin():
+        ended = rows_changed(
+            session,
+            update(Campaign)
+            .where(
+                Campaign.id == campaign_id,
+                Campaign.status.in_([CampaignStatus.ACTIVE, CampaignStatus.PAUSED]),
+            )
+            .values(
+                status=CampaignStatus.COMPLETED,
+                status_reason="ended",
+                completed_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False),
+        )
+        if not ended:
+            return
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.campaign_id == campaign_id,
+                OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.HELD]),
+            )
+            .values(status=OutboxStatus.CANCELLED, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    done.ended.append(campaign_id)

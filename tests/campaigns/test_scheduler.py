@@ -1,0 +1,129 @@
+"""The campaigns' scheduler, run by workers between batches: a due campaign is launched once
+however many workers tick at the same moment, an expired one ends, a launch that cannot
+happen sends the campaign back to draft with the reason."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from huntaze.campaigns.scheduler import tick
+from huntaze.models.messaging import OutboxMessage
+from huntaze.outbox.channels import ChannelFactory
+from huntaze.outbox.worker import Worker
+from tests.campaigns.conftest import campaign_body
+
+
+def _scheduled(client, headers, clock, minutes: int = 5, **extra: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    start = (clock.now() + timedelta(minutes=minutes)).isoformat()
+    body = campaign_body(platforms=["onlyfans"], scheduledFor=start, **extra)
+    r = client.post("/api/campaigns", json=body, headers=headers)
+    assert r.status_code == 201 and r.json()["status"] == "scheduled", r.text
+    return dict(r.json())
+
+
+def _rows(sessions, campaign_id: str) -> int:  # type: ignore[no-untyped-def]
+    with sessions() as s:
+        return int(
+            s.scalar(select(func.count()).where(OutboxMessage.campaign_id == campaign_id)) or 0
+        )
+
+
+def test_a_due_campaign_is_launched_on_time_and_only_then(  # type: ignore[no-untyped-def]
+    client, audience, relay, engine, clock, sessions
+) -> None:
+    h = audience["headers"]
+    camp = _scheduled(client, h, clock)
+    assert tick(engine, clock).launched == []  # not due yet
+    clock.advance(5 * 60)
+    assert tick(engine, clock).launched == [camp["id"]]
+    got = client.get(f"/api/campaigns/{camp['id']}", headers=h).json()
+    assert got["status"] == "active" and got["launch"]["queued"] == 6
+    assert got["startedAt"] == got["scheduledFor"]
+    assert tick(engine, clock).launched == []
+    assert _rows(sessions, camp["id"]) == 6
+
+
+def test_workers_ticking_together_launch_a_campaign_once(  # type: ignore[no-untyped-def]
+    client, audience, relay, engine, clock, sessions
+) -> None:
+    h = audience["headers"]
+    camps = [_scheduled(client, h, clock, name=f"c{i}") for i in range(3)]
+    clock.advance(5 * 60)
+    barrier = threading.Barrier(4)
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            results.append(tick(engine, clock).launched)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    launched = sorted(c for r in results for c in r)
+    assert launched == sorted(c["id"] for c in camps)
+    for c in camps:
+        assert _rows(sessions, c["id"]) == 6
+
+
+def test_an_expired_campaign_ends_and_its_waiting_messages_are_cancelled(  # type: ignore[no-untyped-def]
+    client, audience, relay, engine, clock
+) -> None:
+    h = audience["headers"]
+    end = (clock.now() + timedelta(hours=1)).isoformat()
+    body = campaign_body(platforms=["onlyfans"], schedule={"endDate": end})
+    camp = client.post("/api/campaigns", json=body, headers=h).json()
+    client.post(f"/api/campaigns/{camp['id']}/start", headers=h)
+    client.post(f"/api/campaigns/{camp['id']}/pause", headers=h)
+    assert tick(engine, clock).ended == []
+    clock.advance(3600)
+    assert tick(engine, clock).ended == [camp["id"]]
+    got = client.get(f"/api/campaigns/{camp['id']}", headers=h).json()
+    assert got["status"] == "completed" and got["statusReason"] == "ended"
+    assert got["metrics"]["cancelled"] == 6 and got["metrics"]["held"] == 0
+
+
+def test_a_launch_that_cannot_happen_returns_the_campaign_to_draft(  # type: ignore[no-untyped-def]
+    client, audience, relay, engine, clock, sessions
+) -> None:
+    h = audience["headers"]
+    camp = _scheduled(client, h, clock, content={})
+    clock.advance(5 * 60)
+    done = tick(engine, clock)
+    assert done.failed == [camp["id"]] and done.launched == []
+    got = client.get(f"/api/campaigns/{camp['id']}", headers=h).json()
+    assert got["status"] == "draft" and got["statusReason"] == "launch_failed:missing_content"
+    assert _rows(sessions, camp["id"]) == 0
+
+
+def test_a_worker_runs_the_scheduler_between_batches(  # type: ignore[no-untyped-def]
+    client, audience, relay, engine, clock
+) -> None:
+    h = audience["headers"]
+    camp = _scheduled(client, h, clock, minutes=1)
+    ctx = client.app.state.ctx
+    worker = Worker(
+        ctx.outbox,
+        ChannelFactory(engine, ctx.settings, ctx.box),
+        worker_id="sched",
+        poll_seconds=0,
+        jobs=[lambda: tick(engine, clock)],
+    )
+    clock.advance(60)
+    worker.run_jobs(force=True)
+    for _ in range(20):
+        if not worker.run_once():
+            break
+        clock.advance(60)
+    assert len([r for r in relay.requests if r.status == 200]) == 6
+    assert client.get(f"/api/campaigns/{camp['id']}", headers=h).json()["metrics"]["sent"] == 6
