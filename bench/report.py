@@ -290,6 +290,34 @@ Target: ≤ {data["target_seconds"]} s on both databases, with set-based SQL.
 """
 
 
+def _launch_section(data: dict[str, Any]) -> str:
+    rows = []
+    for r in data["results"]:
+        skipped = ", ".join(f"{k} {v:,}" for k, v in r["skipped"].items() if v)
+        rows.append(
+            f"| {r['database']} | {r['queued']:,} ({skipped or 'none'} skipped) | "
+            f"{r['seconds']} s | {_runs(r)} | {r['msg_per_s']:,} msg/s | "
+            f"{r['bulk_seconds']} s | {r['launch_vs_bulk']}x | {r['peak_rss_mb']} MB |"
+        )
+    first = data["results"][0]
+    return f"""
+## Campaign launch: {first["fans"]:,} fans
+
+Command: `{data["command"]}`.{_source_note(data)} The enqueue benchmark's fans and account,
+a dynamic segment naming every OnlyFans fan, and a draft campaign to it with the template
+`{data["template"]}`. Timed, in a fresh process: the launch (`campaigns.actions.start`: the
+segment's criteria evaluated, the skips counted, one `INSERT … SELECT`), including the commit;
+the anchor, in the same run on the same data, is the bare `queue_bulk` over the same fans.
+Medians of the runs, the outbox emptied between them.
+
+| database | messages queued | launch (incl. commit), median | every run | rate | `queue_bulk`, median | launch / bulk | peak RSS |
+|---|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Target (issue 11): ≤ {data["target_seconds"]} s on both databases.
+"""
+
+
 def main() -> None:
     parts = []
     python = "3.11"
@@ -313,6 +341,11 @@ def main() -> None:
         data = json.loads(path.read_text())
         python = data["machine"]["python"]
         parts.append(_enqueue_section(data))
+    path = ROOT / "results" / "launch.json"
+    if path.exists():
+        data = json.loads(path.read_text())
+        python = data["machine"]["python"]
+        parts.append(_launch_section(data))
     path = ROOT / "results" / "fanlist.json"
     if path.exists():
         from bench.fanlist_report import fanlist_section
