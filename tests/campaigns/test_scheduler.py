@@ -127,3 +127,34 @@ def test_a_worker_runs_the_scheduler_between_batches(  # type: ignore[no-untyped
         clock.advance(60)
     assert len([r for r in relay.requests if r.status == 200]) == 6
     assert client.get(f"/api/campaigns/{camp['id']}", headers=h).json()["metrics"]["sent"] == 6
+
+
+def test_a_campaign_pauses_itself_at_its_budget(  # type: ignore[no-untyped-def]
+    client, audience, relay, engine, clock
+) -> None:
+    """Six fans at $1.50 a message against a $5 budget: the worker sends, the scheduler
+    counts the spend, and once it reaches the budget the rest is held."""
+    h = audience["headers"]
+    body = campaign_body(platforms=["onlyfans"], budget=5.0, costPerMessageCents=150)
+    camp = client.post("/api/campaigns", json=body, headers=h).json()
+    assert camp["budgetCents"] == 500 and camp["costPerMessageCents"] == 150
+    client.post(f"/api/campaigns/{camp['id']}/start", headers=h)
+    ctx = client.app.state.ctx
+    worker = Worker(
+        ctx.outbox,
+        ChannelFactory(engine, ctx.settings, ctx.box),
+        worker_id="budget",
+        poll_seconds=0,
+        batch=1,
+        jobs=[lambda: tick(engine, clock)],
+    )
+    for _ in range(20):
+        worker.run_jobs(force=True)
+        if not worker.run_once():
+            break
+        clock.advance(60)
+    got = client.get(f"/api/campaigns/{camp['id']}", headers=h).json()
+    assert got["status"] == "paused" and got["statusReason"] == "budget_reached"
+    assert got["metrics"]["sent"] == 4 and got["metrics"]["held"] == 2
+    assert got["spentCents"] == 600 and got["spent"] == 6.0
+    assert len([r for r in relay.requests if r.status == 200]) == 4

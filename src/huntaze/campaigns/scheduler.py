@@ -8,7 +8,8 @@ the campaign from ``scheduled`` to ``active`` with a conditional ``UPDATE … WH
 ``UPDATE`` waits for the first one's row lock and then matches nothing; on SQLite the
 transaction holds the one write lock from ``BEGIN IMMEDIATE``. A launch that fails (a
 platform without content, a segment deleted since) changes nothing but the campaign, which
-goes back to ``draft`` with the reason in ``statusReason``.
+goes back to ``draft`` with the reason in ``statusReason``. An active campaign that costs
+something per message has its spend brought up to date, and pauses itself at its budget.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from huntaze.campaigns.actions import running_experiment
@@ -37,16 +38,19 @@ BATCH = 100
 
 @dataclass
 class Tick:
-    """What a tick did: the campaigns it launched, ended, and failed to launch."""
+    """What a tick did: the campaigns it launched, ended, failed to launch, and paused at
+    their budget."""
 
     launched: list[str] = field(default_factory=list)
     ended: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    over_budget: list[str] = field(default_factory=list)
 
 
 def tick(engine: Engine, clock: Clock) -> Tick:
-    """Launch the due scheduled campaigns and end the expired ones, each in a transaction of
-    its own, as of ``clock.now()``."""
+    """Launch the due scheduled campaigns, end the expired ones, and bring the spend of the
+    active ones that cost something up to date (pausing those at their budget), each in a
+    transaction of its own, as of ``clock.now()``."""
     now = clock.now()
     done = Tick()
     with Session(engine) as session:
@@ -65,10 +69,21 @@ def tick(engine: Engine, clock: Clock) -> Tick:
             .order_by(Campaign.ends_at, Campaign.id)
             .limit(BATCH)
         ).all()
+        budgeted = session.scalars(
+            select(Campaign.id)
+            .where(
+                Campaign.status == CampaignStatus.ACTIVE,
+                Campaign.cost_per_message_cents > 0,
+            )
+            .order_by(Campaign.id)
+            .limit(BATCH)
+        ).all()
     for campaign_id in due:
         _launch_due(engine, campaign_id, now, done)
     for campaign_id in expired:
         _end(engine, campaign_id, now, done)
+    for campaign_id in budgeted:
+        _spend(engine, campaign_id, now, done)
     return done
 
 
@@ -138,3 +153,37 @@ def _end(engine: Engine, campaign_id: str, now: datetime, done: Tick) -> None:
             .execution_options(synchronize_session=False)
         )
     done.ended.append(campaign_id)
+
+
+def _spend(engine: Engine, campaign_id: str, now: datetime, done: Tick) -> None:
+    """Spent = delivered messages x ``cost_per_message_cents``; at the budget the campaign
+    pauses (its queued messages held) with ``statusReason`` ``budget_reached``. Messages
+    delivered between two ticks may take the spend past the budget by what a worker sends
+    in half a second."""
+    with Session(writer_bind(engine)) as session, session.begin():
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None or campaign.status != CampaignStatus.ACTIVE:
+            return
+        delivered = session.scalar(
+            select(func.count()).where(
+                OutboxMessage.campaign_id == campaign_id,
+                OutboxMessage.status == OutboxStatus.SENT,
+            )
+        )
+        spent = int(delivered or 0) * campaign.cost_per_message_cents
+        if spent != campaign.spent_cents:
+            campaign.spent_cents, campaign.updated_at = spent, now
+        if campaign.budget_cents is None or spent < campaign.budget_cents:
+            return
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.campaign_id == campaign_id,
+                OutboxMessage.status == OutboxStatus.QUEUED,
+            )
+            .values(status=OutboxStatus.HELD, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        campaign.status, campaign.status_reason = CampaignStatus.PAUSED, "budget_reached"
+    done.over_budget.append(campaign_id)
+    log.info("campaign_budget_reached", campaign_id=campaign_id, spent_cents=spent)

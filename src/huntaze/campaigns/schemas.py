@@ -54,7 +54,8 @@ class CampaignIn(SafeModel):
     ``segmentIds`` (seed 004) and ``targeting.segmentIds`` (seed 003) are one list;
     ``scheduledFor`` and ``schedule.startDate`` one instant. ``content`` maps a platform, or
     ``default`` for every platform without its own, to what it receives. ``budget`` (an
-    amount) or ``budgetCents`` caps the campaign's spend.
+    amount) or ``budgetCents`` caps the campaign's spend: each delivered message costs
+    ``costPerMessageCents``, and a campaign whose spend reaches its budget pauses itself.
     """
 
     name: str = Field(min_length=1, max_length=255)
@@ -68,6 +69,7 @@ class CampaignIn(SafeModel):
     scheduled_for: UtcDateTime | None = None
     budget: float | None = Field(default=None, ge=0, le=1e13)
     budget_cents: Cents | None = None
+    cost_per_message_cents: Cents = 0
     goals: JsonObject = Field(default_factory=dict)
     template_id: str | None = Field(default=None, max_length=64)
 
@@ -150,6 +152,7 @@ class CampaignOut(CamelModel):
     budget_cents: int | None
     spent: float
     spent_cents: int
+    cost_per_message_cents: int
     goals: dict[str, Any]
     template_id: str | None
     metrics: Metrics

@@ -106,6 +106,7 @@ def to_out(campaign: Campaign, metrics: Metrics) -> CampaignOut:
         budget_cents=budget,
         spent=campaign.spent_cents / 100,
         spent_cents=campaign.spent_cents,
+        cost_per_message_cents=campaign.cost_per_message_cents,
         goals=campaign.goals,
         template_id=campaign.template_id,
         metrics=metrics,
@@ -165,6 +166,7 @@ def _fields(data: CampaignIn) -> dict[str, Any]:
         "scheduled_for": data.start(),
         "ends_at": data.schedule.end_date if data.schedule else None,
         "budget_cents": data.budget_cents,
+        "cost_per_message_cents": data.cost_per_message_cents,
         "goals": data.goals,
         "template_id": data.template_id,
     }
@@ -272,6 +274,7 @@ def duplicate(
         scheduled_for=None,
         ends_at=None,
         budget_cents=original.budget_cents,
+        cost_per_message_cents=original.cost_per_message_cents,
         spent_cents=0,
         goals=dict(original.goals),
         template_id=original.template_id,

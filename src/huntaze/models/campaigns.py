@@ -51,6 +51,8 @@ class Campaign(Base):
     ends_at: Mapped[datetime | None]
     budget_cents: Mapped[int | None] = mapped_column(BigInteger)
     spent_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: what one delivered message costs (cents): spent = delivered x this
+    cost_per_message_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     goals: Mapped[dict[str, Any]]
     template_id: Mapped[str | None] = mapped_column(String(64))
     launch: Mapped[dict[str, Any]]
