@@ -100,3 +100,22 @@ def test_campaign_messages_show_in_the_fans_thread(client, audience, relay) -> N
     thread = client.get(f"/api/crm/conversations/{conv}/messages", headers=h).json()["items"]
     sent = [m for m in thread if m["text"] == "Hi uwhale"]
     assert len(sent) == 1 and sent[0]["status"] == "queued"
+
+
+def test_a_fan_reachable_on_two_platforms_gets_one_message_on_each(  # type: ignore[no-untyped-def]
+    client, audience, relay, sessions
+) -> None:
+    from huntaze.models.crm import Fan
+    from tests.factories import create_account
+
+    with sessions() as s, s.begin():
+        fan = s.get(Fan, audience["ids"]["whale"])
+        assert fan is not None
+        fan.email = "whale@example.com"
+    h = audience["headers"]
+    create_account(client, h, platform="email", name="mail")
+    camp = _create(client, h, platforms=["onlyfans", "email"])
+    launched = client.post(f"/api/campaigns/{camp['id']}/start", headers=h).json()["launch"]
+    assert launched["byPlatform"]["onlyfans"]["queued"] == 6
+    assert launched["byPlatform"]["email"]["queued"] == 1
+    assert launched["queued"] == 7

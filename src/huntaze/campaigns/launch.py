@@ -141,9 +141,6 @@ def launch(
             if account is not None and _content(arm.content, platform) is None:
                 raise MissingContent(details=[{"field": f"content.{platform}"}])
     conds = audience(session, campaign, now)
-    messaged = exists().where(
-        OutboxMessage.campaign_id == campaign.id, OutboxMessage.fan_id == Fan.id
-    )
     opted_out = Fan.consent == "opted_out"
     reasons = ("optedOut", "noChannel", "alreadyMessaged") + (
         ("awaitingWinner",) if waiting is not None else ()
@@ -155,11 +152,16 @@ def launch(
         if account is None:
             counts["noChannel"] = _count(session, base)
         else:
+            messaged = exists().where(
+                OutboxMessage.campaign_id == campaign.id,
+                OutboxMessage.account_id == account.id,
+                OutboxMessage.fan_id == Fan.id,
+            )
             counts["optedOut"] = _count(session, [*base, opted_out])
             counts["alreadyMessaged"] = _count(session, [*base, not_(opted_out), messaged])
-            ready = [*base, not_(opted_out), not_(messaged)]
+            ready = [*base, not_(opted_out)]
             if waiting is not None:
-                counts["awaitingWinner"] = _count(session, [*ready, waiting])
+                counts["awaitingWinner"] = _count(session, [*ready, not_(messaged), waiting])
             for arm in arms:
                 content = _content(arm.content, platform) or {}
                 counts["queued"] += insert_personalised(
@@ -173,6 +175,7 @@ def launch(
                     variant_id=arm.variant_id,
                     media_urls=content.get("mediaUrls") or [],
                     price_cents=content.get("priceCents"),
+                    skip_existing=True,  # fans already messaged: one per campaign and account
                 )
         report.by_platform[platform] = counts
         report.queued += counts["queued"]

@@ -52,6 +52,7 @@ def insert_personalised(
     media_urls: Sequence[str] | None = None,
     price_cents: int | None = None,
     max_attempts: int = 3,
+    skip_existing: bool = False,
 ) -> int:
     """Queue on ``account`` one message per fan ``conditions`` select (they hold the
     tenant's filter, consent and reachability), rendered from ``template`` in SQL; return
@@ -62,9 +63,14 @@ def insert_personalised(
     ascending ids (:func:`huntaze.kit.ids.new_id_head` plus the row number), so workers
     send them in the order the fans were read.
 
+    With ``skip_existing`` a fan that already has a row with this key on this account is
+    skipped by the unique key (``ON CONFLICT DO NOTHING``) rather than by a ``NOT EXISTS``
+    on the outbox: PostgreSQL, planning with an empty campaign's statistics, could scan the
+    rows this very statement inserts once per fan.
+
     Raises:
-        sqlalchemy.exc.IntegrityError: when a selected fan already has a row with this
-            key on this account (callers exclude those fans first).
+        sqlalchemy.exc.IntegrityError: without ``skip_existing``, when a selected fan already
+            has a row with this key on this account.
     """
     source = select(
         _row_ids(session, new_id_head("msg")).label("id"),
@@ -117,7 +123,11 @@ def insert_personalised(
     inserted = cast(
         "CursorResult[Any]",
         session.execute(
-            insert(OutboxMessage).from_select(columns, source),
+            (
+                sql_for(session).insert_ignoring_conflicts(OutboxMessage)
+                if skip_existing
+                else insert(OutboxMessage)
+            ).from_select(columns, source),
             execution_options={"preserve_rowcount": True},
         ),
     )
