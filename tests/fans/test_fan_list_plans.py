@@ -52,7 +52,9 @@ def many_fans(engine: Engine, make_tenant: Any) -> dict[str, Any]:
         for tenant in (ours, theirs):
             conn.execute(insert(Fan), list(_rows(tenant["creator_id"], now)))
     with engine.connect() as conn:
-        conn.execute(text("ANALYZE"))
+        # this schema's table only: a database-wide ANALYZE locks every schema's tables, and
+        # another worker dropping its test schema ends the connections holding its locks
+        conn.execute(text("ANALYZE fans"))
         conn.commit()
     return ours
 
