@@ -172,6 +172,10 @@ def test_a_launched_campaigns_test_cannot_change(client, audience, relay) -> Non
     client.post(f"/api/campaigns/{camp['id']}/start", headers=h)
     r = client.post(f"/api/campaigns/{camp['id']}/ab-test", json=AB, headers=h)
     assert r.status_code == 409 and r.json()["error"]["code"] == "campaign_not_editable"
+    draft, _ = _campaign_with_test(client, h)
+    r = client.post(f"/api/campaigns/{draft['id']}/ab-test/apply-winner", headers=h)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "invalid_transition"
+    assert r.json()["error"]["details"][0]["action"] == "apply-winner"
     plain = client.post("/api/campaigns", json=campaign_body(), headers=h).json()
     r = client.get(f"/api/campaigns/{plain['id']}/ab-test", headers=h)
     assert r.status_code == 404 and r.json()["error"]["code"] == "ab_test_not_found"

@@ -148,6 +148,9 @@ def test_campaigns_are_listed_newest_first_with_filters(client, audience, clock)
     assert [c["name"] for c in ppv] == ["c2", "c0"]
     reddit = client.get("/api/campaigns", params={"platform": "reddit"}, headers=h).json()
     assert [c["name"] for c in reddit["items"]] == ["c0"]
+    # the platform filter holds across pages: the newest page of one has no reddit campaign
+    page = client.get("/api/campaigns", params={"platform": "reddit", "limit": 1}, headers=h)
+    assert [c["name"] for c in page.json()["items"]] == ["c0"]
     drafts = client.get("/api/campaigns", params={"status": "draft"}, headers=h).json()
     assert len(drafts["items"]) == 3
 

@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session
 
 from huntaze.campaigns import lifecycle
 from huntaze.campaigns.attribution import Attributed, attributed
-from huntaze.campaigns.errors import AbTestNotFound, CampaignNotEditable, NoWinner
+from huntaze.campaigns.errors import (
+    AbTestNotFound,
+    CampaignNotEditable,
+    InvalidTransition,
+    NoWinner,
+)
 from huntaze.campaigns.launch import Arm, launch
 from huntaze.campaigns.schemas import (
     AbTestIn,
@@ -165,7 +170,10 @@ def apply_winner(
     if experiment is None:
         raise AbTestNotFound()
     if campaign.status != CampaignStatus.ACTIVE:
-        lifecycle.target("pause", campaign.status)  # raises: only an active campaign sends
+        raise InvalidTransition(
+            f"A {campaign.status} campaign sends nothing: only an active one applies a winner",
+            [{"field": "status", "from": campaign.status, "action": "apply-winner"}],
+        )
     if experiment.status == APPLIED:
         raise NoWinner("The winner was already applied", [{"field": "status", "reason": "applied"}])
     by_id = {v["id"]: v for v in experiment.variants}

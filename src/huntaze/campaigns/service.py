@@ -33,6 +33,7 @@ from huntaze.campaigns.schemas import (
     Schedule,
     Targeting,
 )
+from huntaze.db.expressions import sql_for
 from huntaze.db.session import get_owned
 from huntaze.kit.errors import ApiError
 from huntaze.kit.ids import new_id
@@ -144,10 +145,9 @@ def list_campaigns(
         stmt = stmt.where(Campaign.status == status)
     if type_:
         stmt = stmt.where(Campaign.type == type_)
-    rows = list(session.scalars(PAGES.seek(stmt, PAGES.decode(cursor), limit)))
     if platform:
-        # platforms is a short JSON list: filtered here rather than by each engine's JSON
-        rows = [r for r in rows if platform in r.platforms]
+        stmt = stmt.where(sql_for(session).json_list_has(Campaign.platforms, platform))
+    rows = list(session.scalars(PAGES.seek(stmt, PAGES.decode(cursor), limit)))
     page = rows[:limit]
     metrics = metrics_of(session, [c.id for c in page])
     return CampaignPage(

@@ -22,11 +22,12 @@ from sqlalchemy import (
     String,
     any_,
     cast,
+    exists,
     func,
     literal,
     select,
 )
-from sqlalchemy.dialects.postgresql import BIT
+from sqlalchemy.dialects.postgresql import BIT, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -70,6 +71,10 @@ class SqlExpressions(Protocol):
 
     def whole_days(self, now: datetime, when: Any) -> ColumnElement[int]:
         """Whole days from the timestamp column ``when`` to ``now`` (rounded down)."""
+        ...
+
+    def json_list_has(self, column: Any, value: str) -> ColumnElement[bool]:
+        """The JSON list in ``column`` holds the text ``value``."""
         ...
 
     def insert_ignoring_conflicts(self, table: Any) -> Any:
@@ -118,6 +123,10 @@ class PostgresExpressions:
         seconds = func.extract("epoch", literal(now, UTCDateTime()) - when)
         return cast(func.floor(seconds / 86400), BigInteger)
 
+    def json_list_has(self, column: Any, value: str) -> ColumnElement[bool]:
+        """``column @> :value_as_a_one_item_jsonb_list``."""
+        return column.op("@>")(literal([value], JSONB))  # type: ignore[no-any-return]
+
     def insert_ignoring_conflicts(self, table: Any) -> Any:
         """PostgreSQL's ``INSERT … ON CONFLICT DO NOTHING``."""
         return pg_insert(table).on_conflict_do_nothing()
@@ -164,6 +173,11 @@ class SqliteExpressions:
         for the past)."""
         span = func.julianday(literal(now, UTCDateTime())) - func.julianday(when)
         return cast(span, BigInteger)
+
+    def json_list_has(self, column: Any, value: str) -> ColumnElement[bool]:
+        """``EXISTS (SELECT 1 FROM json_each(column) WHERE value = :value)``."""
+        items = func.json_each(column).table_valued("value")
+        return exists(select(literal(1)).select_from(items).where(items.c.value == value))
 
     def insert_ignoring_conflicts(self, table: Any) -> Any:
         """SQLite's ``INSERT … ON CONFLICT DO NOTHING`` (https://www.sqlite.org/lang_upsert.html)."""
