@@ -63,6 +63,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     campaigns_router.router,
     experiments_router.router,
     tracking_router.router,
+    tracking_router.links_router,
 )
 
 

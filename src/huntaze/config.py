@@ -56,6 +56,9 @@ class Settings(BaseSettings):
             targets are refused at create, at PATCH and again at connect time.
         allowed_private_targets: comma-separated ``host:port`` pairs reachable even when
             ``allow_private_urls`` is off (``serve --demo`` puts its own loopback fakes here).
+        public_url: the address fans reach this Huntaze at (``https://hz.example.com``):
+            tracked campaign links point to ``<public_url>/t/…``. Empty means
+            ``http://<host>:<port>``, which only suits a trial on one machine.
     """
 
     model_config = SettingsConfigDict(env_prefix="HUNTAZE_", env_file=None, extra="ignore")
@@ -83,6 +86,13 @@ class Settings(BaseSettings):
     send_limit_guard_seconds: float = Field(default=0.5, ge=0, le=60)
     allow_private_urls: bool = False
     allowed_private_targets: str = ""
+    public_url: str = Field(
+        default="", max_length=2000, pattern=r"^(|https?://[^\s/?#]+(/[^\s?#]*)?)$"
+    )
+
+    def public_base(self) -> str:
+        """``public_url`` without its trailing slash, else ``http://<host>:<port>``."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 @lru_cache(maxsize=1)

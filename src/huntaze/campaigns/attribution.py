@@ -2,7 +2,10 @@
 
 A fan the campaign reached (a message with outbox status ``sent``) converts when it buys
 within ``days`` times 24 hours after its first delivered message of the group; every
-purchase of the fan in that window counts as revenue (net cents). A fan counts once per
+purchase of the fan in that window counts as revenue (net cents). Purchases are the imported
+ones and the tracked ``conversion`` and ``purchase`` events (``POST /api/track/events``,
+their ``valueCents`` as revenue) that name this campaign or none: an event naming another
+campaign is that campaign's. A fan counts once per
 group however many messages and purchases it has, so a purchase is never counted twice.
 """
 
@@ -11,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from huntaze.db.expressions import sql_for
 from huntaze.models.crm import Purchase
 from huntaze.models.messaging import OutboxMessage, OutboxStatus
+from huntaze.models.tracking import TrackedEvent, TrackedKind
 
 #: The default window, in days.
 DEFAULT_DAYS = 7
@@ -59,25 +63,34 @@ def attributed(session: Session, campaign_id: str, days: int, group: str) -> dic
         .group_by(key, OutboxMessage.fan_id)
         .subquery()
     )
-    per_fan = (
-        select(
-            reached.c.key,
-            reached.c.messages,
-            func.coalesce(func.sum(Purchase.net_cents), 0).label("revenue"),
-            func.count(Purchase.id).label("purchases"),
-        )
-        .select_from(reached)
-        .outerjoin(
-            Purchase,
-            and_(
-                Purchase.fan_id == reached.c.fan,
-                Purchase.purchased_at >= reached.c.first_sent,
-                Purchase.purchased_at < sql.add_days(reached.c.first_sent, days),
-            ),
-        )
-        .group_by(reached.c.key, reached.c.fan, reached.c.messages)
-        .subquery()
+    window_end = sql.add_days(reached.c.first_sent, days)
+    bought = and_(
+        Purchase.fan_id == reached.c.fan,
+        Purchase.purchased_at >= reached.c.first_sent,
+        Purchase.purchased_at < window_end,
     )
+    tracked = and_(
+        TrackedEvent.fan_id == reached.c.fan,
+        TrackedEvent.kind.in_([TrackedKind.CONVERSION, TrackedKind.PURCHASE]),
+        TrackedEvent.occurred_at >= reached.c.first_sent,
+        TrackedEvent.occurred_at < window_end,
+        or_(TrackedEvent.campaign_id.is_(None), TrackedEvent.campaign_id == campaign_id),
+    )
+    revenue = func.coalesce(
+        select(func.sum(Purchase.net_cents)).where(bought).scalar_subquery(), 0
+    ) + func.coalesce(
+        select(func.sum(TrackedEvent.value_cents)).where(tracked).scalar_subquery(), 0
+    )
+    conversions = (
+        select(func.count()).select_from(Purchase).where(bought).scalar_subquery()
+        + select(func.count()).select_from(TrackedEvent).where(tracked).scalar_subquery()
+    )
+    per_fan = select(
+        reached.c.key,
+        reached.c.messages,
+        revenue.label("revenue"),
+        conversions.label("purchases"),
+    ).subquery()
     rows = session.execute(
         select(
             per_fan.c.key,

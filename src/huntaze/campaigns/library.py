@@ -133,6 +133,7 @@ def from_template(
         for key, value in template.content.items()
         if key == "default" or key in platforms
     }
+    content.update(data.content or {})
     campaign_in = CampaignIn(
         name=data.name or template.name,
         description=template.description,

@@ -309,11 +309,13 @@ class TemplateList(CamelModel):
 
 class FromTemplateIn(SafeModel):
     """``POST /from-template``: the template, and what to set on the new draft (the
-    template's name, platforms and content otherwise)."""
+    template's name, platforms and content otherwise). ``content`` replaces the template's
+    text for the platforms (or ``default``) it names, and keeps the rest."""
 
     template_id: str = Field(min_length=1, max_length=64)
     name: str | None = Field(default=None, min_length=1, max_length=255)
     platforms: list[Platform] | None = Field(default=None, min_length=1, max_length=MAX_PLATFORMS)
+    content: dict[str, ContentIn] | None = Field(default=None, max_length=MAX_PLATFORMS + 1)
     segment_ids: list[SegmentId] | None = Field(default=None, max_length=MAX_SEGMENTS)
     targeting: Targeting | None = None
     schedule: Schedule | None = None

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from huntaze.config import Settings
+    from huntaze.kit.clock import Clock
     from huntaze.outbox.worker import Worker
 
 
@@ -50,11 +51,14 @@ def make_worker(
     worker_id: str | None,
     batch: int,
     poll: float,
+    clock: Clock | None = None,
 ) -> Worker:
     """A :class:`~huntaze.outbox.worker.Worker` sending with ``settings`` (its limits,
     secret keys and the private targets it may reach), reporting to ``metrics``; ``batch``
-    messages claimed at once, ``poll`` seconds between polls when idle. Between batches it
-    also runs the campaigns' scheduler (:func:`huntaze.campaigns.scheduler.tick`)."""
+    messages claimed at once, ``poll`` seconds between polls when idle, on ``clock`` (the
+    system's by default). Between batches it also runs the campaigns' scheduler
+    (:func:`huntaze.campaigns.scheduler.tick`), and it rewrites campaign links for click
+    tracking (:class:`huntaze.tracking.links.LinkRewriter`) as it sends."""
     from functools import partial
 
     from huntaze.campaigns.scheduler import tick
@@ -63,10 +67,13 @@ def make_worker(
     from huntaze.outbox.channels import ChannelFactory
     from huntaze.outbox.service import outbox_from_settings
     from huntaze.outbox.worker import Worker
+    from huntaze.tracking.links import PURPOSE, LinkRewriter, LinkSigner
 
-    clock = SystemClock()
+    clock = clock or SystemClock()
     outbox = outbox_from_settings(engine, clock, settings)
-    channels = ChannelFactory(engine, settings, box_from_settings(settings))
+    box = box_from_settings(settings)
+    channels = ChannelFactory(engine, settings, box)
+    links = LinkRewriter(LinkSigner(box.subkeys(PURPOSE)), settings.public_base())
     return Worker(
         outbox,
         channels,
@@ -76,6 +83,7 @@ def make_worker(
         observer=metrics.observe,
         # launches the scheduled campaigns that are due, ends the expired ones
         jobs=[partial(tick, engine, clock)],
+        prepare=links,
     )
 
 

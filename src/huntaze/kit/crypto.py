@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
 class SecretBox:
@@ -26,6 +28,19 @@ class SecretBox:
         if not keys:
             raise ValueError("at least one encryption key is needed")
         self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
+        self._keys = [k.encode() for k in keys]
+
+    def subkeys(self, purpose: str) -> list[bytes]:
+        """32-byte keys for ``purpose`` (an HMAC signing links, say), one per Fernet key in
+        the same order: the first signs, every one verifies, so they rotate with the box.
+
+        Derived with HKDF-SHA256 (RFC 5869) from each key, ``purpose`` as its ``info``, so a
+        subkey reveals nothing of the key that encrypts secrets or of other purposes' keys.
+        """
+        return [
+            HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(k)
+            for k in self._keys
+        ]
 
     def encrypt(self, plaintext: str) -> str:
         """Return the Fernet token (ASCII) for ``plaintext``."""

@@ -37,6 +37,7 @@ class TrackedEvent(Base):
     __table_args__ = (
         UniqueConstraint("creator_id", "external_id"),
         Index("ix_tracked_events_campaign", "campaign_id", "kind"),
+        Index("ix_tracked_events_fan", "fan_id", "occurred_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

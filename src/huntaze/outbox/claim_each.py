@@ -99,6 +99,7 @@ _CLAIM = (
         OUTBOX.c.price_cents,
         OUTBOX.c.subject,
         OUTBOX.c.fan_id,
+        OUTBOX.c.campaign_id,
         OUTBOX.c.attempts,
         OUTBOX.c.max_attempts,
     )

@@ -87,7 +87,7 @@ claimed AS (
         claimed_by = %(worker)s, attempts = o.attempts + 1, updated_at = %(now)s
     WHERE o.id = ANY(ARRAY(SELECT id FROM picked))
     RETURNING o.id, o.account_id, o.idempotency_key, o.platform, o.recipient, o.content,
-        o.media, o.price_cents, o.subject, o.fan_id, o.attempts, o.max_attempts,
+        o.media, o.price_cents, o.subject, o.fan_id, o.campaign_id, o.attempts, o.max_attempts,
         o.priority, o.created_at
 ),
 logged AS (
@@ -130,7 +130,8 @@ def claim_rows(
     Claim order is the plans' order (the round robin), and within an account: expired leases
     (oldest first), rows created before ``aged`` that are not high priority (oldest first),
     then priority and age. Each returned row has ``id, account_id, idempotency_key, platform,
-    recipient, content, media, price_cents, subject, fan_id, attempts, max_attempts``.
+    recipient, content, media, price_cents, subject, fan_id, campaign_id, attempts,
+    max_attempts``.
 
     Raises:
         sqlalchemy.exc.DBAPIError: as the driver raises it; the caller's transaction rolls

@@ -346,6 +346,7 @@ class Outbox:
                 price_cents=r.price_cents,
                 subject=r.subject,
                 fan_id=r.fan_id,
+                campaign_id=r.campaign_id,
             ),
             account_id=account.id,
             channel=account.channel,

@@ -23,6 +23,7 @@ from huntaze.idempotency import service as idempotency
 from huntaze.outbox.channels import ChannelFactory
 from huntaze.outbox.service import Claimed, Outbox
 from huntaze.platforms.base import (
+    OutgoingMessage,
     PermanentError,
     ReconnectRequired,
     RetryableError,
@@ -58,6 +59,10 @@ class Worker:
             be recorded with the others of its batch.
         observer: called after each send with its outcome (``sent``, ``retry``, ``failed``,
             ``reconnect``) and duration in seconds.
+        prepare: turns each claimed message into what its channel receives, at send time
+            (the process that runs the worker adds campaign link tracking,
+            :class:`huntaze.tracking.links.LinkRewriter`); the stored row keeps the text as
+            queued. It must give the same result on every attempt.
     """
 
     def __init__(
@@ -72,6 +77,7 @@ class Worker:
         observer: SendObserver | None = None,
         jobs: Sequence[Callable[[], object]] = (),
         job_seconds: float = 0.5,
+        prepare: Callable[[OutgoingMessage], OutgoingMessage] | None = None,
     ) -> None:
         self.outbox = outbox
         self.channels = channels
@@ -80,6 +86,7 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.group_seconds = group_seconds
         self.observer = observer
+        self.prepare = prepare
         #: periodic jobs the process that runs the worker adds (campaign scheduling): each
         #: runs at most every ``job_seconds`` of wall time, between batches
         self.jobs = tuple(jobs)
@@ -205,7 +212,8 @@ class Worker:
         outcome that cannot be recorded fails it with that reason."""
         try:
             channel = self.channels.get(item.account_id, item.config_version)
-            result = channel.send(item.message)
+            message = item.message if self.prepare is None else self.prepare(item.message)
+            result = channel.send(message)
         except RetryableError as exc:
             return self._record(item, "retry", exc.reason, exc.retry_after), None
         except PermanentError as exc:

@@ -28,6 +28,7 @@ class OutgoingMessage:
         price_cents: the PPV price in cents, or ``None`` for a free message.
         subject: the email subject, where the channel has one.
         fan_id: Huntaze's fan id.
+        campaign_id: the campaign that queued it, if any (its links are tracked).
     """
 
     message_id: str
@@ -40,6 +41,7 @@ class OutgoingMessage:
     price_cents: int | None = None
     subject: str | None = None
     fan_id: str | None = None
+    campaign_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
