@@ -26,7 +26,12 @@ def test_a_launch_reaches_each_fan_once_through_the_outbox(client, audience, rel
     assert body["status"] == "active" and body["startedAt"] is not None
     # six OnlyFans fans; Instagram has no account yet; the Fansly fan is on neither
     assert body["launch"]["queued"] == 6
-    assert body["launch"]["skipped"] == {"optedOut": 0, "noChannel": 1, "alreadyMessaged": 0}
+    assert body["launch"]["skipped"] == {
+        "optedOut": 0,
+        "noChannel": 1,
+        "alreadyMessaged": 0,
+        "frequencyCapped": 0,
+    }
     assert body["launch"]["byPlatform"]["instagram"]["queued"] == 0
     drain()
     accepted = [req for req in relay.requests if req.status == 200]

@@ -93,6 +93,9 @@ def test_seed_003s_body_creates_a_scheduled_campaign(client, audience, clock) ->
     assert camp["schedule"] == {
         "startDate": "2026-11-05T00:00:00Z",
         "endDate": "2026-11-30T23:59:59Z",
+        # send windows (docs/campaigns.md): none asked, so each fan at once
+        "localTime": None,
+        "optimalTime": False,
     }
     assert camp["targeting"] == {"segmentIds": [seg["id"]]}
     assert camp["templateId"] == "welcome_new_subscriber"

@@ -3,9 +3,11 @@ rows, one set-based ``INSERT … SELECT`` per platform
 (:func:`huntaze.messaging.fanout.insert_personalised`).
 
 Skipped fans are counted, never queued: those who opted out, those the campaign has already
-messaged (a fan gets one message per campaign and platform, also across relaunches), and
-those with no channel: on a platform that has no active sending account yet (Instagram,
-TikTok and Reddit until their connectors exist), or on none of the campaign's platforms.
+messaged (a fan gets one message per campaign and platform, also across relaunches), those
+at the creator's frequency cap, and those with no channel: on a platform that has no active
+sending account yet (Instagram, TikTok and Reddit until their connectors exist), or on none
+of the campaign's platforms. Each queued row is due at the fan's send time
+(:mod:`huntaze.campaigns.send_window`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, exists, func, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
+from huntaze.campaigns import send_window
 from huntaze.campaigns.errors import MissingContent
 from huntaze.campaigns.schemas import LaunchReport
 from huntaze.db.expressions import sql_for
@@ -142,7 +145,10 @@ def launch(
                 raise MissingContent(details=[{"field": f"content.{platform}"}])
     conds = audience(session, campaign, now)
     opted_out = Fan.consent == "opted_out"
-    reasons = ("optedOut", "noChannel", "alreadyMessaged") + (
+    rules = send_window.rules_of(session, creator_id)
+    at_cap = send_window.capped(rules, now)
+    due = send_window.send_times(session, campaign, rules, conds, now)
+    reasons = ("optedOut", "noChannel", "alreadyMessaged", "frequencyCapped") + (
         ("awaitingWinner",) if waiting is not None else ()
     )
     report = LaunchReport(skipped=dict.fromkeys(reasons, 0))
@@ -160,6 +166,11 @@ def launch(
             counts["optedOut"] = _count(session, [*base, opted_out])
             counts["alreadyMessaged"] = _count(session, [*base, not_(opted_out), messaged])
             ready = [*base, not_(opted_out)]
+            if at_cap is not None:
+                # each message counts: a fan two of the platforms reach may reach the cap
+                # with the first platform's message
+                counts["frequencyCapped"] = _count(session, [*ready, not_(messaged), at_cap])
+                ready.append(not_(at_cap))
             if waiting is not None:
                 counts["awaitingWinner"] = _count(session, [*ready, not_(messaged), waiting])
             for arm in arms:
@@ -176,6 +187,7 @@ def launch(
                     media_urls=content.get("mediaUrls") or [],
                     price_cents=content.get("priceCents"),
                     skip_existing=True,  # fans already messaged: one per campaign and account
+                    not_before=due,
                 )
         report.by_platform[platform] = counts
         report.queued += counts["queued"]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Response
 
 from huntaze.auth.deps import Reader, Writer
-from huntaze.campaigns import ab_test, actions, analytics, library
+from huntaze.campaigns import ab_test, actions, analytics, library, send_window
 from huntaze.campaigns import service as campaigns
 from huntaze.campaigns.attribution import DEFAULT_DAYS
 from huntaze.campaigns.schemas import (
@@ -23,6 +23,8 @@ from huntaze.campaigns.schemas import (
     FromTemplateIn,
     SaveTemplateIn,
     ScheduleIn,
+    SendingRulesIn,
+    SendingRulesOut,
     TemplateList,
     TemplateOut,
 )
@@ -76,6 +78,22 @@ def list_templates(
 ) -> TemplateList:
     """The built-in templates and the creator's own, with usage and average performance."""
     return library.list_templates(session, principal.creator_id, niche)
+
+
+@router.get("/sending-rules", response_model=SendingRulesOut, responses=ERRORS)
+def sending_rules(session: DbSession, principal: Reader) -> SendingRulesOut:
+    """The creator's quiet hours and frequency cap, which every campaign launch follows
+    (docs/campaigns.md "Send windows"), and the time zone of fans that have none."""
+    return send_window.rules_out(session, principal.creator_id)
+
+
+@router.put("/sending-rules", response_model=SendingRulesOut, responses=ERRORS)
+def set_sending_rules(
+    data: SendingRulesIn, now: Now, session: DbSession, principal: Writer
+) -> SendingRulesOut:
+    """Replace the creator's quiet hours and frequency cap; launches from now on follow
+    them (messages already queued keep their times)."""
+    return send_window.put_rules(session, principal.creator_id, data, now)
 
 
 @router.post("/from-template", response_model=CampaignOut, status_code=201, responses=ERRORS)

@@ -41,11 +41,20 @@ class Targeting(SafeModel):
     segment_ids: list[SegmentId] = Field(default_factory=list, max_length=MAX_SEGMENTS)
 
 
+#: A time of day, ``HH:MM`` on a 24-hour clock.
+TimeOfDay = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
 class Schedule(SafeModel):
-    """Seed 003's schedule: when the campaign starts, and when it stops sending."""
+    """Seed 003's schedule: when the campaign starts, and when it stops sending; and when
+    each fan receives it (docs/campaigns.md "Send windows"): at ``localTime`` in the fan's
+    time zone (else the creator's), or with ``optimalTime`` at the hour the fan is usually
+    active. Neither: as soon as it launches."""
 
     start_date: UtcDateTime | None = None
     end_date: UtcDateTime | None = None
+    local_time: TimeOfDay | None = None
+    optimal_time: bool = False
 
 
 class CampaignIn(SafeModel):
@@ -126,7 +135,9 @@ class Metrics(CamelModel):
 class LaunchReport(CamelModel):
     """What the launch queued and skipped, in all and per platform. Skips: ``optedOut``,
     ``noChannel`` (no sending account on the platform, or a fan on none of the campaign's
-    platforms) and ``alreadyMessaged`` (this campaign messaged the fan before)."""
+    platforms), ``alreadyMessaged`` (this campaign messaged the fan before) and
+    ``frequencyCapped`` (the fan already has as many campaign messages as the creator's
+    sending rules allow a day or a week)."""
 
     queued: int = 0
     skipped: dict[str, int] = Field(default_factory=dict)
@@ -328,3 +339,40 @@ class SaveTemplateIn(SafeModel):
     name: str | None = Field(default=None, min_length=1, max_length=255)
     niche: Literal["general", "fitness", "gaming", "adult", "fashion"] = "general"
     description: str | None = Field(default=None, max_length=2000)
+
+
+class QuietHours(SafeModel):
+    """No campaign message reaches a fan between ``start`` and ``end`` of the fan's local
+    day (``22:00`` to ``08:00`` spans midnight); one due then waits for ``end``."""
+
+    start: TimeOfDay
+    end: TimeOfDay
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("quiet hours must start and end at different times")
+        return self
+
+
+class FrequencyCap(SafeModel):
+    """The most campaign messages one fan is queued per rolling day and per rolling week,
+    across all the creator's campaigns (``None``: no cap)."""
+
+    per_day: int | None = Field(default=None, ge=1, le=1000)
+    per_week: int | None = Field(default=None, ge=1, le=7000)
+
+
+class SendingRulesIn(SafeModel):
+    """``PUT /api/campaigns/sending-rules``: the creator's rules for every campaign."""
+
+    quiet_hours: QuietHours | None = None
+    frequency_cap: FrequencyCap = Field(default_factory=FrequencyCap)
+
+
+class SendingRulesOut(CamelModel):
+    """The creator's sending rules (none until set)."""
+
+    quiet_hours: QuietHours | None
+    frequency_cap: FrequencyCap
+    time_zone: str

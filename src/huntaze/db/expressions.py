@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Integer,
     Select,
     String,
     any_,
@@ -73,6 +74,10 @@ class SqlExpressions(Protocol):
         """Whole days from the timestamp column ``when`` to ``now`` (rounded down)."""
         ...
 
+    def hour_of(self, when: Any) -> ColumnElement[int]:
+        """The UTC hour (0 to 23) of the timestamp column ``when``."""
+        ...
+
     def json_list_has(self, column: Any, value: str) -> ColumnElement[bool]:
         """The JSON list in ``column`` holds the text ``value``."""
         ...
@@ -122,6 +127,10 @@ class PostgresExpressions:
         """``floor(extract(epoch from (:now - when)) / 86400)``."""
         seconds = func.extract("epoch", literal(now, UTCDateTime()) - when)
         return cast(func.floor(seconds / 86400), BigInteger)
+
+    def hour_of(self, when: Any) -> ColumnElement[int]:
+        """``extract(hour from when AT TIME ZONE 'UTC')::int``."""
+        return cast(func.extract("hour", func.timezone("UTC", when)), Integer)
 
     def json_list_has(self, column: Any, value: str) -> ColumnElement[bool]:
         """``column @> :value_as_a_one_item_jsonb_list``."""
@@ -173,6 +182,11 @@ class SqliteExpressions:
         for the past)."""
         span = func.julianday(literal(now, UTCDateTime())) - func.julianday(when)
         return cast(span, BigInteger)
+
+    def hour_of(self, when: Any) -> ColumnElement[int]:
+        """``cast(substr(when, 12, 2) as integer)``: timestamps are stored as UTC text
+        (``YYYY-MM-DD HH:…``)."""
+        return cast(func.substr(when, 12, 2), Integer)
 
     def json_list_has(self, column: Any, value: str) -> ColumnElement[bool]:
         """``EXISTS (SELECT 1 FROM json_each(column) WHERE value = :value)``."""

@@ -53,6 +53,7 @@ def insert_personalised(
     price_cents: int | None = None,
     max_attempts: int = 3,
     skip_existing: bool = False,
+    not_before: ColumnElement[Any] | None = None,
 ) -> int:
     """Queue on ``account`` one message per fan ``conditions`` select (they hold the
     tenant's filter, consent and reachability), rendered from ``template`` in SQL; return
@@ -62,6 +63,9 @@ def insert_personalised(
     fan gets one message per bulk or campaign. The rows share ``created_at`` and get
     ascending ids (:func:`huntaze.kit.ids.new_id_head` plus the row number), so workers
     send them in the order the fans were read.
+
+    ``not_before`` is SQL giving each fan's earliest send time (a campaign's send window,
+    :mod:`huntaze.campaigns.send_window`); by default every row is due at ``now``.
 
     With ``skip_existing`` a fan that already has a row with this key on this account is
     skipped by the unique key (``ON CONFLICT DO NOTHING``) rather than by a ``NOT EXISTS``
@@ -87,7 +91,9 @@ def insert_personalised(
         literal(OutboxStatus.QUEUED),
         literal(0),
         literal(max_attempts),
-        literal(now, OutboxMessage.__table__.c.not_before.type),
+        literal(now, OutboxMessage.__table__.c.not_before.type)
+        if not_before is None
+        else not_before,
         literal(key_prefix + ":") + Fan.id,
         literal(bulk_id, String),
         literal(campaign_id, String),

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from huntaze.db.base import Base, JSONType
@@ -49,6 +49,10 @@ class Campaign(Base):
     content: Mapped[dict[str, Any]]
     scheduled_for: Mapped[datetime | None]
     ends_at: Mapped[datetime | None]
+    #: ``HH:MM``: deliver at this time of day in each fan's time zone (else the creator's)
+    local_time: Mapped[str | None] = mapped_column(String(5))
+    #: deliver at each fan's learned hour (:mod:`huntaze.campaigns.send_window`)
+    optimal_time: Mapped[bool] = mapped_column(Boolean, default=False)
     budget_cents: Mapped[int | None] = mapped_column(BigInteger)
     spent_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     #: what one delivered message costs (cents): spent = delivered x this
@@ -103,4 +107,21 @@ class CampaignTemplate(Base):
     content: Mapped[dict[str, Any]]
     goals: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class SendingRules(Base):
+    """A creator's rules for every campaign (:mod:`huntaze.campaigns.send_window`): quiet
+    hours in each fan's local time (``HH:MM`` to ``HH:MM``, may span midnight) and a cap on
+    campaign messages per fan per day and per week (``None``: no rule)."""
+
+    __tablename__ = "sending_rules"
+
+    creator_id: Mapped[str] = mapped_column(
+        ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True
+    )
+    quiet_start: Mapped[str | None] = mapped_column(String(5))
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
+    max_per_day: Mapped[int | None] = mapped_column(Integer)
+    max_per_week: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime]
