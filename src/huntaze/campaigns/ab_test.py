@@ -15,11 +15,12 @@ tracked, the clicks minimum does not apply.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from huntaze.campaigns import lifecycle
+from huntaze.campaigns import adapt, lifecycle
 from huntaze.campaigns.attribution import Attributed, attributed
 from huntaze.campaigns.errors import (
     AbTestNotFound,
@@ -58,11 +59,13 @@ def set_ab_test(
 
     Raises:
         CampaignNotFound: 404. CampaignNotEditable: 409 once the campaign is launched.
+        ApiError: 422 ``unsuitable_content`` for a variant's content a platform cannot take
+            (:func:`huntaze.campaigns.adapt.check`).
     """
     campaign = get_campaign(session, creator_id, campaign_id)
     if campaign.status not in lifecycle.EDITABLE:
         raise CampaignNotEditable(details=[{"field": "status", "value": campaign.status}])
-    variants = [
+    variants: list[dict[str, Any]] = [
         {
             "id": new_id("var"),
             "name": v.name,
@@ -71,6 +74,9 @@ def set_ab_test(
         }
         for v in data.variants
     ]
+    for i, variant in enumerate(variants):
+        if variant["content"]:
+            adapt.check(campaign.platforms, variant["content"], f"variants[{i}].content")
     experiment = experiment_of(session, campaign.id)
     if experiment is None:
         experiment = CampaignExperiment(

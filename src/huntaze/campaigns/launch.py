@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, exists, func, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
-from huntaze.campaigns import send_window
+from huntaze.campaigns import adapt, send_window
 from huntaze.campaigns.errors import MissingContent
 from huntaze.campaigns.schemas import LaunchReport
 from huntaze.db.expressions import sql_for
@@ -173,6 +173,7 @@ def launch(
                 ready.append(not_(at_cap))
             if waiting is not None:
                 counts["awaitingWinner"] = _count(session, [*ready, not_(messaged), waiting])
+            limits = adapt.rules_for(platform)
             for arm in arms:
                 content = _content(arm.content, platform) or {}
                 counts["queued"] += insert_personalised(
@@ -188,6 +189,7 @@ def launch(
                     price_cents=content.get("priceCents"),
                     skip_existing=True,  # fans already messaged: one per campaign and account
                     not_before=due,
+                    max_chars=None if limits.in_bytes else limits.max_text,
                 )
         report.by_platform[platform] = counts
         report.queued += counts["queued"]
@@ -199,8 +201,7 @@ def launch(
 
 
 def _content(content: dict[str, Any], platform: str) -> dict[str, Any] | None:
-    found = content.get(platform) or content.get("default")
-    return dict(found) if found else None
+    return adapt.for_platform(content, platform)
 
 
 def _count(session: Session, conds: Sequence[ColumnElement[bool]]) -> int:

@@ -27,11 +27,13 @@ SegmentId = Annotated[SafeStr, Field(min_length=1, max_length=64)]
 
 class ContentIn(SafeModel):
     """What one platform receives: ``text`` with ``{variable}`` placeholders (``{username}``,
-    ``{displayName}``, ``{firstName}``, any custom field), media and a PPV price."""
+    ``{displayName}``, ``{firstName}``, any custom field), media and a PPV price. ``nsfw``
+    content never reaches an SFW platform (:mod:`huntaze.campaigns.adapt`)."""
 
     text: str = Field(min_length=1, max_length=MAX_TEXT)
     media_urls: list[MediaUrl] = Field(default_factory=list, max_length=20)
     price_cents: Cents | None = None
+    nsfw: bool = False
 
 
 class Targeting(SafeModel):

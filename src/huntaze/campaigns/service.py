@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from huntaze.campaigns import lifecycle
+from huntaze.campaigns import adapt, lifecycle
 from huntaze.campaigns.errors import (
     CampaignNotEditable,
     CampaignNotFound,
@@ -195,10 +195,13 @@ def create_campaign(session: Session, creator_id: str, data: CampaignIn, now: da
 
     Raises:
         InvalidCriteria: 422 naming a segment id that is not the creator's.
-        ApiError: 422 ``invalid_request`` when it ends before it starts.
+        ApiError: 422 ``invalid_request`` when it ends before it starts, and
+            ``unsuitable_content`` for content a platform cannot take
+            (:func:`huntaze.campaigns.adapt.check`).
     """
     check_segments(session, creator_id, data.segments())
     _check_dates(data, now)
+    adapt.check(data.platforms, _fields(data)["content"])
     start = data.start()
     campaign = Campaign(
         id=new_id("camp"),
@@ -231,6 +234,7 @@ def replace_campaign(
         raise CampaignNotEditable(details=[{"field": "status", "value": campaign.status}])
     check_segments(session, creator_id, data.segments())
     _check_dates(data, now)
+    adapt.check(data.platforms, _fields(data)["content"])
     for key, value in _fields(data).items():
         setattr(campaign, key, value)
     start = data.start()

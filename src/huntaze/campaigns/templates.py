@@ -26,15 +26,19 @@ class Template:
     audience: str | None = None
 
 
-def _text(text: str, price_cents: int | None = None) -> dict[str, Any]:
+def _text(text: str, price_cents: int | None = None, *, nsfw: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {"text": text}
     if price_cents is not None:
         body["priceCents"] = price_cents
+    if nsfw:
+        body["nsfw"] = True  # never sent to an SFW platform (huntaze.campaigns.adapt)
     return body
 
 
-def _one(text: str, price_cents: int | None = None) -> dict[str, dict[str, Any]]:
-    return {"default": _text(text, price_cents)}
+def _one(
+    text: str, price_cents: int | None = None, *, nsfw: bool = False
+) -> dict[str, dict[str, Any]]:
+    return {"default": _text(text, price_cents, nsfw=nsfw)}
 
 
 GENERAL: tuple[Template, ...] = (
@@ -192,7 +196,11 @@ BY_NICHE: tuple[Template, ...] = (
         "Exclusive content, custom requests and priority messaging.",
         "adult",
         "subscription",
-        _one("VIP access, {firstName}: exclusive sets, custom requests, priority replies.", 4999),
+        _one(
+            "VIP access, {firstName}: exclusive sets, custom requests, priority replies.",
+            4999,
+            nsfw=True,
+        ),
         {"conversions": 100, "revenue": 5000},
     ),
     Template(
@@ -201,7 +209,7 @@ BY_NICHE: tuple[Template, ...] = (
         "Personalised content made to the fan's request.",
         "adult",
         "ppv",
-        _one("Something made just for you, {firstName}. Tell me what you'd like.", 9999),
+        _one("Something made just for you, {firstName}. Tell me what you'd like.", 9999, nsfw=True),
         {"conversions": 50, "revenue": 5000},
     ),
     Template(
@@ -238,7 +246,8 @@ SMART_MESSAGES: tuple[Template, ...] = (
             ),
             "onlyfans": _text(
                 "{firstName}, {days_absent} days without you... I saved my newest set for "
-                "you. Come back and it's yours."
+                "you. Come back and it's yours.",
+                nsfw=True,
             ),
         },
         audience="win_back_30_days",
@@ -256,7 +265,8 @@ SMART_MESSAGES: tuple[Template, ...] = (
             ),
             "onlyfans": _text(
                 "{firstName}, you're so close to VIP. Upgrade today and unlock everything "
-                "I keep for my favourites."
+                "I keep for my favourites.",
+                nsfw=True,
             ),
         },
         audience="upgrade_nudge_vip",
@@ -273,7 +283,8 @@ SMART_MESSAGES: tuple[Template, ...] = (
             ),
             "onlyfans": _text(
                 "Happy anniversary {firstName}! A whole year... here's a private set to say "
-                "thank you."
+                "thank you.",
+                nsfw=True,
             ),
         },
         audience="anniversary_12_months",

@@ -8,7 +8,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, String, func, insert, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    String,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
@@ -54,6 +63,7 @@ def insert_personalised(
     max_attempts: int = 3,
     skip_existing: bool = False,
     not_before: ColumnElement[Any] | None = None,
+    max_chars: int | None = None,
 ) -> int:
     """Queue on ``account`` one message per fan ``conditions`` select (they hold the
     tenant's filter, consent and reachability), rendered from ``template`` in SQL; return
@@ -63,6 +73,9 @@ def insert_personalised(
     fan gets one message per bulk or campaign. The rows share ``created_at`` and get
     ascending ids (:func:`huntaze.kit.ids.new_id_head` plus the row number), so workers
     send them in the order the fans were read.
+
+    With ``max_chars`` a personalised text longer than that many characters is cut to fit,
+    ending with ``…`` (a platform's length limit, :mod:`huntaze.campaigns.adapt`).
 
     ``not_before`` is SQL giving each fan's earliest send time (a campaign's send window,
     :mod:`huntaze.campaigns.send_window`); by default every row is due at ``now``.
@@ -84,7 +97,7 @@ def insert_personalised(
         Fan.id,
         recipient_column(account.platform),
         literal(subject, String),
-        personalised(session, template, default, now),
+        _cut(personalised(session, template, default, now), max_chars),
         literal(list(media_urls or []), OutboxMessage.__table__.c.media.type),
         literal(price_cents, OutboxMessage.__table__.c.price_cents.type),
         literal(PRIORITIES[priority]),
@@ -138,6 +151,14 @@ def insert_personalised(
         ),
     )
     return max(int(inserted.rowcount), 0)
+
+
+def _cut(text: ColumnElement[str], max_chars: int | None) -> ColumnElement[str]:
+    """``text``, or its first ``max_chars - 1`` characters and ``…`` when it is longer."""
+    if max_chars is None:
+        return text
+    shortened = func.substr(text, 1, max_chars - 1) + literal("…", String)
+    return case((func.length(text) > max_chars, shortened), else_=text)
 
 
 def _row_ids(session: Session, head: str) -> Any:
