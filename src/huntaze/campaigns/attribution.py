@@ -11,6 +11,7 @@ group however many messages and purchases it has, so a purchase is never counted
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,10 +38,16 @@ class Attributed:
     revenue_squares: float = 0.0
 
 
-def attributed(session: Session, campaign_id: str, days: int, group: str) -> dict[str, Attributed]:
-    """The campaign's delivered messages and the purchases they earned, grouped by
-    ``group``: ``variant`` (the A/B variant), ``platform``, ``day`` (of sending, UTC,
-    ``YYYY-MM-DD``) or ``all``. One statement."""
+def attributed(
+    session: Session, campaign_id: str | Sequence[str], days: int, group: str
+) -> dict[str, Attributed]:
+    """The delivered messages of the campaign (or campaigns) and the purchases they earned,
+    grouped by ``group``: ``variant`` (the A/B variant), ``platform``, ``day`` (of sending,
+    UTC, ``YYYY-MM-DD``) or ``all`` (per campaign). One statement.
+
+    Across several campaigns grouped by ``platform`` or ``day``, a fan counts once per
+    group, from its first delivered message of any of them."""
+    ids = [campaign_id] if isinstance(campaign_id, str) else list(campaign_id)
     sql = sql_for(session)
     keys: dict[str, Any] = {
         "variant": OutboxMessage.variant_id,
@@ -57,7 +64,7 @@ def attributed(session: Session, campaign_id: str, days: int, group: str) -> dic
             func.min(OutboxMessage.sent_at).label("first_sent"),
         )
         .where(
-            OutboxMessage.campaign_id == campaign_id,
+            OutboxMessage.campaign_id.in_(ids),
             OutboxMessage.status == OutboxStatus.SENT,
         )
         .group_by(key, OutboxMessage.fan_id)
@@ -74,7 +81,7 @@ def attributed(session: Session, campaign_id: str, days: int, group: str) -> dic
         TrackedEvent.kind.in_([TrackedKind.CONVERSION, TrackedKind.PURCHASE]),
         TrackedEvent.occurred_at >= reached.c.first_sent,
         TrackedEvent.occurred_at < window_end,
-        or_(TrackedEvent.campaign_id.is_(None), TrackedEvent.campaign_id == campaign_id),
+        or_(TrackedEvent.campaign_id.is_(None), TrackedEvent.campaign_id.in_(ids)),
     )
     revenue = func.coalesce(
         select(func.sum(Purchase.net_cents)).where(bought).scalar_subquery(), 0

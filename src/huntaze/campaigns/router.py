@@ -7,9 +7,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Response
 
 from huntaze.auth.deps import Reader, Writer
-from huntaze.campaigns import ab_test, actions, analytics, library, send_window
+from huntaze.campaigns import ab_test, actions, analytics, library, reports, send_window
 from huntaze.campaigns import service as campaigns
 from huntaze.campaigns.attribution import DEFAULT_DAYS
+from huntaze.campaigns.report_schemas import (
+    CampaignComparison,
+    PlatformComparison,
+    TopCampaigns,
+    TopMetric,
+)
 from huntaze.campaigns.schemas import (
     AbTestIn,
     AbTestOut,
@@ -29,6 +35,7 @@ from huntaze.campaigns.schemas import (
     TemplateOut,
 )
 from huntaze.context import DbSession, Now
+from huntaze.kit.errors import ApiError
 from huntaze.kit.http import ERRORS, Limit
 from huntaze.kit.pagination import DEFAULT_LIMIT
 from huntaze.kit.validation import Platform, SafeStr
@@ -37,6 +44,8 @@ from huntaze.models.campaigns import CampaignStatusValue, CampaignTypeValue
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
 CampaignId = Annotated[SafeStr, Path(max_length=64)]
 Cursor = Annotated[SafeStr | None, Query(max_length=1024)]
+#: The most campaigns ``/compare`` takes.
+MAX_COMPARE = 20
 
 
 @router.get("", response_model=CampaignPage, responses=ERRORS)
@@ -78,6 +87,61 @@ def list_templates(
 ) -> TemplateList:
     """The built-in templates and the creator's own, with usage and average performance."""
     return library.list_templates(session, principal.creator_id, niche)
+
+
+AttributionDays = Annotated[int, Query(alias="attributionDays", ge=1, le=90)]
+SinceDays = Annotated[int, Query(alias="sinceDays", ge=1, le=3660)]
+
+
+@router.get("/compare", response_model=CampaignComparison, responses=ERRORS)
+def compare_campaigns(
+    session: DbSession,
+    principal: Reader,
+    ids: Annotated[SafeStr, Query(max_length=2000, description="Comma-separated campaign ids")],
+    attribution_days: AttributionDays = DEFAULT_DAYS,
+) -> CampaignComparison:
+    """Campaigns side by side (1 to 20 ids): impressions, clicks, conversions, revenue,
+    spend, CTR, conversion rate, ROI and CPA."""
+    wanted = list(dict.fromkeys(i.strip() for i in ids.split(",") if i.strip()))
+    if not 1 <= len(wanted) <= MAX_COMPARE:
+        raise ApiError(
+            422,
+            "invalid_request",
+            "Name 1 to 20 campaigns",
+            [{"field": "ids", "message": f"name 1 to {MAX_COMPARE} campaigns"}],
+        )
+    return reports.compare(session, principal.creator_id, wanted, attribution_days)
+
+
+@router.get("/top", response_model=TopCampaigns, responses=ERRORS)
+def top_campaigns(
+    now: Now,
+    session: DbSession,
+    principal: Reader,
+    metric: TopMetric = "revenue",
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    attribution_days: AttributionDays = DEFAULT_DAYS,
+    since_days: SinceDays = 90,
+) -> TopCampaigns:
+    """The best campaigns launched in the last ``sinceDays`` days by ``metric``."""
+    return reports.top(
+        session, principal.creator_id, metric, limit, attribution_days, since_days, now
+    )
+
+
+@router.get("/compare-platforms", response_model=PlatformComparison, responses=ERRORS)
+def compare_platforms(
+    now: Now,
+    session: DbSession,
+    principal: Reader,
+    attribution_days: AttributionDays = DEFAULT_DAYS,
+    since_days: SinceDays = 90,
+) -> PlatformComparison:
+    """Each platform's results across the campaigns launched in the last ``sinceDays``
+    days."""
+    return reports.compare_platforms(
+        session, principal.creator_id, attribution_days, since_days, now
+    )
 
 
 @router.get("/sending-rules", response_model=SendingRulesOut, responses=ERRORS)
@@ -165,7 +229,7 @@ def campaign_analytics(
     campaign_id: CampaignId,
     session: DbSession,
     principal: Reader,
-    attribution_days: Annotated[int, Query(alias="attributionDays", ge=1, le=90)] = DEFAULT_DAYS,
+    attribution_days: AttributionDays = DEFAULT_DAYS,
 ) -> CampaignAnalytics:
     """What the campaign delivered and earned: overview, by platform, timeline, funnel, CTR,
     conversion rate, ROI and cost per acquisition."""
