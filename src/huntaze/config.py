@@ -56,6 +56,8 @@ class Settings(BaseSettings):
             targets are refused at create, at PATCH and again at connect time.
         allowed_private_targets: comma-separated ``host:port`` pairs reachable even when
             ``allow_private_urls`` is off (``serve --demo`` puts its own loopback fakes here).
+        segment_refresh_seconds: how often workers re-evaluate each dynamic segment, so its
+            membership events follow the fans (one hour by default).
         public_url: the address fans reach this Huntaze at (``https://hz.example.com``):
             tracked campaign links point to ``<public_url>/t/…``. Empty means
             ``http://<host>:<port>``, which only suits a trial on one machine.
@@ -86,6 +88,7 @@ class Settings(BaseSettings):
     send_limit_guard_seconds: float = Field(default=0.5, ge=0, le=60)
     allow_private_urls: bool = False
     allowed_private_targets: str = ""
+    segment_refresh_seconds: float = Field(default=3600.0, ge=60, le=30 * 86400)
     public_url: str = Field(
         default="", max_length=2000, pattern=r"^(|https?://[^\s/?#]+(/[^\s?#]*)?)$"
     )

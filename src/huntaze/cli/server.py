@@ -57,7 +57,8 @@ def make_worker(
     secret keys and the private targets it may reach), reporting to ``metrics``; ``batch``
     messages claimed at once, ``poll`` seconds between polls when idle, on ``clock`` (the
     system's by default). Between batches it also runs the campaigns' scheduler
-    (:func:`huntaze.campaigns.scheduler.tick`), and it rewrites campaign links for click
+    (:func:`huntaze.campaigns.scheduler.tick`) and refreshes the dynamic segments
+    (:func:`huntaze.segments.refresher.refresh_due`), and it rewrites campaign links for click
     tracking (:class:`huntaze.tracking.links.LinkRewriter`) as it sends."""
     from functools import partial
 
@@ -67,6 +68,7 @@ def make_worker(
     from huntaze.outbox.channels import ChannelFactory
     from huntaze.outbox.service import outbox_from_settings
     from huntaze.outbox.worker import Worker
+    from huntaze.segments.refresher import refresh_due
     from huntaze.tracking.links import PURPOSE, LinkRewriter, LinkSigner
 
     clock = clock or SystemClock()
@@ -81,8 +83,12 @@ def make_worker(
         batch=batch,
         poll_seconds=poll,
         observer=metrics.observe,
-        # launches the scheduled campaigns that are due, ends the expired ones
-        jobs=[partial(tick, engine, clock)],
+        # launches the scheduled campaigns that are due, ends the expired ones; refreshes
+        # the dynamic segments
+        jobs=[
+            partial(tick, engine, clock),
+            partial(refresh_due, engine, clock, settings.segment_refresh_seconds),
+        ],
         prepare=links,
     )
 
