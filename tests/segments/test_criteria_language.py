@@ -60,6 +60,10 @@ CASES: list[tuple[dict[str, Any], set[str]]] = [
     (_c("spendCents", "gt", 0, kind="ppv_message"), {"whale", "nudge"}),
     (_c("spendCents", "gt", 0, kind="ppv_message", withinDays=30), {"whale"}),
     (_c("purchaseCount", "gte", 2, withinDays=30), {"whale"}),
+    # "ppv" groups ppv_message and ppv_post: the whale's two PPV unlocks of the last 30 days
+    (_c("purchaseCount", "gte", 2, kind="ppv", withinDays=30), {"whale"}),
+    (_c("purchaseCount", "gte", 2, kind="ppv_message", withinDays=30), set()),
+    (_c("spendCents", "gt", 0, kind="subscriptions"), set()),
     (_c("purchaseCount", "eq", 0), {"lapsed", "newbie", "risk", "anniv", "fansly"}),
     (_c("messageCount", "gte", 3, direction="inbound"), {"whale"}),
     (_c("messageCount", "eq", 1, direction="outbound", withinDays=7), {"whale"}),

@@ -33,7 +33,7 @@ from sqlalchemy import (
 
 from huntaze.fans.tags import tag_key
 from huntaze.models.crm import Fan, FanTag, Message, Purchase
-from huntaze.segments.criteria import Condition, Group, Node, Not
+from huntaze.segments.criteria import KIND_GROUPS, Condition, Group, Node, Not
 from huntaze.segments.tiers import TierRules, tier_expression
 
 #: Given a segment id and the path of the condition naming it, the condition selecting its
@@ -120,7 +120,8 @@ class Compiler:
             since = c.params.get("withinDays")
             conds = [Purchase.fan_id == Fan.id]
             if "kind" in c.params:
-                conds.append(Purchase.kind == c.params["kind"])
+                kinds = KIND_GROUPS.get(c.params["kind"], (c.params["kind"],))
+                conds.append(Purchase.kind.in_(kinds))
             if since is not None:
                 conds.append(Purchase.purchased_at >= self.now - since * _DAY)
             total = (

@@ -111,7 +111,13 @@ FIELDS: dict[str, Field] = {
     )
 }
 CUSTOM_PREFIX = "customFields."
-_PURCHASE_KINDS = frozenset(PurchaseKind)
+#: Purchase kinds a ``kind`` parameter may also name as a group (the issue's "spend by kind:
+#: subscriptions, tips, PPV").
+KIND_GROUPS: dict[str, tuple[str, ...]] = {
+    "ppv": (PurchaseKind.PPV_MESSAGE, PurchaseKind.PPV_POST),
+    "subscriptions": (PurchaseKind.SUBSCRIPTION, PurchaseKind.RENEWAL),
+}
+_PURCHASE_KINDS = frozenset(PurchaseKind) | frozenset(KIND_GROUPS)
 _DIRECTIONS = frozenset({"inbound", "outbound"})
 
 
