@@ -34,7 +34,7 @@ from huntaze.campaigns.schemas import FrequencyCap, QuietHours, SendingRulesIn, 
 from huntaze.db.base import UTCDateTime
 from huntaze.db.expressions import sql_for
 from huntaze.models.campaigns import Campaign, SendingRules
-from huntaze.models.crm import Conversation, Fan, Message, Purchase
+from huntaze.models.crm import Fan, Message, Purchase
 from huntaze.models.messaging import OutboxMessage, OutboxStatus
 from huntaze.models.tenancy import Creator
 from huntaze.models.tracking import TrackedEvent
@@ -185,10 +185,9 @@ def learned_hour(session: Session, now: datetime) -> Any:
         .where(TrackedEvent.fan_id == Fan.id, TrackedEvent.occurred_at >= since)
         .correlate(Fan),
         select(sql.hour_of(Message.sent_at))
-        .join(Conversation, Conversation.id == Message.conversation_id)
         .where(
-            Conversation.creator_id == Fan.creator_id,
-            Conversation.fan_id == Fan.id,
+            Message.fan_id == Fan.id,
+            Message.creator_id == Fan.creator_id,
             Message.direction == "inbound",
             Message.sent_at >= since,
         )

@@ -212,6 +212,7 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_conversation_sent", "conversation_id", "sent_at"),
+        Index("ix_messages_fan_sent", "fan_id", "sent_at"),
         Index("ix_messages_creator_unread", "creator_id", "direction", "read_at"),
     )
 

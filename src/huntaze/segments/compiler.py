@@ -105,6 +105,8 @@ class Compiler:
             return found if c.op == "in" else not_(found)
         if kind == "days":
             return self._days(c)
+        if c.field.name in self._AGGREGATES:
+            return self._measured(c)
         column = self._column(c)
         return _compare(column, c.op, c.value, self.now)
 
@@ -114,29 +116,65 @@ class Compiler:
             return _COLUMNS[name]
         if name == "tier":
             return tier_expression(self.tiers, self.now)
-        if name == "customFields":
-            return cast(Fan.custom_fields[c.key].as_string(), String)
-        if name in ("spendCents", "purchaseCount"):
-            since = c.params.get("withinDays")
-            conds = [Purchase.fan_id == Fan.id]
-            if "kind" in c.params:
-                kinds = KIND_GROUPS.get(c.params["kind"], (c.params["kind"],))
-                conds.append(Purchase.kind.in_(kinds))
+        # the criteria module lets through no other field of a plain kind
+        assert name == "customFields", name
+        return cast(Fan.custom_fields[c.key].as_string(), String)
+
+    _AGGREGATES = ("spendCents", "purchaseCount", "messageCount")
+
+    def _rows(self, c: Condition, *, correlated: bool) -> list[ColumnElement[bool]]:
+        """The purchases or messages a ``spendCents``, ``purchaseCount`` or ``messageCount``
+        condition counts: the creator's, of its ``kind`` or ``direction``, in its
+        ``withinDays``; with ``correlated``, only the outer fan's."""
+        since = c.params.get("withinDays")
+        if c.field.name == "messageCount":
+            conds = [Message.creator_id == self.creator_id]
+            if correlated:
+                conds.append(Message.fan_id == Fan.id)
+            if "direction" in c.params:
+                conds.append(Message.direction == c.params["direction"])
             if since is not None:
-                conds.append(Purchase.purchased_at >= self.now - since * _DAY)
-            total = (
-                func.coalesce(func.sum(Purchase.net_cents), 0)
-                if name == "spendCents"
-                else func.count()
-            )
-            return select(total).where(*conds).correlate(Fan).scalar_subquery()
-        # messageCount: the fan's inbox messages (received and sent)
-        conds = [Message.fan_id == Fan.id, Message.creator_id == self.creator_id]
-        if "direction" in c.params:
-            conds.append(Message.direction == c.params["direction"])
-        if "withinDays" in c.params:
-            conds.append(Message.sent_at >= self.now - c.params["withinDays"] * _DAY)
-        return select(func.count()).where(*conds).correlate(Fan).scalar_subquery()
+                conds.append(Message.sent_at >= self.now - since * _DAY)
+            return conds
+        conds = [Purchase.creator_id == self.creator_id]
+        if correlated:
+            conds.append(Purchase.fan_id == Fan.id)
+        if "kind" in c.params:
+            kinds = KIND_GROUPS.get(c.params["kind"], (c.params["kind"],))
+            conds.append(Purchase.kind.in_(kinds))
+        if since is not None:
+            conds.append(Purchase.purchased_at >= self.now - since * _DAY)
+        return conds
+
+    def _aggregate(self, c: Condition) -> tuple[Any, Any, Any]:
+        """The measure (a net sum, coalesced to 0, or a count), the fan column of its rows,
+        and the table."""
+        if c.field.name == "messageCount":
+            return func.count(), Message.fan_id, Message
+        if c.field.name == "spendCents":
+            return func.coalesce(func.sum(Purchase.net_cents), 0), Purchase.fan_id, Purchase
+        return func.count(), Purchase.fan_id, Purchase
+
+    def _measured(self, c: Condition) -> ColumnElement[bool]:
+        """A condition on a fan's purchases or messages.
+
+        When a fan with no such rows cannot match (``purchaseCount >= 2``), it compiles
+        set-based: ``fans.id IN (SELECT fan_id … GROUP BY fan_id HAVING …)``, one pass over
+        the creator's rows in the window, which both engines run as a semi-join, where a
+        subquery per fan made a million index lookups. Otherwise (``purchaseCount = 0``) it
+        stays a subquery per fan, as ``NOT IN`` over a large set is slow on PostgreSQL."""
+        measure, fan_column, table = self._aggregate(c)
+        if _holds_for_zero(c.op, c.value):
+            per_fan = select(measure).where(*self._rows(c, correlated=True)).scalar_subquery()
+            return _compare(per_fan, c.op, c.value, self.now)
+        matching = (
+            select(fan_column)
+            .select_from(table)
+            .where(*self._rows(c, correlated=False))
+            .group_by(fan_column)
+            .having(_compare(measure, c.op, c.value, self.now))
+        )
+        return Fan.id.in_(matching)
 
     def _tags(self, c: Condition) -> ColumnElement[bool]:
         has = exists().where(FanTag.fan_id == Fan.id, FanTag.creator_id == self.creator_id)
@@ -178,6 +216,23 @@ class Compiler:
             return at_most(n - 1) if n > 0 else false()
         exact = and_(at_least(n), at_most(n))
         return exact if op == "eq" else or_(not_(exact), t.is_(None))
+
+
+def _holds_for_zero(op: str, value: Any) -> bool:
+    """Whether a measure of 0 (a fan with no purchases or messages) satisfies ``op value``
+    (the integer operators)."""
+    checks: dict[str, Callable[[], bool]] = {
+        "eq": lambda: value == 0,
+        "ne": lambda: value != 0,
+        "gt": lambda: value < 0,
+        "gte": lambda: value <= 0,
+        "lt": lambda: value > 0,
+        "lte": lambda: value >= 0,
+        "between": lambda: value[0] <= 0 <= value[1],
+        "in": lambda: 0 in value,
+        "notIn": lambda: 0 not in value,
+    }
+    return checks[op]()
 
 
 def _compare(column: Any, op: str, value: Any, now: datetime) -> ColumnElement[bool]:
