@@ -346,6 +346,11 @@ def main() -> None:
         data = json.loads(path.read_text())
         python = data["machine"]["python"]
         parts.append(_launch_section(data))
+    path = ROOT / "results" / "segments.json"
+    if path.exists():
+        from bench.segments_report import segments_section
+
+        parts.append(segments_section(json.loads(path.read_text())))
     path = ROOT / "results" / "fanlist.json"
     if path.exists():
         from bench.fanlist_report import fanlist_section
