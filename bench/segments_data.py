@@ -25,6 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Engine
 
+import huntaze.models.crm  # noqa: F401 (registers the tables the load reads)
+from huntaze.db.base import Base
+
 SEED = 11
 KINDS = np.array(["subscription", "renewal", "tip", "ppv_message", "ppv_post", "custom"])
 KIND_P = [0.30, 0.20, 0.20, 0.20, 0.08, 0.02]
@@ -186,7 +189,9 @@ COLUMNS = {
 def load(engine: Engine, creator_id: str, tables: dict[str, pa.Table]) -> None:
     """Insert the tables into Huntaze's (migrated, empty) database for ``creator_id``: the
     fans, one conversation per fan that wrote, the purchases and the messages. ``COPY`` on
-    PostgreSQL, ``executemany`` on SQLite."""
+    PostgreSQL, ``executemany`` on SQLite. The tables' secondary indexes are dropped for the
+    load and built again after it, as a bulk load does: rows arrive in primary-key order,
+    and each index is then built in one sort instead of 10,000,000 random insertions."""
     pg = engine.dialect.name == "postgresql"
     writers = pc.unique(tables["messages"].column("fan_id")).to_pylist()
     stamp = datetime.now(UTC)
@@ -195,12 +200,29 @@ def load(engine: Engine, creator_id: str, tables: dict[str, pa.Table]) -> None:
         (f"conv_{f[4:]}", creator_id, f, "onlyfans", 0, conv_at, conv_at) for f in writers
     ]
     conv_cols = "id, creator_id, fan_id, platform, unread_count, created_at, updated_at"
+    indexes = [
+        index
+        for name in ("fans", "purchases", "conversations", "messages")
+        for index in Base.metadata.tables[name].indexes
+    ]
     with engine.begin() as conn:
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        for name in ("fans", "purchases", "messages"):
-            if name == "messages":
-                _write(cur, pg, "conversations", conv_cols, iter([conversations]))
-            _write(cur, pg, name, COLUMNS[name], _rows(tables[name], creator_id, pg, name))
+        for index in indexes:
+            index.drop(conn)
+    for name in ("fans", "purchases", "conversations", "messages"):
+        batches = (
+            iter([conversations])
+            if name == "conversations"
+            else _rows(tables[name], creator_id, pg, name)
+        )
+        cols = conv_cols if name == "conversations" else COLUMNS[name]
+        with engine.begin() as conn:
+            cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            if not pg:
+                cur.execute("PRAGMA cache_size=-1000000")  # 1 GB: the load's pages stay
+            _write(cur, pg, name, cols, batches)
+    with engine.begin() as conn:
+        for index in indexes:
+            index.create(conn)
 
 
 def _write(

@@ -6,7 +6,9 @@ A due campaign is launched exactly once however many workers run: each launch fi
 the campaign from ``scheduled`` to ``active`` with a conditional ``UPDATE … WHERE status =
 'scheduled'``, in the transaction that then fans it out. On PostgreSQL a second worker's
 ``UPDATE`` waits for the first one's row lock and then matches nothing; on SQLite the
-transaction holds the one write lock from ``BEGIN IMMEDIATE``. A launch that fails (a
+transaction holds the one write lock from ``BEGIN IMMEDIATE``. On PostgreSQL a worker first
+locks the campaign with ``FOR UPDATE SKIP LOCKED``, so it moves on to the next due campaign
+rather than waiting for one another worker is launching. A launch that fails (a
 platform without content, a segment deleted since) changes nothing but the campaign, which
 goes back to ``draft`` with the reason in ``statusReason``. An active campaign that costs
 something per message has its spend brought up to date, and pauses itself at its budget.
@@ -90,7 +92,15 @@ def tick(engine: Engine, clock: Clock) -> Tick:
 def _launch_due(engine: Engine, campaign_id: str, now: datetime, done: Tick) -> None:
     try:
         with Session(writer_bind(engine)) as session, session.begin():
-            claimed = rows_changed(
+            # PostgreSQL: a campaign another worker is launching is skipped, not waited
+            # for, so workers ticking together share the due campaigns (SQLite has one
+            # writer, and no FOR UPDATE)
+            held = session.scalar(
+                select(Campaign.id)
+                .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SCHEDULED)
+                .with_for_update(skip_locked=True)
+            )
+            claimed = held is not None and rows_changed(
                 session,
                 update(Campaign)
                 .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SCHEDULED)
@@ -98,7 +108,7 @@ def _launch_due(engine: Engine, campaign_id: str, now: datetime, done: Tick) -> 
                 .execution_options(synchronize_session=False),
             )
             if not claimed:
-                return  # another worker launched it
+                return  # another worker launched it, or is launching it
             campaign = session.get(Campaign, campaign_id)
             assert campaign is not None
             arms, waiting = arms_of(campaign, running_experiment(session, campaign.id), session)

@@ -35,7 +35,11 @@ class Campaign(Base):
     mediaUrls?, priceCents?}``; ``launch`` keeps what the launch queued and skipped."""
 
     __tablename__ = "campaigns"
-    __table_args__ = (Index("ix_campaigns_creator_created", "creator_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_campaigns_creator_created", "creator_id", "created_at"),
+        # the scheduler's due campaigns: scheduled ones by start
+        Index("ix_campaigns_due", "status", "scheduled_for"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))

@@ -165,7 +165,15 @@ class Purchase(Base):
     __table_args__ = (
         UniqueConstraint("creator_id", "platform", "transaction_id"),
         Index("ix_purchases_fan_purchased", "fan_id", "purchased_at"),
-        Index("ix_purchases_creator_purchased", "creator_id", "purchased_at"),
+        # covering: a segment's purchases in a window are one range, no table reads
+        Index(
+            "ix_purchases_creator_purchased",
+            "creator_id",
+            "purchased_at",
+            "fan_id",
+            "kind",
+            "net_cents",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -213,6 +221,8 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_conversation_sent", "conversation_id", "sent_at"),
         Index("ix_messages_fan_sent", "fan_id", "sent_at"),
+        # covering: a segment's messages in a window are one range, no table reads
+        Index("ix_messages_creator_sent", "creator_id", "direction", "sent_at", "fan_id"),
         Index("ix_messages_creator_unread", "creator_id", "direction", "read_at"),
     )
 

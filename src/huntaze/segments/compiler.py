@@ -2,9 +2,11 @@
 
 The condition runs on SQLite and PostgreSQL alike: every value is a bound parameter, the
 columns come from the allow-list, and what would differ between the engines (a custom
-field's JSON) goes through SQLAlchemy's portable JSON index. Aggregates over a fan's
-purchases and messages are correlated subqueries (``ix_purchases_fan_purchased`` serves
-the purchases').
+field's JSON) goes through SQLAlchemy's portable JSON index. A measure over a fan's
+purchases or messages that a fan with none cannot meet is a semi-join over the creator's
+rows (the covering indexes ``ix_purchases_creator_purchased`` and
+``ix_messages_creator_sent`` hold a window's rows in one range); one a fan with none meets
+is a subquery per fan (``ix_purchases_fan_purchased``, ``ix_messages_fan_sent``).
 
 Day counts are whole days, as a person counts them: ``daysSinceLastActivity >= 30`` holds
 for a fan whose last activity is at least 30 times 24 hours old. A fan with no recorded activity
