@@ -351,6 +351,11 @@ def main() -> None:
         from bench.segments_report import segments_section
 
         parts.append(segments_section(json.loads(path.read_text())))
+    path = ROOT / "results" / "schedule.json"
+    if path.exists():
+        from bench.schedule_report import schedule_section
+
+        parts.append(schedule_section(json.loads(path.read_text())))
     path = ROOT / "results" / "fanlist.json"
     if path.exists():
         from bench.fanlist_report import fanlist_section
