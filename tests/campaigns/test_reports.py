@@ -54,6 +54,17 @@ def test_campaigns_and_platforms_compare_on_what_fans_did(  # type: ignore[no-un
         "campaignId": vips["id"],
     }
     assert client.post("/api/track/events", json={"events": [click]}, headers=h).status_code == 200
+    # the whale, reached by both, converts on a link of "All": that campaign's, not VIP's
+    bought = {
+        "kind": "conversion",
+        "externalId": "k2",
+        "occurredAt": (sent_at + timedelta(hours=2)).isoformat(),
+        "fanId": ids["whale"],
+        "campaignId": everyone["id"],
+        "valueCents": 700,
+        "currency": "USD",
+    }
+    assert client.post("/api/track/events", json={"events": [bought]}, headers=h).status_code == 200
 
     r = client.get(
         "/api/campaigns/compare", params={"ids": f"{vips['id']},{everyone['id']}"}, headers=h
@@ -68,8 +79,8 @@ def test_campaigns_and_platforms_compare_on_what_fans_did(  # type: ignore[no-un
         "impressions": 6,
         "clicks": 0,
         "conversions": 2,
-        "revenue": 60.0,
-        "revenueCents": 6000,
+        "revenue": 67.0,
+        "revenueCents": 6700,
         "spentCents": 0,
         "ctr": 0.0,
         "conversionRate": 2 / 6,
@@ -94,8 +105,8 @@ def test_campaigns_and_platforms_compare_on_what_fans_did(  # type: ignore[no-un
             "impressions": 7,
             "clicks": 1,
             "conversions": 2,  # each fan once across the two campaigns
-            "revenue": 60.0,
-            "revenueCents": 6000,
+            "revenue": 67.0,
+            "revenueCents": 6700,
             "ctr": 1 / 7,
             "conversionRate": 2 / 7,
         }

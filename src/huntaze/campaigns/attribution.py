@@ -81,7 +81,14 @@ def attributed(
         TrackedEvent.kind.in_([TrackedKind.CONVERSION, TrackedKind.PURCHASE]),
         TrackedEvent.occurred_at >= reached.c.first_sent,
         TrackedEvent.occurred_at < window_end,
-        or_(TrackedEvent.campaign_id.is_(None), TrackedEvent.campaign_id.in_(ids)),
+        # an event naming a campaign is that campaign's: per campaign (``all``), the one
+        # the fan's row belongs to
+        or_(
+            TrackedEvent.campaign_id.is_(None),
+            TrackedEvent.campaign_id == reached.c.key
+            if group == "all"
+            else TrackedEvent.campaign_id.in_(ids),
+        ),
     )
     revenue = func.coalesce(
         select(func.sum(Purchase.net_cents)).where(bought).scalar_subquery(), 0
