@@ -24,13 +24,13 @@ from huntaze.campaigns import adapt, send_window
 from huntaze.campaigns.errors import MissingContent
 from huntaze.campaigns.schemas import LaunchReport
 from huntaze.db.expressions import sql_for
+from huntaze.fans.errors import InvalidCriteria
 from huntaze.messaging.fanout import insert_personalised, reachable_on
 from huntaze.models.campaigns import Campaign, CampaignExperiment
 from huntaze.models.crm import Fan
 from huntaze.models.messaging import AccountStatus, OutboxMessage, SendingAccount
 from huntaze.models.segments import Segment
 from huntaze.segments.audience import members_of
-from huntaze.segments.errors import InvalidCriteria
 
 #: Buckets of an A/B test's assignment (:meth:`huntaze.db.expressions.SqlExpressions.bucket`).
 BUCKETS = 2**32

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from huntaze.kit.errors import Conflict, NotFound
+from typing import Any
+
+from huntaze.kit.errors import Conflict, DomainError, NotFound
 
 
 class FanNotFound(NotFound):
@@ -17,3 +19,16 @@ class FanExists(Conflict):
 
     error_code = "fan_exists"
     default_message = "A fan with this platform and platformFanId already exists"
+
+
+class InvalidCriteria(DomainError):
+    """422 ``invalid_criteria``: a criterion names a field or operator the language does not
+    have, or a value its field cannot hold; ``details`` give its path (``criteria.all[2].op``)
+    and why."""
+
+    http_status = 422
+    error_code = "invalid_criteria"
+    default_message = "The segment criteria are not valid"
+
+    def __init__(self, path: str = "criteria", message: str = "is not valid", **extra: Any) -> None:
+        super().__init__(details=[{"field": path, "message": message, **extra}])

@@ -26,7 +26,7 @@ SegmentKindValue = Literal["static", "dynamic"]
 
 class Segment(Base):
     """A creator's audience (seed 004's ``Segment``): criteria in the language of
-    :mod:`huntaze.segments.criteria`, and what its last refresh measured."""
+    :mod:`huntaze.fans.criteria`, and what its last refresh measured."""
 
     __tablename__ = "segments"
     __table_args__ = (UniqueConstraint("creator_id", "name"),)
@@ -61,7 +61,7 @@ class SegmentMember(Base):
 
 
 class FanTierRules(Base):
-    """A creator's fan-tier thresholds (:class:`huntaze.segments.tiers.TierRules`, camelCase
+    """A creator's fan-tier thresholds (:class:`huntaze.fans.tiers.TierRules`, camelCase
     JSON); a creator without a row uses the defaults."""
 
     __tablename__ = "fan_tier_rules"

@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
+from huntaze.fans.compiler import Compiler, SegmentResolver
+from huntaze.fans.criteria import parse
+from huntaze.fans.errors import InvalidCriteria
+from huntaze.fans.tiers import TierRules
 from huntaze.models.crm import Fan
 from huntaze.models.segments import FanTierRules, Segment, SegmentKind, SegmentMember
-from huntaze.segments.compiler import Compiler, SegmentResolver
-from huntaze.segments.criteria import parse
-from huntaze.segments.errors import InvalidCriteria
-from huntaze.segments.tiers import TierRules
 
 
 def audience(

@@ -2,22 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from huntaze.kit.errors import Conflict, DomainError, NotFound
-
-
-class InvalidCriteria(DomainError):
-    """422 ``invalid_criteria``: a criterion names a field or operator the language does not
-    have, or a value its field cannot hold; ``details`` give its path (``criteria.all[2].op``)
-    and why."""
-
-    http_status = 422
-    error_code = "invalid_criteria"
-    default_message = "The segment criteria are not valid"
-
-    def __init__(self, path: str = "criteria", message: str = "is not valid", **extra: Any) -> None:
-        super().__init__(details=[{"field": path, "message": message, **extra}])
+from huntaze.kit.errors import Conflict, NotFound
 
 
 class SegmentNotFound(NotFound):

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Path, Query, Response
 
 from huntaze.auth.deps import Reader, Writer
 from huntaze.context import DbSession, Now
+from huntaze.fans.errors import InvalidCriteria
 from huntaze.fans.schemas import FanPage
+from huntaze.fans.tiers import TierRules
 from huntaze.kit.http import ERRORS, Limit
 from huntaze.kit.pagination import DEFAULT_LIMIT
 from huntaze.kit.validation import SafeStr
 from huntaze.segments import service
-from huntaze.segments.errors import InvalidCriteria
 from huntaze.segments.schemas import (
     PreviewIn,
     PreviewOut,
@@ -26,7 +27,6 @@ from huntaze.segments.schemas import (
     SmartAudiences,
     TierCounts,
 )
-from huntaze.segments.tiers import TierRules
 
 router = APIRouter(prefix="/api/segments", tags=["segments"])
 SegmentId = Annotated[SafeStr, Path(max_length=64)]

@@ -12,9 +12,9 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from huntaze.fans.schemas import FanOut, SafeModel
+from huntaze.fans.tiers import TierRules
 from huntaze.kit.schema import CamelModel, Page
 from huntaze.models.segments import SegmentKindValue
-from huntaze.segments.tiers import TierRules
 
 MAX_NAME = 255
 MAX_DESCRIPTION = 2000

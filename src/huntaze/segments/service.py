@@ -25,15 +25,17 @@ from sqlalchemy.orm import Session
 from huntaze.db.expressions import sql_for
 from huntaze.db.session import flush_or_raise, get_owned, rows_changed
 from huntaze.eventlog import EventType, record_event
+from huntaze.fans.criteria import parse, segment_ids
+from huntaze.fans.errors import InvalidCriteria
 from huntaze.fans.schemas import FanPage
 from huntaze.fans.service import fan_page
+from huntaze.fans.tiers import TIERS, TierRules, tier_expression
 from huntaze.kit.ids import new_id
 from huntaze.kit.keyset import Keyset, SortColumn
 from huntaze.models.crm import Fan
 from huntaze.models.segments import FanTierRules, Segment, SegmentMember
 from huntaze.segments.audience import audience, members_of, tier_rules
-from huntaze.segments.criteria import parse, segment_ids
-from huntaze.segments.errors import InvalidCriteria, SegmentExists, SegmentInUse, SegmentNotFound
+from huntaze.segments.errors import SegmentExists, SegmentInUse, SegmentNotFound
 from huntaze.segments.schemas import (
     PreviewOut,
     RefreshOut,
@@ -48,7 +50,6 @@ from huntaze.segments.schemas import (
 )
 from huntaze.segments.smart import SMART_AUDIENCES
 from huntaze.segments.stats import measure, per_member
-from huntaze.segments.tiers import TIERS, TierRules, tier_expression
 
 #: Segments page by name; members newest first.
 PAGES = Keyset(SortColumn(Segment.name), Segment.id)

@@ -12,7 +12,7 @@ can hold. :func:`parse` checks everything before the compiler (:mod:`.compiler`)
 the compiler binds every value as a parameter: no text of a criterion ever becomes SQL.
 docs/segments.md lists every field, operator and parameter.
 
-Raises :class:`~huntaze.segments.errors.InvalidCriteria` (422 ``invalid_criteria``) naming
+Raises :class:`~huntaze.fans.errors.InvalidCriteria` (422 ``invalid_criteria``) naming
 the criterion's path, for example ``criteria.all[1].value``.
 """
 
@@ -23,10 +23,10 @@ from dataclasses import field as dc_field
 from datetime import datetime
 from typing import Any, Literal
 
+from huntaze.fans.errors import InvalidCriteria
+from huntaze.fans.tiers import TIERS
 from huntaze.kit.validation import check_int64, check_text
 from huntaze.models.crm import Consent, PurchaseKind, SubscriptionStatus
-from huntaze.segments.errors import InvalidCriteria
-from huntaze.segments.tiers import TIERS
 
 #: The deepest nesting of groups, and the most conditions, one criteria document may hold.
 MAX_DEPTH = 8
