@@ -17,7 +17,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, exists, func, literal, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from huntaze.campaigns import adapt, send_window
@@ -44,11 +56,13 @@ def check_segments(session: Session, creator_id: str, segment_ids: Sequence[str]
     """
     if not segment_ids:
         return
-    found = set(
-        session.scalars(
-            select(Segment.id).where(Segment.creator_id == creator_id, Segment.id.in_(segment_ids))
+    # whole rows, so the launch that checks them finds them in the session's identity map
+    found = {
+        seg.id
+        for seg in session.scalars(
+            select(Segment).where(Segment.creator_id == creator_id, Segment.id.in_(segment_ids))
         )
-    )
+    }
     for i, seg_id in enumerate(segment_ids):
         if seg_id not in found:
             raise InvalidCriteria(f"segmentIds[{i}]", f"no segment {seg_id[:64]!r}")
@@ -152,27 +166,37 @@ def launch(
         ("awaitingWinner",) if waiting is not None else ()
     )
     report = LaunchReport(skipped=dict.fromkeys(reasons, 0))
-    for platform, account in accounts.items():
-        base = [*conds, reachable_on(platform)]
+    on_none = not_(or_(*(reachable_on(p) for p in campaign.platforms)))
+    for i, (platform, account) in enumerate(accounts.items()):
+        reach = reachable_on(platform)
         counts = {"queued": 0, **dict.fromkeys(reasons, 0)}
+        # what each skip counts, among the audience; all in one pass over it, taken before
+        # this platform's rows are queued (an earlier platform's rows count for the cap)
+        skips: dict[str, list[ColumnElement[bool]]] = {}
+        if i == 0:
+            skips["_onNone"] = [on_none]
+        ready: list[ColumnElement[bool]] = [reach, not_(opted_out)]
         if account is None:
-            counts["noChannel"] = _count(session, base)
+            skips["noChannel"] = [reach]
         else:
             messaged = exists().where(
                 OutboxMessage.campaign_id == campaign.id,
                 OutboxMessage.account_id == account.id,
                 OutboxMessage.fan_id == Fan.id,
             )
-            counts["optedOut"] = _count(session, [*base, opted_out])
-            counts["alreadyMessaged"] = _count(session, [*base, not_(opted_out), messaged])
-            ready = [*base, not_(opted_out)]
+            skips["optedOut"] = [reach, opted_out]
+            skips["alreadyMessaged"] = [*ready, messaged]
             if at_cap is not None:
                 # each message counts: a fan two of the platforms reach may reach the cap
                 # with the first platform's message
-                counts["frequencyCapped"] = _count(session, [*ready, not_(messaged), at_cap])
+                skips["frequencyCapped"] = [*ready, not_(messaged), at_cap]
                 ready.append(not_(at_cap))
             if waiting is not None:
-                counts["awaitingWinner"] = _count(session, [*ready, not_(messaged), waiting])
+                skips["awaitingWinner"] = [*ready, not_(messaged), waiting]
+        counted = _counts(session, conds, skips)
+        report.skipped["noChannel"] += counted.pop("_onNone", 0)
+        counts.update(counted)
+        if account is not None:
             limits = adapt.rules_for(platform)
             for arm in arms:
                 content = _content(arm.content, platform) or {}
@@ -180,7 +204,7 @@ def launch(
                     session,
                     account,
                     now,
-                    [*ready, *arm.conditions],
+                    [*conds, *ready, *arm.conditions],
                     template=content["text"],
                     key_prefix=campaign.id,
                     campaign_id=campaign.id,
@@ -195,8 +219,8 @@ def launch(
         report.queued += counts["queued"]
         for reason in reasons:
             report.skipped[reason] += counts[reason]
-    on_none = not_(or_(*(reachable_on(p) for p in campaign.platforms)))
-    report.skipped["noChannel"] += _count(session, [*conds, on_none])
+    if not accounts:
+        report.skipped["noChannel"] += _counts(session, conds, {"n": [on_none]})["n"]
     return report
 
 
@@ -204,5 +228,16 @@ def _content(content: dict[str, Any], platform: str) -> dict[str, Any] | None:
     return adapt.for_platform(content, platform)
 
 
-def _count(session: Session, conds: Sequence[ColumnElement[bool]]) -> int:
-    return int(session.scalar(select(func.count()).select_from(Fan).where(*conds)) or 0)
+def _counts(
+    session: Session,
+    where: Sequence[ColumnElement[bool]],
+    named: dict[str, list[ColumnElement[bool]]],
+) -> dict[str, int]:
+    """How many fans ``where`` selects meet each of ``named``'s conditions: one
+    ``SELECT sum(CASE WHEN … THEN 1 ELSE 0 END), …`` over them, one pass however many."""
+    columns = [
+        func.coalesce(func.sum(case((and_(true(), *c), 1), else_=0)), 0).label(f"c{i}")
+        for i, c in enumerate(named.values())
+    ]
+    row = session.execute(select(*columns).select_from(Fan).where(*where)).one()
+    return {name: int(value) for name, value in zip(named, row, strict=True)}

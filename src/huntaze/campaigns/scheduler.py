@@ -4,11 +4,10 @@ and end the campaigns whose end date has passed.
 
 A due campaign is launched exactly once however many workers run: each launch first moves
 the campaign from ``scheduled`` to ``active`` with a conditional ``UPDATE … WHERE status =
-'scheduled'``, in the transaction that then fans it out. On PostgreSQL a second worker's
-``UPDATE`` waits for the first one's row lock and then matches nothing; on SQLite the
-transaction holds the one write lock from ``BEGIN IMMEDIATE``. On PostgreSQL a worker first
-locks the campaign with ``FOR UPDATE SKIP LOCKED``, so it moves on to the next due campaign
-rather than waiting for one another worker is launching. A launch that fails (a
+'scheduled'``, in the transaction that then fans it out. On PostgreSQL that ``UPDATE`` picks
+the campaign through a ``FOR UPDATE SKIP LOCKED`` subquery, so a worker skips a campaign
+another worker is launching rather than waiting for it; on SQLite the transaction holds the
+one write lock from ``BEGIN IMMEDIATE``. A launch that fails (a
 platform without content, a segment deleted since) changes nothing but the campaign, which
 goes back to ``draft`` with the reason in ``statusReason``. An active campaign that costs
 something per message has its spend brought up to date, and pauses itself at its budget.
@@ -93,17 +92,14 @@ def _launch_due(engine: Engine, campaign_id: str, now: datetime, done: Tick) -> 
     try:
         with Session(writer_bind(engine)) as session, session.begin():
             # PostgreSQL: a campaign another worker is launching is skipped, not waited
-            # for, so workers ticking together share the due campaigns (SQLite has one
-            # writer, and no FOR UPDATE)
-            held = session.scalar(
-                select(Campaign.id)
-                .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SCHEDULED)
-                .with_for_update(skip_locked=True)
-            )
-            claimed = held is not None and rows_changed(
+            # for (the subquery's FOR UPDATE SKIP LOCKED), so workers ticking together
+            # share the due campaigns; SQLite has one writer, and no FOR UPDATE
+            scheduled = (Campaign.id == campaign_id, Campaign.status == CampaignStatus.SCHEDULED)
+            free = select(Campaign.id).where(*scheduled).with_for_update(skip_locked=True)
+            claimed = rows_changed(
                 session,
                 update(Campaign)
-                .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SCHEDULED)
+                .where(*scheduled, Campaign.id.in_(free.scalar_subquery()))
                 .values(status=CampaignStatus.ACTIVE, started_at=now, updated_at=now)
                 .execution_options(synchronize_session=False),
             )
