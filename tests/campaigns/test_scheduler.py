@@ -106,6 +106,28 @@ def test_a_launch_that_cannot_happen_returns_the_campaign_to_draft(  # type: ign
     assert _rows(sessions, camp["id"]) == 0
 
 
+def test_one_failed_launch_in_a_tick_leaves_the_others_launched(  # type: ignore[no-untyped-def]
+    client, audience, relay, engine, clock, sessions
+) -> None:
+    """A tick launches its due campaigns in one transaction: the one that cannot launch is
+    rolled back alone."""
+    h = audience["headers"]
+    good = [_scheduled(client, h, clock, name=f"ok{i}") for i in range(2)]
+    bad = _scheduled(client, h, clock, name="no content", content={})
+    later = _scheduled(client, h, clock, minutes=6, name="later")
+    clock.advance(5 * 60)
+    done = tick(engine, clock)
+    assert sorted(done.launched) == sorted(c["id"] for c in good)
+    assert done.failed == [bad["id"]]
+    for c in good:
+        assert _rows(sessions, c["id"]) == 6
+        assert client.get(f"/api/campaigns/{c['id']}", headers=h).json()["status"] == "active"
+    got = client.get(f"/api/campaigns/{bad['id']}", headers=h).json()
+    assert got["status"] == "draft" and got["statusReason"] == "launch_failed:missing_content"
+    assert _rows(sessions, bad["id"]) == 0
+    assert client.get(f"/api/campaigns/{later['id']}", headers=h).json()["status"] == "scheduled"
+
+
 def test_a_worker_runs_the_scheduler_between_batches(  # type: ignore[no-untyped-def]
     client, audience, relay, engine, clock
 ) -> None:

@@ -37,12 +37,13 @@ from huntaze.campaigns.errors import MissingContent
 from huntaze.campaigns.schemas import LaunchReport
 from huntaze.db.expressions import sql_for
 from huntaze.fans.errors import InvalidCriteria
+from huntaze.fans.tiers import TierRules
 from huntaze.messaging.fanout import insert_personalised, reachable_on
-from huntaze.models.campaigns import Campaign, CampaignExperiment
+from huntaze.models.campaigns import Campaign, CampaignExperiment, SendingRules
 from huntaze.models.crm import Fan
 from huntaze.models.messaging import AccountStatus, OutboxMessage, SendingAccount
 from huntaze.models.segments import Segment
-from huntaze.segments.audience import members_of
+from huntaze.segments.audience import members_of, tier_rules
 
 #: Buckets of an A/B test's assignment (:meth:`huntaze.db.expressions.SqlExpressions.bucket`).
 BUCKETS = 2**32
@@ -68,7 +69,41 @@ def check_segments(session: Session, creator_id: str, segment_ids: Sequence[str]
             raise InvalidCriteria(f"segmentIds[{i}]", f"no segment {seg_id[:64]!r}")
 
 
-def audience(session: Session, campaign: Campaign, now: datetime) -> list[ColumnElement[bool]]:
+class Lookups:
+    """The per-creator rows a launch reads (its sending accounts, sending rules and tier
+    thresholds), read once per creator however many campaigns one transaction launches
+    (:func:`huntaze.campaigns.scheduler.tick` launches a batch of due campaigns in one).
+    Only for the transaction it was made in."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._accounts: dict[tuple[str, str], SendingAccount | None] = {}
+        self._rules: dict[str, SendingRules | None] = {}
+        self._tiers: dict[str, TierRules] = {}
+
+    def account(self, creator_id: str, platform: str) -> SendingAccount | None:
+        """:func:`active_account`, once per creator and platform."""
+        key = (creator_id, platform)
+        if key not in self._accounts:
+            self._accounts[key] = active_account(self.session, creator_id, platform)
+        return self._accounts[key]
+
+    def rules(self, creator_id: str) -> SendingRules | None:
+        """:func:`huntaze.campaigns.send_window.rules_of`, once per creator."""
+        if creator_id not in self._rules:
+            self._rules[creator_id] = send_window.rules_of(self.session, creator_id)
+        return self._rules[creator_id]
+
+    def tiers(self, creator_id: str) -> TierRules:
+        """:func:`huntaze.segments.audience.tier_rules`, once per creator."""
+        if creator_id not in self._tiers:
+            self._tiers[creator_id] = tier_rules(self.session, creator_id)
+        return self._tiers[creator_id]
+
+
+def audience(
+    session: Session, campaign: Campaign, now: datetime, lookups: Lookups | None = None
+) -> list[ColumnElement[bool]]:
     """The conditions selecting the campaign's audience at ``now``: the union of its
     segments' members, or every fan of the creator when it names none.
 
@@ -79,11 +114,13 @@ def audience(session: Session, campaign: Campaign, now: datetime) -> list[Column
     if not campaign.segment_ids:
         return [tenant]
     check_segments(session, campaign.creator_id, campaign.segment_ids)
+    lookups = lookups or Lookups(session)
+    tiers = lookups.tiers(campaign.creator_id)
     parts = []
     for seg_id in campaign.segment_ids:
         seg = session.get(Segment, seg_id)
         assert seg is not None  # checked above, in this transaction
-        parts.append(and_(*members_of(session, seg, now)))
+        parts.append(and_(*members_of(session, seg, now, tiers)))
     return [tenant, or_(*parts)]
 
 
@@ -138,12 +175,14 @@ def launch(
     now: datetime,
     arms: Sequence[Arm] | None = None,
     waiting: ColumnElement[bool] | None = None,
+    lookups: Lookups | None = None,
 ) -> LaunchReport:
     """Queue the campaign's messages as of ``now`` and return what was queued and skipped.
 
     ``arms`` split the audience (:func:`arms_of`; the campaign's content for everyone by
     default); fans matching ``waiting`` are an A/B test's rest, counted as
-    ``awaitingWinner`` and not messaged yet.
+    ``awaitingWinner`` and not messaged yet. ``lookups`` share the creator's rows between
+    the launches of one transaction.
 
     Raises:
         MissingContent: 422 when a platform with a sending account has no content in an arm
@@ -152,14 +191,15 @@ def launch(
     """
     arms = list(arms or [Arm(None, campaign.content)])
     creator_id = campaign.creator_id
-    accounts = {p: active_account(session, creator_id, p) for p in campaign.platforms}
+    lookups = lookups or Lookups(session)
+    accounts = {p: lookups.account(creator_id, p) for p in campaign.platforms}
     for platform, account in accounts.items():
         for arm in arms:
             if account is not None and _content(arm.content, platform) is None:
                 raise MissingContent(details=[{"field": f"content.{platform}"}])
-    conds = audience(session, campaign, now)
+    conds = audience(session, campaign, now, lookups)
     opted_out = Fan.consent == "opted_out"
-    rules = send_window.rules_of(session, creator_id)
+    rules = lookups.rules(creator_id)
     at_cap = send_window.capped(rules, now)
     due = send_window.send_times(session, campaign, rules, conds, now)
     reasons = ("optedOut", "noChannel", "alreadyMessaged", "frequencyCapped") + (

@@ -2,13 +2,13 @@
 (:attr:`huntaze.outbox.worker.Worker.jobs`): launch the scheduled campaigns that are due,
 and end the campaigns whose end date has passed.
 
-A due campaign is launched exactly once however many workers run: each launch first moves
-the campaign from ``scheduled`` to ``active`` with a conditional ``UPDATE … WHERE status =
-'scheduled'``, in the transaction that then fans it out. On PostgreSQL that ``UPDATE`` picks
-the campaign through a ``FOR UPDATE SKIP LOCKED`` subquery, so a worker skips a campaign
-another worker is launching rather than waiting for it; on SQLite the transaction holds the
-one write lock from ``BEGIN IMMEDIATE``. A launch that fails (a
-platform without content, a segment deleted since) changes nothing but the campaign, which
+A due campaign is launched exactly once however many workers run: a tick moves a batch of
+due campaigns from ``scheduled`` to ``active`` with one conditional ``UPDATE … WHERE status =
+'scheduled'``, in the transaction that then fans them out. On PostgreSQL that ``UPDATE``
+picks the campaigns through a ``FOR UPDATE SKIP LOCKED`` subquery, so a worker skips the
+campaigns another worker is launching rather than waiting for them; on SQLite the
+transaction holds the one write lock from ``BEGIN IMMEDIATE``. A launch that fails (a
+platform without content, a segment deleted since) changes nothing but its campaign, which
 goes back to ``draft`` with the reason in ``statusReason``. An active campaign that costs
 something per message has its spend brought up to date, and pauses itself at its budget.
 """
@@ -22,13 +22,12 @@ import structlog
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from huntaze.campaigns.actions import running_experiment
-from huntaze.campaigns.launch import arms_of, launch
+from huntaze.campaigns.launch import Lookups, arms_of, launch
 from huntaze.db.dialect import writer_bind
 from huntaze.db.session import rows_changed
 from huntaze.kit.clock import Clock
 from huntaze.kit.errors import ApiError
-from huntaze.models.campaigns import Campaign, CampaignStatus
+from huntaze.models.campaigns import Campaign, CampaignExperiment, CampaignStatus
 from huntaze.models.messaging import OutboxMessage, OutboxStatus
 
 log = structlog.get_logger("huntaze.campaigns")
@@ -54,13 +53,8 @@ def tick(engine: Engine, clock: Clock) -> Tick:
     transaction of its own, as of ``clock.now()``."""
     now = clock.now()
     done = Tick()
+    _launch_due(engine, now, done)
     with Session(engine) as session:
-        due = session.scalars(
-            select(Campaign.id)
-            .where(Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_for <= now)
-            .order_by(Campaign.scheduled_for, Campaign.id)
-            .limit(BATCH)
-        ).all()
         expired = session.scalars(
             select(Campaign.id)
             .where(
@@ -79,8 +73,6 @@ def tick(engine: Engine, clock: Clock) -> Tick:
             .order_by(Campaign.id)
             .limit(BATCH)
         ).all()
-    for campaign_id in due:
-        _launch_due(engine, campaign_id, now, done)
     for campaign_id in expired:
         _end(engine, campaign_id, now, done)
     for campaign_id in budgeted:
@@ -88,44 +80,73 @@ def tick(engine: Engine, clock: Clock) -> Tick:
     return done
 
 
-def _launch_due(engine: Engine, campaign_id: str, now: datetime, done: Tick) -> None:
-    try:
-        with Session(writer_bind(engine)) as session, session.begin():
-            # PostgreSQL: a campaign another worker is launching is skipped, not waited
-            # for (the subquery's FOR UPDATE SKIP LOCKED), so workers ticking together
-            # share the due campaigns; SQLite has one writer, and no FOR UPDATE
-            scheduled = (Campaign.id == campaign_id, Campaign.status == CampaignStatus.SCHEDULED)
-            free = select(Campaign.id).where(*scheduled).with_for_update(skip_locked=True)
-            claimed = rows_changed(
-                session,
+def _launch_due(engine: Engine, now: datetime, done: Tick) -> None:
+    """Launch up to :data:`BATCH` due campaigns in one transaction: one ``UPDATE`` claims
+    them (``scheduled`` to ``active``; on PostgreSQL through a ``FOR UPDATE SKIP LOCKED``
+    subquery, so workers ticking together take different campaigns), then each is fanned
+    out in a savepoint of its own, the creators' accounts and rules read once
+    (:class:`~huntaze.campaigns.launch.Lookups`). A launch that fails with a named error
+    (:class:`~huntaze.kit.errors.ApiError`) is rolled back to its savepoint and its campaign
+    goes back to ``draft``, with ``launch_failed:<code>`` in ``statusReason``; the others
+    still launch. Any other error rolls the whole batch back, claims included, to be tried
+    again on the next tick."""
+    failed: list[tuple[str, str]] = []
+    launched: list[tuple[str, int]] = []
+    with Session(writer_bind(engine)) as session, session.begin():
+        due = (
+            select(Campaign.id)
+            .where(Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_for <= now)
+            .order_by(Campaign.scheduled_for, Campaign.id)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        )
+        claimed = set(
+            session.scalars(
                 update(Campaign)
-                .where(*scheduled, Campaign.id.in_(free.scalar_subquery()))
+                .where(
+                    Campaign.id.in_(due.scalar_subquery()),
+                    Campaign.status == CampaignStatus.SCHEDULED,
+                )
                 .values(status=CampaignStatus.ACTIVE, started_at=now, updated_at=now)
-                .execution_options(synchronize_session=False),
+                .returning(Campaign.id)
+                .execution_options(synchronize_session=False)
             )
-            if not claimed:
-                return  # another worker launched it, or is launching it
-            campaign = session.get(Campaign, campaign_id)
-            assert campaign is not None
-            arms, waiting = arms_of(campaign, running_experiment(session, campaign.id), session)
-            report = launch(session, campaign, now, arms, waiting)
-            campaign.launch = report.model_dump(by_alias=True)
-            campaign.status_reason = None
-        done.launched.append(campaign_id)
-        log.info("campaign_launched", campaign_id=campaign_id, queued=report.queued)
-    except ApiError as exc:
-        with Session(writer_bind(engine)) as session, session.begin():
-            session.execute(
-                update(Campaign)
-                .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SCHEDULED)
-                .values(
-                    status=CampaignStatus.DRAFT,
-                    status_reason=f"launch_failed:{exc.code}"[:64],
-                    updated_at=now,
+        )
+        if not claimed:
+            return
+        campaigns = session.scalars(
+            select(Campaign)
+            .where(Campaign.id.in_(claimed))
+            .order_by(Campaign.scheduled_for, Campaign.id)
+        ).all()
+        tests = {
+            e.campaign_id: e
+            for e in session.scalars(
+                select(CampaignExperiment).where(
+                    CampaignExperiment.campaign_id.in_(claimed),
+                    CampaignExperiment.status == "running",
                 )
             )
+        }
+        lookups = Lookups(session)
+        for campaign in campaigns:
+            try:
+                with session.begin_nested():
+                    arms, waiting = arms_of(campaign, tests.get(campaign.id), session)
+                    report = launch(session, campaign, now, arms, waiting, lookups)
+                    campaign.launch = report.model_dump(by_alias=True)
+                    campaign.status_reason = None
+                launched.append((campaign.id, report.queued))
+            except ApiError as exc:
+                campaign.status = CampaignStatus.DRAFT
+                campaign.status_reason = f"launch_failed:{exc.code}"[:64]
+                failed.append((campaign.id, exc.code))
+    for campaign_id, queued in launched:
+        done.launched.append(campaign_id)
+        log.info("campaign_launched", campaign_id=campaign_id, queued=queued)
+    for campaign_id, code in failed:
         done.failed.append(campaign_id)
-        log.warning("campaign_launch_failed", campaign_id=campaign_id, code=exc.code)
+        log.warning("campaign_launch_failed", campaign_id=campaign_id, code=code)
 
 
 def _end(engine: Engine, campaign_id: str, now: datetime, done: Tick) -> None:

@@ -27,17 +27,19 @@ def audience(
     *,
     path: str = "criteria",
     within: frozenset[str] = frozenset(),
+    tiers: TierRules | None = None,
 ) -> list[ColumnElement[bool]]:
     """The conditions selecting ``creator_id``'s fans that ``criteria`` (decoded JSON) name
     at ``now``; campaigns resolve their audiences through it. ``within`` holds the segments
-    whose criteria are being compiled, so that a circle of references is refused.
+    whose criteria are being compiled, so that a circle of references is refused. ``tiers``
+    are the creator's tier thresholds when the caller has read them already.
 
     Raises:
         InvalidCriteria: 422 naming the offending criterion (also a segment that does not
             exist, or segments that refer to each other in a circle).
     """
     node = parse(criteria, path)
-    tiers = tier_rules(session, creator_id)
+    tiers = tiers or tier_rules(session, creator_id)
     resolver = _resolver(session, creator_id, now, within, tiers)
     return Compiler(creator_id, now, resolver, tiers).where(node)
 
@@ -71,10 +73,14 @@ def _resolver(
     return resolve
 
 
-def members_of(session: Session, seg: Segment, now: datetime) -> list[ColumnElement[bool]]:
+def members_of(
+    session: Session, seg: Segment, now: datetime, tiers: TierRules | None = None
+) -> list[ColumnElement[bool]]:
     """The conditions selecting ``seg``'s members: the stored ones of a static segment, the
-    fans its criteria select now for a dynamic one."""
+    fans its criteria select now for a dynamic one (``tiers`` as :func:`audience`)."""
     if seg.kind == SegmentKind.STATIC:
         stored = exists().where(SegmentMember.segment_id == seg.id, SegmentMember.fan_id == Fan.id)
         return [Fan.creator_id == seg.creator_id, stored]
-    return audience(session, seg.creator_id, seg.criteria, now, within=frozenset({seg.id}))
+    return audience(
+        session, seg.creator_id, seg.criteria, now, within=frozenset({seg.id}), tiers=tiers
+    )
