@@ -124,8 +124,38 @@ def test_one_failed_launch_in_a_tick_leaves_the_others_launched(  # type: ignore
         assert client.get(f"/api/campaigns/{c['id']}", headers=h).json()["status"] == "active"
     got = client.get(f"/api/campaigns/{bad['id']}", headers=h).json()
     assert got["status"] == "draft" and got["statusReason"] == "launch_failed:missing_content"
+    assert got["startedAt"] is None
     assert _rows(sessions, bad["id"]) == 0
     assert client.get(f"/api/campaigns/{later['id']}", headers=h).json()["status"] == "scheduled"
+
+
+def test_an_unexpected_error_leaves_that_campaign_scheduled_and_the_tick_goes_on(  # type: ignore[no-untyped-def]
+    client, audience, relay, engine, clock, sessions, monkeypatch
+) -> None:
+    """A launch that fails with an error no one named (here injected: a lock timeout, a bug)
+    is rolled back to ``scheduled`` and tried again on the next tick; the others launch."""
+    from huntaze.campaigns import scheduler
+    from huntaze.campaigns.launch import launch as real
+
+    h = audience["headers"]
+    good = _scheduled(client, h, clock, name="ok")
+    flaky = _scheduled(client, h, clock, name="flaky")
+    clock.advance(5 * 60)
+
+    def failing(session, campaign, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if campaign.id == flaky["id"]:
+            raise RuntimeError("injected")
+        return real(session, campaign, *args, **kwargs)
+
+    monkeypatch.setattr(scheduler, "launch", failing)
+    done = tick(engine, clock)
+    assert done.launched == [good["id"]] and done.failed == []
+    got = client.get(f"/api/campaigns/{flaky['id']}", headers=h).json()
+    assert got["status"] == "scheduled" and got["startedAt"] is None
+    assert _rows(sessions, flaky["id"]) == 0 and _rows(sessions, good["id"]) == 6
+    monkeypatch.setattr(scheduler, "launch", real)
+    assert tick(engine, clock).launched == [flaky["id"]]
+    assert _rows(sessions, flaky["id"]) == 6
 
 
 def test_a_worker_runs_the_scheduler_between_batches(  # type: ignore[no-untyped-def]

@@ -87,11 +87,13 @@ def _launch_due(engine: Engine, now: datetime, done: Tick) -> None:
     out in a savepoint of its own, the creators' accounts and rules read once
     (:class:`~huntaze.campaigns.launch.Lookups`). A launch that fails with a named error
     (:class:`~huntaze.kit.errors.ApiError`) is rolled back to its savepoint and its campaign
-    goes back to ``draft``, with ``launch_failed:<code>`` in ``statusReason``; the others
-    still launch. Any other error rolls the whole batch back, claims included, to be tried
-    again on the next tick."""
+    goes back to ``draft``, with ``launch_failed:<code>`` in ``statusReason``; one that
+    fails with any other error is rolled back to ``scheduled``, logged, and tried again on
+    the next tick. Either way the others still launch. An error outside the launches (the
+    claim, the commit) rolls the whole batch back, claims included."""
     failed: list[tuple[str, str]] = []
     launched: list[tuple[str, int]] = []
+    retried: list[tuple[str, str]] = []
     with Session(writer_bind(engine)) as session, session.begin():
         due = (
             select(Campaign.id)
@@ -138,9 +140,16 @@ def _launch_due(engine: Engine, now: datetime, done: Tick) -> None:
                     campaign.status_reason = None
                 launched.append((campaign.id, report.queued))
             except ApiError as exc:
-                campaign.status = CampaignStatus.DRAFT
+                campaign.status, campaign.started_at = CampaignStatus.DRAFT, None
                 campaign.status_reason = f"launch_failed:{exc.code}"[:64]
                 failed.append((campaign.id, exc.code))
+            except Exception as exc:
+                # not the campaign's fault as far as we know (a lock timeout, a bug): it
+                # stays scheduled, to be tried again next tick, and the batch goes on
+                campaign.status, campaign.started_at = CampaignStatus.SCHEDULED, None
+                retried.append((campaign.id, type(exc).__name__))
+    for campaign_id, error in retried:
+        log.error("campaign_launch_error", campaign_id=campaign_id, error=error)
     for campaign_id, queued in launched:
         done.launched.append(campaign_id)
         log.info("campaign_launched", campaign_id=campaign_id, queued=queued)
