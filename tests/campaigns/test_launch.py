@@ -3,9 +3,15 @@ is exactly that: one personalised message per reachable fan, skips counted by re
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import threading
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huntaze.campaigns import actions
 from huntaze.campaigns.launch import launch
+from huntaze.db.dialect import writer_bind
+from huntaze.kit.errors import ApiError
 from huntaze.models.campaigns import Campaign
 from tests.campaigns.conftest import campaign_body
 
@@ -124,3 +130,35 @@ def test_a_fan_reachable_on_two_platforms_gets_one_message_on_each(  # type: ign
     assert launched["byPlatform"]["onlyfans"]["queued"] == 6
     assert launched["byPlatform"]["email"]["queued"] == 1
     assert launched["queued"] == 7
+
+
+def test_two_starts_at_once_launch_the_campaign_once(  # type: ignore[no-untyped-def]
+    client, audience, relay, engine, clock, drain
+) -> None:
+    """Of two requests starting one campaign at the same moment, one launches it and the
+    other answers 409; the relay receives each fan's message once. (Each in a session as
+    the API opens it for a POST: on SQLite, ``BEGIN IMMEDIATE``.)"""
+    h = audience["headers"]
+    camp = _create(client, h, platforms=["onlyfans"])
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def start() -> None:
+        with Session(writer_bind(engine)) as s:
+            barrier.wait()
+            try:
+                with s.begin():
+                    actions.start(s, audience["creator_id"], camp["id"], clock.now())
+                outcomes.append("started")
+            except ApiError as exc:
+                outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == ["invalid_transition", "started"]
+    drain()
+    accepted = [req.payload["fanId"] for req in relay.requests if req.status == 200]
+    assert len(accepted) == 6 and len(set(accepted)) == 6

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huntaze.campaigns import lifecycle
-from huntaze.campaigns.errors import CampaignNotFinished
+from huntaze.campaigns.errors import CampaignNotFinished, InvalidTransition
 from huntaze.campaigns.launch import arms_of, launch
 from huntaze.campaigns.service import get_campaign, metrics_of
 from huntaze.db.session import rows_changed
@@ -55,9 +55,25 @@ def start(session: Session, creator_id: str, campaign_id: str, now: datetime) ->
     """
     campaign = get_campaign(session, creator_id, campaign_id)
     to = lifecycle.target("start", campaign.status)
+    # claim the launch: of two requests starting the campaign at once, the second finds it
+    # active (PostgreSQL: after waiting for the first one's row lock) and answers 409, so
+    # one launch at a time fans out and it may insert without conflict checks
+    if not rows_changed(
+        session,
+        update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.status == campaign.status)
+        .values(status=to, updated_at=now)
+        .execution_options(synchronize_session=False),
+    ):
+        session.refresh(campaign)
+        lifecycle.target("start", campaign.status)  # 409 naming the status it moved to
+        raise InvalidTransition(
+            "The campaign changed while it was starting",
+            [{"field": "status", "from": campaign.status, "to": str(to), "action": "start"}],
+        )
     experiment = running_experiment(session, campaign.id)
     arms, waiting = arms_of(campaign, experiment, session)
-    report = launch(session, campaign, now, arms, waiting)
+    report = launch(session, campaign, now, arms, waiting, exclusive=True)
     campaign.launch = report.model_dump(by_alias=True)
     campaign.status, campaign.status_reason = to, None
     campaign.started_at = campaign.updated_at = now

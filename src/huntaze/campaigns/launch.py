@@ -176,6 +176,8 @@ def launch(
     arms: Sequence[Arm] | None = None,
     waiting: ColumnElement[bool] | None = None,
     lookups: Lookups | None = None,
+    *,
+    exclusive: bool = False,
 ) -> LaunchReport:
     """Queue the campaign's messages as of ``now`` and return what was queued and skipped.
 
@@ -183,6 +185,12 @@ def launch(
     default); fans matching ``waiting`` are an A/B test's rest, counted as
     ``awaitingWinner`` and not messaged yet. ``lookups`` share the creator's rows between
     the launches of one transaction.
+
+    ``exclusive`` says the caller claimed the launch (moved the campaign to ``active`` with a
+    conditional ``UPDATE`` in this transaction), so no other launch of it runs meanwhile:
+    then, on an account where none of the audience was messaged by the campaign yet (the
+    first launch), the rows are inserted without ``ON CONFLICT DO NOTHING``, which costs
+    PostgreSQL a speculative insertion per row.
 
     Raises:
         MissingContent: 422 when a platform with a sending account has no content in an arm
@@ -251,7 +259,8 @@ def launch(
                     variant_id=arm.variant_id,
                     media_urls=content.get("mediaUrls") or [],
                     price_cents=content.get("priceCents"),
-                    skip_existing=True,  # fans already messaged: one per campaign and account
+                    # fans already messaged: one per campaign and account
+                    skip_existing=not exclusive or counts["alreadyMessaged"] > 0,
                     not_before=due,
                     max_chars=None if limits.in_bytes else limits.max_text,
                 )

@@ -135,7 +135,7 @@ def _launch_due(engine: Engine, now: datetime, done: Tick) -> None:
             try:
                 with session.begin_nested():
                     arms, waiting = arms_of(campaign, tests.get(campaign.id), session)
-                    report = launch(session, campaign, now, arms, waiting, lookups)
+                    report = launch(session, campaign, now, arms, waiting, lookups, exclusive=True)
                     campaign.launch = report.model_dump(by_alias=True)
                     campaign.status_reason = None
                 launched.append((campaign.id, report.queued))
