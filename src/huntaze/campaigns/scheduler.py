@@ -91,13 +91,18 @@ def _launch_due(engine: Engine, now: datetime, done: Tick) -> None:
     fails with any other error is rolled back to ``scheduled``, logged, and tried again on
     the next tick. Either way the others still launch. An error outside the launches (the
     claim, the commit) rolls the whole batch back, claims included."""
+    is_due = (Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_for <= now)
+    with Session(engine) as session:
+        # a read first: a tick with nothing due takes no write lock (SQLite has one)
+        if session.scalar(select(Campaign.id).where(*is_due).limit(1)) is None:
+            return
     failed: list[tuple[str, str]] = []
     launched: list[tuple[str, int]] = []
     retried: list[tuple[str, str]] = []
     with Session(writer_bind(engine)) as session, session.begin():
         due = (
             select(Campaign.id)
-            .where(Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_for <= now)
+            .where(*is_due)
             .order_by(Campaign.scheduled_for, Campaign.id)
             .limit(BATCH)
             .with_for_update(skip_locked=True)
