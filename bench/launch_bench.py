@@ -12,7 +12,13 @@ messaged), one ``INSERT … SELECT`` per platform, including the commit; ``--rep
 anchor in the same run is ``queue_bulk`` over the same fans (the enqueue benchmark's call):
 what the campaign's audience resolution and counting add to the bare fan-out.
 
+DuckDB and Polars then do the same fan-out on the same fans, in this process
+(:mod:`bench.fanout_anchors`): the opted-out count and one rendered outbox row per other
+fan, DuckDB into a constrained table in a database file, Polars into a DataFrame in memory.
+They must queue what Huntaze queued.
+
 Usage: python -m bench.launch_bench [--fans N] [--repeat 3] [--pg URL] [--sqlite-only]
+[--no-anchors]
 Writes bench/results/launch.json.
 """
 
@@ -32,6 +38,7 @@ from typing import Any
 
 from sqlalchemy import text, update
 
+from bench import fanout_anchors
 from bench.drain_setup import source_state
 from bench.enqueue_bench import TEMPLATE, _empty_outbox, _settle, _setup
 from bench.enqueue_bench import one as bulk_one
@@ -178,6 +185,7 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--no-anchors", action="store_true", help="skip DuckDB and Polars")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -197,6 +205,11 @@ def main() -> None:
                 with admin.begin() as conn:
                     conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
                 admin.dispose()
+    anchors = {} if args.no_anchors else fanout_anchors.anchors(args.fans, args.repeat)
+    for r in results:
+        for name, a in anchors.items():
+            assert a["queued"] == r["queued"], (name, a["queued"], r["database"], r["queued"])
+            r[f"vs_{name}"] = round(r["seconds"] / a["seconds"], 1)
     out = {
         "benchmark": "launch",
         "command": " ".join(["python -m bench.launch_bench", *sys.argv[1:]]),
@@ -205,6 +218,7 @@ def main() -> None:
         "template": TEMPLATE,
         "target_seconds": TARGET_SECONDS,
         "results": results,
+        "anchors": anchors,
     }
     (ROOT / "results").mkdir(exist_ok=True)
     (ROOT / "results" / "launch.json").write_text(json.dumps(out, indent=2) + "\n")

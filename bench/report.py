@@ -315,6 +315,34 @@ Medians of the runs, the outbox emptied between them.
 {chr(10).join(rows)}
 
 Target (issue 11): ≤ {data["target_seconds"]} s on both databases.
+{_launch_anchors(data)}"""
+
+
+def _launch_anchors(data: dict[str, Any]) -> str:
+    anchors = data.get("anchors") or {}
+    if not anchors:
+        return ""
+    rows = [
+        f"| {name} {a['version']} | {a['queued']:,} | {a['seconds']} s | "
+        + " / ".join(f"{x} s" for x in a["runs_seconds"])
+        + " | "
+        + " | ".join(f"{r['vs_' + name]}x" for r in data["results"])
+        + " |"
+        for name, a in anchors.items()
+    ]
+    dbs = " | ".join(f"{r['database']} launch over it" for r in data["results"])
+    rule = "|---" * (4 + len(data["results"])) + "|"
+    return f"""
+**Beside DuckDB and Polars.** The same fan-out on the same fans
+(`bench/fanout_anchors.py`), in the benchmark's process: the opted-out count, then one
+outbox row per other fan with the same columns and the same rendered text. DuckDB runs one
+`INSERT … SELECT` into a table with a primary key and a unique (account, idempotency key),
+in a database file, committed. Polars builds the rows as a DataFrame in memory, with no
+file, index or transaction. Neither claims, lists or logs anything.
+
+| engine | rows | fan-out, median | every run | {dbs} |
+{rule}
+{chr(10).join(rows)}
 """
 
 

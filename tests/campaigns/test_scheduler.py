@@ -32,6 +32,19 @@ def _rows(sessions, campaign_id: str) -> int:  # type: ignore[no-untyped-def]
         )
 
 
+def _scheduling_worker(client, engine, clock, job_seconds: float = 0.25) -> Worker:  # type: ignore[no-untyped-def]
+    """A worker of the test's app whose only job is the scheduler, on the test's clock."""
+    ctx = client.app.state.ctx
+    return Worker(
+        ctx.outbox,
+        ChannelFactory(engine, ctx.settings, ctx.box),
+        worker_id="sched",
+        poll_seconds=0,
+        jobs=[lambda: tick(engine, clock)],
+        job_seconds=job_seconds,
+    )
+
+
 def test_a_due_campaign_is_launched_on_time_and_only_then(  # type: ignore[no-untyped-def]
     client, audience, relay, engine, clock, sessions
 ) -> None:
@@ -163,14 +176,7 @@ def test_a_worker_runs_the_scheduler_between_batches(  # type: ignore[no-untyped
 ) -> None:
     h = audience["headers"]
     camp = _scheduled(client, h, clock, minutes=1)
-    ctx = client.app.state.ctx
-    worker = Worker(
-        ctx.outbox,
-        ChannelFactory(engine, ctx.settings, ctx.box),
-        worker_id="sched",
-        poll_seconds=0,
-        jobs=[lambda: tick(engine, clock)],
-    )
+    worker = _scheduling_worker(client, engine, clock)
     clock.advance(60)
     worker.run_jobs(force=True)
     for _ in range(20):
@@ -210,3 +216,66 @@ def test_a_campaign_pauses_itself_at_its_budget(  # type: ignore[no-untyped-def]
     assert got["metrics"]["sent"] == 4 and got["metrics"]["held"] == 2
     assert got["spentCents"] == 600 and got["spent"] == 6.0
     assert len([r for r in relay.requests if r.status == 200]) == 4
+
+
+def test_a_full_batch_makes_the_worker_tick_again_at_once(  # type: ignore[no-untyped-def]
+    client, audience, relay, engine, clock, monkeypatch
+) -> None:
+    """More due campaigns than one tick launches: the worker's next turn ticks again
+    without waiting for its job period, and stops doing so once the backlog is gone."""
+    from huntaze.campaigns import scheduler
+
+    monkeypatch.setattr(scheduler, "BATCH", 2)
+    h = audience["headers"]
+    camps = [_scheduled(client, h, clock, name=f"c{i}") for i in range(3)]
+    # only a full batch brings the next tick forward
+    worker = _scheduling_worker(client, engine, clock, job_seconds=3600)
+
+    def status(camp: dict[str, Any]) -> str:
+        return str(client.get(f"/api/campaigns/{camp['id']}", headers=h).json()["status"])
+
+    clock.advance(5 * 60)
+    worker.run_jobs(force=True)
+    assert [status(c) for c in camps] == ["active", "active", "scheduled"]
+    worker.run_jobs()  # the batch was full: no waiting
+    assert [status(c) for c in camps] == ["active"] * 3
+    late = _scheduled(client, h, clock, minutes=1, name="late")
+    clock.advance(60)
+    worker.run_jobs()  # that batch was not full: the job period applies again
+    assert status(late) == "scheduled"
+    worker.run_jobs(force=True)
+    assert status(late) == "active"
+
+
+def test_a_campaign_naming_another_creators_segment_reaches_none_of_its_fans(  # type: ignore[no-untyped-def]
+    client, audience, relay, engine, clock, sessions, make_tenant
+) -> None:
+    """A tick reads every segment its campaigns name in one query: a campaign whose
+    ``segment_ids`` were made to name another creator's segment (written past the API, which
+    refuses it) fails to launch and queues nothing, and the tick's other campaign
+    launches."""
+    from sqlalchemy import update
+
+    from huntaze.models.campaigns import Campaign
+
+    h = audience["headers"]
+    other = make_tenant()["headers"]
+    on_onlyfans = {"field": "platform", "op": "eq", "value": "onlyfans"}
+    body = {"name": "on OnlyFans", "type": "dynamic", "criteria": on_onlyfans}
+    theirs = client.post("/api/segments", json=body, headers=other)
+    assert theirs.status_code == 201, theirs.text
+    mine = client.post("/api/segments", json=body, headers=h).json()
+    good = _scheduled(client, h, clock, name="good", segmentIds=[mine["id"]])
+    bad = _scheduled(client, h, clock, name="bad", segmentIds=[mine["id"]])
+    with sessions() as s, s.begin():
+        s.execute(
+            update(Campaign)
+            .where(Campaign.id == bad["id"])
+            .values(segment_ids=[mine["id"], theirs.json()["id"]])
+        )
+    clock.advance(5 * 60)
+    done = tick(engine, clock)
+    assert done.launched == [good["id"]] and done.failed == [bad["id"]]
+    got = client.get(f"/api/campaigns/{bad['id']}", headers=h).json()
+    assert got["status"] == "draft" and got["statusReason"] == "launch_failed:invalid_criteria"
+    assert _rows(sessions, bad["id"]) == 0 and _rows(sessions, good["id"]) == 6

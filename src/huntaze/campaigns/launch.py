@@ -71,15 +71,44 @@ def check_segments(session: Session, creator_id: str, segment_ids: Sequence[str]
 
 class Lookups:
     """The per-creator rows a launch reads (its sending accounts, sending rules and tier
-    thresholds), read once per creator however many campaigns one transaction launches
-    (:func:`huntaze.campaigns.scheduler.tick` launches a batch of due campaigns in one).
-    Only for the transaction it was made in."""
+    thresholds, its segments), read once per creator however many campaigns one transaction
+    launches (:func:`huntaze.campaigns.scheduler.tick` launches a batch of due campaigns in
+    one). Only for the transaction it was made in."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self._accounts: dict[tuple[str, str], SendingAccount | None] = {}
         self._rules: dict[str, SendingRules | None] = {}
         self._tiers: dict[str, TierRules] = {}
+        self._segments: dict[str, Segment] = {}
+
+    def load_segments(self, campaigns: Sequence[Campaign]) -> None:
+        """Read the segments ``campaigns`` name, all in one query (the launches then find
+        them here instead of reading each)."""
+        wanted = {seg_id for c in campaigns for seg_id in c.segment_ids}
+        wanted -= self._segments.keys()
+        if wanted:
+            for seg in self.session.scalars(select(Segment).where(Segment.id.in_(wanted))):
+                self._segments[seg.id] = seg
+
+    def segments(self, creator_id: str, segment_ids: Sequence[str]) -> list[Segment]:
+        """The creator's segments with these ids, in order.
+
+        Raises:
+            InvalidCriteria: 422 naming ``segmentIds[i]`` for the first id that is not one
+                of the creator's segments.
+        """
+        if any(seg_id not in self._segments for seg_id in segment_ids):
+            check_segments(self.session, creator_id, segment_ids)
+            for seg_id in segment_ids:
+                seg = self.session.get(Segment, seg_id)
+                assert seg is not None  # checked above, in this transaction
+                self._segments[seg_id] = seg
+        found = [self._segments[seg_id] for seg_id in segment_ids]
+        for i, seg in enumerate(found):
+            if seg.creator_id != creator_id:
+                raise InvalidCriteria(f"segmentIds[{i}]", f"no segment {seg.id[:64]!r}")
+        return found
 
     def account(self, creator_id: str, platform: str) -> SendingAccount | None:
         """:func:`active_account`, once per creator and platform."""
@@ -113,15 +142,10 @@ def audience(
     tenant = Fan.creator_id == campaign.creator_id
     if not campaign.segment_ids:
         return [tenant]
-    check_segments(session, campaign.creator_id, campaign.segment_ids)
     lookups = lookups or Lookups(session)
+    segments = lookups.segments(campaign.creator_id, campaign.segment_ids)
     tiers = lookups.tiers(campaign.creator_id)
-    parts = []
-    for seg_id in campaign.segment_ids:
-        seg = session.get(Segment, seg_id)
-        assert seg is not None  # checked above, in this transaction
-        parts.append(and_(*members_of(session, seg, now, tiers)))
-    return [tenant, or_(*parts)]
+    return [tenant, or_(*(and_(*members_of(session, seg, now, tiers)) for seg in segments))]
 
 
 def active_account(session: Session, creator_id: str, platform: str) -> SendingAccount | None:

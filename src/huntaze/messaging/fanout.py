@@ -4,7 +4,7 @@ either is an outbox row that the send-rate limits, retries and breaker govern.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -187,21 +187,30 @@ def personalised(
     like a placeholder stays as it is, as :func:`huntaze.kit.templates.render` does.
     """
     fallback = literal(default, String)
-    values: dict[str, Any] = {
-        "username": func.coalesce(func.nullif(Fan.username, ""), fallback),
-        "displayName": func.coalesce(func.nullif(Fan.display_name, ""), Fan.username, fallback),
-        "firstName": func.coalesce(
+
+    def days_absent() -> Any:
+        # whole days since the fan's last activity (or since it was added)
+        assert now is not None
+        since = func.coalesce(Fan.last_active_at, Fan.created_at)
+        return sql_cast(sql_for(session).whole_days(now, since), String)
+
+    # built when the template uses them (a launch renders many short templates)
+    known: dict[str, Callable[[], Any]] = {
+        "username": lambda: func.coalesce(func.nullif(Fan.username, ""), fallback),
+        "displayName": lambda: func.coalesce(
+            func.nullif(Fan.display_name, ""), Fan.username, fallback
+        ),
+        "firstName": lambda: func.coalesce(
             func.nullif(sql_for(session).first_word(func.coalesce(Fan.display_name, "")), ""),
             Fan.username,
             fallback,
         ),
-        "email": func.coalesce(Fan.email, fallback),
-        "platform": Fan.platform,
+        "email": lambda: func.coalesce(Fan.email, fallback),
+        "platform": lambda: Fan.platform,
     }
     if now is not None:
-        # whole days since the fan's last activity (or since it was added)
-        since = func.coalesce(Fan.last_active_at, Fan.created_at)
-        values["days_absent"] = sql_cast(sql_for(session).whole_days(now, since), String)
+        known["days_absent"] = days_absent
+    values: dict[str, Any] = {}
     pieces: list[Any] = []
     for text, is_variable in parts(template):
         if not is_variable:
@@ -209,8 +218,11 @@ def personalised(
             continue
         value = values.get(text)
         if value is None:
-            value = values[text] = func.coalesce(
-                func.nullif(Fan.custom_fields[text].as_string(), ""), fallback
+            make = known.get(text)
+            value = values[text] = (
+                make()
+                if make is not None
+                else func.coalesce(func.nullif(Fan.custom_fields[text].as_string(), ""), fallback)
             )
         pieces.append(value)
     if not pieces:

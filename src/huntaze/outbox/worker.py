@@ -59,6 +59,10 @@ class Worker:
             be recorded with the others of its batch.
         observer: called after each send with its outcome (``sent``, ``retry``, ``failed``,
             ``reconnect``) and duration in seconds.
+        jobs: periodic jobs the process adds (the campaigns' scheduler, the segments'
+            refresh), run between batches (:meth:`run_jobs`).
+        job_seconds: the wall time between two runs of the jobs, unless one of them said it
+            has more to do.
         prepare: turns each claimed message into what its channel receives, at send time
             (the process that runs the worker adds campaign link tracking,
             :class:`huntaze.tracking.links.LinkRewriter`); the stored row keeps the text as
@@ -76,7 +80,7 @@ class Worker:
         group_seconds: float = 1.0,
         observer: SendObserver | None = None,
         jobs: Sequence[Callable[[], object]] = (),
-        job_seconds: float = 0.5,
+        job_seconds: float = 0.25,
         prepare: Callable[[OutgoingMessage], OutgoingMessage] | None = None,
     ) -> None:
         self.outbox = outbox
@@ -92,6 +96,7 @@ class Worker:
         self.jobs = tuple(jobs)
         self.job_seconds = job_seconds
         self._jobs_ran = 0.0
+        self._jobs_more = False
         self.stopping = threading.Event()
         #: monotonic seconds of the last loop turn (wall time, for stall detection)
         self.last_beat_monotonic = time.monotonic()
@@ -316,14 +321,21 @@ class Worker:
             log.info("worker_stopped", worker_id=self.worker_id)
 
     def run_jobs(self, force: bool = False) -> None:
-        """Run the periodic jobs when ``job_seconds`` have passed since they last ran (or
-        when ``force``). A job's exception propagates to the loop, which logs it and carries
-        on after a pause."""
-        if not self.jobs or (not force and time.monotonic() - self._jobs_ran < self.job_seconds):
+        """Run the periodic jobs when ``job_seconds`` have passed since they last ran, when
+        one of them said it has more to do (it returned an object whose ``more`` is true,
+        as a scheduler tick with a full batch does: the next turn runs the jobs again, after
+        one batch of sends), or when ``force``. A job's exception propagates to the loop,
+        which logs it and carries on after a pause."""
+        if not self.jobs:
+            return
+        waited = time.monotonic() - self._jobs_ran
+        if not (force or self._jobs_more or waited >= self.job_seconds):
             return
         self._jobs_ran = time.monotonic()
+        self._jobs_more = False
         for job in self.jobs:
-            job()
+            if getattr(job(), "more", False) is True:
+                self._jobs_more = True
 
     def _beat(self) -> None:
         self.last_beat_monotonic = time.monotonic()
