@@ -61,8 +61,13 @@ def test_a_due_campaign_is_launched_on_time_and_only_then(  # type: ignore[no-un
 
 
 def test_workers_ticking_together_launch_a_campaign_once(  # type: ignore[no-untyped-def]
-    client, audience, relay, engine, clock, sessions
+    client, audience, relay, engine, clock, sessions, monkeypatch
 ) -> None:
+    """Four workers tick at once over three due campaigns, a batch of one each: the
+    batches split between them and every campaign is launched once."""
+    from huntaze.campaigns import scheduler
+
+    monkeypatch.setattr(scheduler, "BATCH", 1)
     h = audience["headers"]
     camps = [_scheduled(client, h, clock, name=f"c{i}") for i in range(3)]
     clock.advance(5 * 60)
@@ -279,3 +284,89 @@ def test_a_campaign_naming_another_creators_segment_reaches_none_of_its_fans(  #
     got = client.get(f"/api/campaigns/{bad['id']}", headers=h).json()
     assert got["status"] == "draft" and got["statusReason"] == "launch_failed:invalid_criteria"
     assert _rows(sessions, bad["id"]) == 0 and _rows(sessions, good["id"]) == 6
+
+
+def test_the_budget_of_every_costed_campaign_is_checked_in_turn(  # type: ignore[no-untyped-def]
+    client, audience, relay, engine, clock, monkeypatch
+) -> None:
+    """More costed campaigns than a tick checks (here one a tick): each tick checks the
+    campaign checked longest ago, so the ones under a small budget pause at it even though
+    the first one (the oldest, first by id) stays under its large budget and active."""
+    from huntaze.campaigns import scheduler
+
+    monkeypatch.setattr(scheduler, "BATCH", 1)
+    h = audience["headers"]
+    body = campaign_body(platforms=["onlyfans"], budget=3.0, costPerMessageCents=150)
+    roomy = {**body, "name": "roomy", "budget": 100.0}
+    first = client.post("/api/campaigns", json=roomy, headers=h).json()
+    camps = [
+        client.post("/api/campaigns", json={**body, "name": f"b{i}"}, headers=h).json()
+        for i in range(2)
+    ]
+    assert all(first["id"] < c["id"] for c in camps)
+    for camp in [first, *camps]:
+        assert client.post(f"/api/campaigns/{camp['id']}/start", headers=h).status_code == 200
+    worker = _scheduling_worker(client, engine, clock)
+    worker.batch = 1
+    for _ in range(40):
+        worker.run_jobs(force=True)
+        if not worker.run_once():
+            break
+        clock.advance(60)
+    for camp in camps:
+        got = client.get(f"/api/campaigns/{camp['id']}", headers=h).json()
+        assert got["status"] == "paused" and got["statusReason"] == "budget_reached", got
+        assert 2 <= got["metrics"]["sent"] < 6 and got["metrics"]["held"] > 0
+        assert got["spentCents"] == 150 * got["metrics"]["sent"]
+    got = client.get(f"/api/campaigns/{first['id']}", headers=h).json()
+    assert got["status"] == "active" and got["metrics"]["sent"] == 6
+    sent = len([r for r in relay.requests if r.status == 200])
+    assert sent == 6 + sum(
+        client.get(f"/api/campaigns/{c['id']}", headers=h).json()["metrics"]["sent"] for c in camps
+    )
+
+
+def test_a_clean_tick_takes_no_savepoint_and_a_failed_launch_gets_them(  # type: ignore[no-untyped-def]
+    client, audience, relay, engine, clock, sessions, monkeypatch
+) -> None:
+    """The batch is launched without a savepoint per campaign; only when a launch fails is
+    it rolled back and launched again with them. A batch left scheduled by unnamed errors
+    does not make the worker tick again at once."""
+    from sqlalchemy import event
+
+    from huntaze.campaigns import scheduler
+    from huntaze.campaigns.launch import launch as real
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        h = audience["headers"]
+        clean = [_scheduled(client, h, clock, name=f"ok{i}") for i in range(2)]
+        clock.advance(5 * 60)
+        assert sorted(tick(engine, clock).launched) == sorted(c["id"] for c in clean)
+        assert not [s for s in statements if s.upper().startswith("SAVEPOINT")]
+        for c in clean:
+            assert _rows(sessions, c["id"]) == 6
+
+        monkeypatch.setattr(scheduler, "BATCH", 1)
+        flaky = _scheduled(client, h, clock, name="flaky")
+        clock.advance(5 * 60)
+
+        def failing(session, campaign, *args, **kwargs):  # type: ignore[no-untyped-def]
+            report = real(session, campaign, *args, **kwargs)  # its rows are written
+            if campaign.id == flaky["id"]:
+                raise RuntimeError("injected")
+            return report
+
+        monkeypatch.setattr(scheduler, "launch", failing)
+        statements.clear()
+        done = tick(engine, clock)
+        assert done.launched == [] and done.more is False  # a full batch, but none launched
+        assert [s for s in statements if s.upper().startswith("SAVEPOINT")]
+        assert _rows(sessions, flaky["id"]) == 0  # rolled back, twice
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

@@ -16,10 +16,10 @@ something per message has its spend brought up to date, and pauses itself at its
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import ColumnElement, Engine, func, select, update
+from sqlalchemy import ColumnElement, Engine, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from huntaze.campaigns.launch import Lookups, arms_of, launch
@@ -37,8 +37,11 @@ log = structlog.get_logger("huntaze.campaigns")
 #: full batch brings forward: :attr:`Tick.more`). Small, so that a tick's transaction is
 #: short: its messages can be sent once it commits, and on SQLite the other workers' sends
 #: wait for its write lock (with 100, the scheduling benchmark's send p99 on SQLite was
-#: 1.05 s; with 25, 0.43 s).
+#: 1.05 s; with 25, 0.33 s to 0.52 s in the runs of bench/notes.md).
 BATCH = 25
+
+#: How often, at most, one campaign's spend is brought up to date (:func:`_spend`).
+SPEND_EVERY = timedelta(seconds=1)
 
 
 @dataclass
@@ -71,13 +74,21 @@ def tick(engine: Engine, clock: Clock) -> Tick:
             .order_by(Campaign.ends_at, Campaign.id)
             .limit(BATCH)
         ).all()
+        # those checked longest ago (never checked first), each at most once a second: a
+        # tick reaches every costed campaign in turn, however many there are
         budgeted = session.scalars(
             select(Campaign.id)
             .where(
                 Campaign.status == CampaignStatus.ACTIVE,
                 Campaign.cost_per_message_cents > 0,
+                or_(
+                    Campaign.spend_checked_at.is_(None),
+                    Campaign.spend_checked_at <= now - SPEND_EVERY,
+                ),
             )
-            .order_by(Campaign.id)
+            .order_by(
+                Campaign.spend_checked_at.is_not(None), Campaign.spend_checked_at, Campaign.id
+            )
             .limit(BATCH)
         ).all()
     for campaign_id in expired:
@@ -111,7 +122,13 @@ def _launch_due(engine: Engine, now: datetime, done: Tick) -> None:
             return
     try:
         batch = _launch_batch(engine, now, is_due, careful=False)
-    except _Redo:
+    except _Redo as redo:
+        cause = redo.__cause__
+        log.warning(
+            "campaign_batch_redone",
+            campaign_id=redo.campaign_id,
+            error=type(cause).__name__ if cause else None,
+        )
         batch = _launch_batch(engine, now, is_due, careful=True)
     for campaign_id, error in batch.retried:
         log.error("campaign_launch_error", campaign_id=campaign_id, error=error)
@@ -121,12 +138,18 @@ def _launch_due(engine: Engine, now: datetime, done: Tick) -> None:
     for campaign_id, code in batch.failed:
         done.failed.append(campaign_id)
         log.warning("campaign_launch_failed", campaign_id=campaign_id, code=code)
-    done.more = done.more or batch.claimed >= BATCH
+    # campaigns left scheduled after an unnamed error do not count: ticking again at once
+    # for them would spin
+    done.more = done.more or len(batch.launched) + len(batch.failed) >= BATCH
 
 
 class _Redo(Exception):
     """A launch of the batch failed on the path without savepoints: launch it again with
     them."""
+
+    def __init__(self, campaign_id: str | None) -> None:
+        super().__init__(campaign_id)
+        self.campaign_id = campaign_id
 
 
 @dataclass
@@ -195,8 +218,12 @@ def _launch_batch(
                     try:
                         report = _launch_one(session, campaign, tests, now, lookups)
                     except Exception as exc:
-                        raise _Redo from exc
+                        raise _Redo(campaign.id) from exc
                     batch.launched.append((campaign.id, report.queued))
+            try:
+                session.flush()
+            except Exception as exc:
+                raise _Redo(None) from exc
             return batch
         for campaign in campaigns:
             try:
@@ -264,13 +291,14 @@ def _end(engine: Engine, campaign_id: str, now: datetime, done: Tick) -> None:
 
 def _spend(engine: Engine, campaign_id: str, now: datetime, done: Tick) -> None:
     """Spent = delivered messages x ``cost_per_message_cents``; at the budget the campaign
-    pauses (its queued messages held) with ``statusReason`` ``budget_reached``. Messages
-    delivered between two ticks may take the spend past the budget by what a worker sends
-    between two ticks (a quarter of a second, :attr:`huntaze.outbox.worker.Worker.job_seconds`)."""
+    pauses (its queued messages held) with ``statusReason`` ``budget_reached``. A campaign's
+    spend is checked at most every :data:`SPEND_EVERY` (those checked longest ago first), so
+    the messages delivered in between may take it past the budget."""
     with Session(writer_bind(engine)) as session, session.begin():
         campaign = session.get(Campaign, campaign_id)
         if campaign is None or campaign.status != CampaignStatus.ACTIVE:
             return
+        campaign.spend_checked_at = now
         delivered = session.scalar(
             select(func.count()).where(
                 OutboxMessage.campaign_id == campaign_id,

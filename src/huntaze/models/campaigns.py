@@ -61,6 +61,9 @@ class Campaign(Base):
     spent_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     #: what one delivered message costs (cents): spent = delivered x this
     cost_per_message_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: when the scheduler last brought ``spent_cents`` up to date (it checks the campaigns
+    #: checked longest ago first; migration 0019)
+    spend_checked_at: Mapped[datetime | None]
     goals: Mapped[dict[str, Any]]
     template_id: Mapped[str | None] = mapped_column(String(64))
     launch: Mapped[dict[str, Any]]
