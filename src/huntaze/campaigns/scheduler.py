@@ -102,8 +102,7 @@ def _launch_due(engine: Engine, now: datetime, done: Tick) -> None:
     """Launch up to :data:`BATCH` due campaigns in one transaction: a ``SELECT … FOR UPDATE
     SKIP LOCKED`` picks them on PostgreSQL (so workers ticking together take different
     campaigns), one conditional ``UPDATE`` claims them (``scheduled`` to ``active``), then
-    each is fanned
-    out, the creators' accounts, rules and the campaigns' segments read once
+    each is fanned out, the creators' accounts, rules and the campaigns' segments read once
     (:class:`~huntaze.campaigns.launch.Lookups`).
 
     The batch is first launched without a savepoint per campaign (a savepoint flushes the
@@ -154,7 +153,6 @@ class _Redo(Exception):
 
 @dataclass
 class _Batch:
-    claimed: int = 0
     launched: list[tuple[str, int]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     retried: list[tuple[str, str]] = field(default_factory=list)
@@ -191,7 +189,6 @@ def _launch_batch(
                 .execution_options(synchronize_session=False)
             )
         )
-        batch.claimed = len(claimed)
         if not claimed:
             return batch
         campaigns = session.scalars(
