@@ -11,8 +11,10 @@ subscribers.
 Timed, per engine and definition, after one warm-up: the count, and the member list (every
 member's id fetched into Python); the median of ``--repeat`` runs. Huntaze runs the SQL its
 compiler makes (``segments.audience.audience``) on SQLite and on PostgreSQL, through
-SQLAlchemy, the database on disk with warm caches; DuckDB and Polars run in memory, in this
-process, on Arrow tables of the same data. Every engine must find the same members.
+SQLAlchemy, the database on disk with warm caches; beside it, each database runs the same
+definitions written by hand in SQL (``HAND_SQL``, "sqlite_sql" and "postgresql_sql"): what
+the engine takes for the question without the compiler. DuckDB and Polars run in memory, in
+this process, on Arrow tables of the same data. Every engine must find the same members.
 
 Usage: python -m bench.segments_bench [--fans N] [--repeat 3] [--pg URL] [--sqlite-only]
 Writes bench/results/segments.json.
@@ -34,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, bindparam, func, select, text
 
 from bench.drain_setup import source_state
 from bench.enqueue_bench import _settle
@@ -87,6 +89,25 @@ DUCKDB: dict[str, str] = {
     "loyal_active": "SELECT id FROM fans WHERE subscription_status = 'active' AND platform ="
     " 'onlyfans' AND subscribed_at <= $now - INTERVAL 180 DAY"
     " AND subscribed_at > $now - INTERVAL 401 DAY",
+}
+
+
+#: The same definitions by hand in SQL both databases run, from the tables alone (like
+#: DuckDB's: the fans table only where a definition reads it): what the engine itself takes
+#: for the question, without the criteria compiler's statement around it.
+HAND_SQL: dict[str, str] = {
+    "win_back": "SELECT id FROM fans WHERE creator_id = :creator AND coalesce(last_active_at,"
+    " created_at) <= :since_30 AND lifetime_value_cents > 2000",
+    "ppv_2_in_30_days": "SELECT fan_id FROM purchases WHERE creator_id = :creator AND kind IN"
+    " ('ppv_message', 'ppv_post') AND purchased_at >= :since_30 GROUP BY fan_id"
+    " HAVING count(*) >= 2",
+    "spent_100_in_90_days": "SELECT fan_id FROM purchases WHERE creator_id = :creator AND"
+    " purchased_at >= :since_90 GROUP BY fan_id HAVING sum(net_cents) >= 10000",
+    "wrote_3_this_week": "SELECT fan_id FROM messages WHERE creator_id = :creator AND"
+    " direction = 'inbound' AND sent_at >= :since_7 GROUP BY fan_id HAVING count(*) >= 3",
+    "loyal_active": "SELECT id FROM fans WHERE creator_id = :creator AND subscription_status ="
+    " 'active' AND platform = 'onlyfans' AND subscribed_at <= :since_180"
+    " AND subscribed_at > :since_401",
 }
 
 
@@ -214,6 +235,34 @@ def bench_huntaze(engine: Engine, creator_id: str, now: datetime, repeat: int) -
     return out
 
 
+def bench_hand_sql(engine: Engine, creator_id: str, now: datetime, repeat: int) -> dict[str, Any]:
+    """The times and members of :data:`HAND_SQL` on ``engine``, the instants bound with the
+    columns' own type, so they compare as the stored values do."""
+    stamp = Fan.__table__.c.created_at.type
+    params: dict[str, Any] = {"creator": creator_id}
+    params |= {f"since_{d}": now - timedelta(days=d) for d in (7, 30, 90, 180, 401)}
+    out: dict[str, Any] = {}
+    with engine.connect() as conn:
+        for name, sql in HAND_SQL.items():
+            names = [k for k in params if f":{k}" in sql]
+            query = text(sql).bindparams(
+                *(bindparam(k, type_=stamp) for k in names if k.startswith("since_"))
+            )
+            counted = text(f"SELECT count(*) FROM ({sql}) AS q").bindparams(
+                *(bindparam(k, type_=stamp) for k in names if k.startswith("since_"))
+            )
+            bound = {k: params[k] for k in names}
+            count_s, n = _timed(lambda q=counted, b=bound: conn.scalar(q, b), repeat)
+            list_s, ids = _timed(lambda q=query, b=bound: list(conn.scalars(q, b)), repeat)
+            out[name] = {
+                "count": int(n or 0),
+                "count_seconds": count_s,
+                "list_seconds": list_s,
+                "ids": sorted(ids),
+            }
+    return out
+
+
 def _database(name: str, url: str, tables: dict[str, Any], now: datetime, repeat: int) -> Any:
     engine = make_engine(url)
     upgrade(engine)
@@ -225,8 +274,9 @@ def _database(name: str, url: str, tables: dict[str, Any], now: datetime, repeat
     _settle(engine)
     print(f"{name}: loaded in {time.perf_counter() - started:.0f}s", flush=True)
     result = bench_huntaze(engine, creator_id, now, repeat)
+    hand = bench_hand_sql(engine, creator_id, now, repeat)
     engine.dispose()
-    return result
+    return result, hand
 
 
 def main() -> None:
@@ -251,7 +301,7 @@ def main() -> None:
     }
     print("duckdb and polars done", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        engines["sqlite"] = _database(
+        engines["sqlite"], engines["sqlite_sql"] = _database(
             "sqlite", f"sqlite:///{tmp}/segments.db", tables, now, args.repeat
         )
     if not args.sqlite_only:
@@ -262,7 +312,9 @@ def main() -> None:
         try:
             sep = "&" if "?" in args.pg else "?"
             url = f"{args.pg}{sep}options=-csearch_path%3D{SCHEMA}"
-            engines["postgresql"] = _database("postgresql", url, tables, now, args.repeat)
+            engines["postgresql"], engines["postgresql_sql"] = _database(
+                "postgresql", url, tables, now, args.repeat
+            )
         finally:
             with admin.begin() as conn:
                 conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
@@ -283,7 +335,7 @@ def main() -> None:
                 "count_seconds": round(r["count_seconds"], 4),
                 "list_seconds": round(r["list_seconds"], 4),
             }
-        for engine_name in ("sqlite", "postgresql"):
+        for engine_name in ("sqlite", "postgresql", "sqlite_sql", "postgresql_sql"):
             if engine_name in row:
                 row[engine_name]["count_vs_duckdb"] = round(
                     row[engine_name]["count_seconds"] / row["duckdb"]["count_seconds"], 1

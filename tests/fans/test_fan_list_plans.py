@@ -13,10 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, insert, text
+from sqlalchemy import Engine, insert, text
 
 from huntaze.models.crm import Fan
 from tests.factories import fan_values
+from tests.statements import captured
 
 SORTS = {
     "createdAt": "ix_fans_sort_created",
@@ -61,18 +62,11 @@ def many_fans(engine: Engine, make_tenant: Any) -> dict[str, Any]:
 
 def _captured(engine: Engine, run: Any) -> list[tuple[str, Any]]:
     """The fan-list SELECTs the engine runs during ``run()``, with their parameters."""
-    seen: list[tuple[str, Any]] = []
-
-    def before(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        if statement.lstrip().startswith("SELECT fans.id") and "ORDER BY" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        run()
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-    return seen
+    return captured(
+        engine,
+        run,
+        lambda sql: sql.lstrip().startswith("SELECT fans.id") and "ORDER BY" in sql,
+    )
 
 
 def _plan(engine: Engine, statement: str, parameters: Any) -> str:
