@@ -236,8 +236,10 @@ def bench_huntaze(engine: Engine, creator_id: str, now: datetime, repeat: int) -
 
 
 def bench_hand_sql(engine: Engine, creator_id: str, now: datetime, repeat: int) -> dict[str, Any]:
-    """The times and members of :data:`HAND_SQL` on ``engine``, the instants bound with the
-    columns' own type, so they compare as the stored values do."""
+    """Per definition of :data:`HAND_SQL` on ``engine``: ``count_seconds`` and
+    ``list_seconds`` (medians of ``repeat`` runs after a warm-up, as :func:`_timed`), the
+    count and the sorted member ids. The instants are bound with the columns' own type, so
+    they compare as the stored values do."""
     stamp = Fan.__table__.c.created_at.type
     params: dict[str, Any] = {"creator": creator_id}
     params |= {f"since_{d}": now - timedelta(days=d) for d in (7, 30, 90, 180, 401)}

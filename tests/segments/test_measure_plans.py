@@ -39,10 +39,12 @@ LARGE = {
 
 def _forget_statistics(engine: Engine) -> None:
     """Remove SQLite's statistics of fans and purchases (this worker's database is shared;
-    another test may have analysed them)."""
+    another test may have analysed them), and close the pooled connections, which keep the
+    statistics they read when they opened."""
     with engine.begin() as conn:
         if conn.exec_driver_sql("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").all():
             conn.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl IN ('fans', 'purchases')")
+    engine.dispose()
 
 
 @pytest.fixture(params=[False, True], ids=["no-statistics", "large-statistics"])
@@ -86,6 +88,7 @@ def buyers(request: Any, engine: Engine, make_tenant: Any, clock: Any) -> Iterat
                         text("UPDATE sqlite_stat1 SET stat = :stat WHERE idx = :idx"),
                         {"stat": stat, "idx": index},
                     )
+        engine.dispose()  # every connection reads them anew
     yield ours
     if sqlite:
         _forget_statistics(engine)

@@ -36,6 +36,7 @@ from huntaze.campaigns import adapt, send_window
 from huntaze.campaigns.errors import MissingContent
 from huntaze.campaigns.schemas import LaunchReport
 from huntaze.db.expressions import sql_for
+from huntaze.fans.compiler import NotIndexed
 from huntaze.fans.errors import InvalidCriteria
 from huntaze.fans.tiers import TierRules
 from huntaze.messaging.fanout import insert_personalised, reachable_on
@@ -136,6 +137,11 @@ def audience(
     """The conditions selecting the campaign's audience at ``now``: the union of its
     segments' members, or every fan of the creator when it names none.
 
+    A single segment's conditions already hold the creator's term, written for the plan its
+    criteria need (``fans.compiler.Compiler.where``); the campaign's own term then stays off
+    SQLite's indexes (:class:`~huntaze.fans.compiler.NotIndexed`), so that SQLite does not
+    walk every fan of the creator when the segment is read from a measure's set.
+
     Raises:
         InvalidCriteria: 422 when one of its segments is gone.
     """
@@ -145,7 +151,10 @@ def audience(
     lookups = lookups or Lookups(session)
     segments = lookups.segments(campaign.creator_id, campaign.segment_ids)
     tiers = lookups.tiers(campaign.creator_id)
-    return [tenant, or_(*(and_(*members_of(session, seg, now, tiers)) for seg in segments))]
+    members = [members_of(session, seg, now, tiers) for seg in segments]
+    if len(members) == 1:
+        return [NotIndexed(Fan.creator_id) == campaign.creator_id, *members[0]]
+    return [tenant, or_(*(and_(*conds) for conds in members))]
 
 
 def active_account(session: Session, creator_id: str, platform: str) -> SendingAccount | None:

@@ -93,8 +93,9 @@ class Compiler:
         When every fan selected must be in a set-based measure (:meth:`_measured`), the
         tenant condition is kept off SQLite's indexes (:class:`NotIndexed`): SQLite then
         reads the measure's fans and looks each up by primary key, where it otherwise walked
-        all the creator's fans and probed the set for each one (2.5 times slower on the
-        segments benchmark's 1,000,000 fans). Looking up the measure's fans costs less than
+        all the creator's fans and probed the set for each one (1.3 to 1.8 times slower on
+        the segments benchmark's 1,000,000 fans, bench/notes.md). Looking up the measure's
+        fans costs less than
         the measure itself, which groups at least as many rows, so this order never loses
         much; PostgreSQL chooses its join order itself."""
         tenant: Any = Fan.creator_id
@@ -181,7 +182,7 @@ class Compiler:
         SQLite may not take from an index (:class:`NotIndexed`): with statistics, SQLite read
         the rows in fan order from ``ix_purchases_fan_purchased`` to skip the grouping's
         sort, and looked every row of the table up (8.5 s for a 90-day spend on the
-        benchmark's 8,000,000 purchases, against 2.2 s over the window's range). Otherwise
+        benchmark's 8,000,000 purchases, against 3 s over the window's range). Otherwise
         (``purchaseCount = 0``) it stays a subquery per fan, as ``NOT IN`` over a large set
         is slow on PostgreSQL."""
         measure, fan_column, table = self._aggregate(c)
@@ -244,14 +245,22 @@ class Compiler:
         return exact if op == "eq" else or_(not_(exact), t.is_(None))
 
 
-class NotIndexed(FunctionElement[str]):
+class NotIndexed(FunctionElement[Any]):
     """A column SQLite may not use an index for: ``+column``, the unary plus of SQLite's
     documented way to keep a term off the indexes (https://www.sqlite.org/optoverview.html,
-    "Disqualifying WHERE Clause Terms using Unary-+"). Other engines get the column as is."""
+    "Disqualifying WHERE Clause Terms using Unary-+"). Other engines get the column as is.
+    It has the column's type, so values bound against it are processed as the column's.
 
-    type = String()
+    The unary plus also drops the column's affinity on SQLite: compare it with values of the
+    column's own type (a ``str`` for a text column), as ``'1' = 1`` holds for a TEXT column
+    and not for ``+column``."""
+
     name = "not_indexed"
     inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
 
 
 @compiles(NotIndexed)
