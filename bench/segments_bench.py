@@ -247,12 +247,9 @@ def bench_hand_sql(engine: Engine, creator_id: str, now: datetime, repeat: int) 
     with engine.connect() as conn:
         for name, sql in HAND_SQL.items():
             names = [k for k in params if f":{k}" in sql]
-            query = text(sql).bindparams(
-                *(bindparam(k, type_=stamp) for k in names if k.startswith("since_"))
-            )
-            counted = text(f"SELECT count(*) FROM ({sql}) AS q").bindparams(
-                *(bindparam(k, type_=stamp) for k in names if k.startswith("since_"))
-            )
+            stamps = [bindparam(k, type_=stamp) for k in names if k.startswith("since_")]
+            query = text(sql).bindparams(*stamps)
+            counted = text(f"SELECT count(*) FROM ({sql}) AS q").bindparams(*stamps)
             bound = {k: params[k] for k in names}
             count_s, n = _timed(lambda q=counted, b=bound: conn.scalar(q, b), repeat)
             list_s, ids = _timed(lambda q=query, b=bound: list(conn.scalars(q, b)), repeat)

@@ -95,9 +95,8 @@ class Compiler:
         reads the measure's fans and looks each up by primary key, where it otherwise walked
         all the creator's fans and probed the set for each one (1.3 to 1.8 times slower on
         the segments benchmark's 1,000,000 fans, bench/notes.md). Looking up the measure's
-        fans costs less than
-        the measure itself, which groups at least as many rows, so this order never loses
-        much; PostgreSQL chooses its join order itself."""
+        fans costs less than the measure itself, which groups at least as many rows, so this
+        order never loses much; PostgreSQL chooses its join order itself."""
         tenant: Any = Fan.creator_id
         if _drives(node):
             tenant = NotIndexed(Fan.creator_id)
